@@ -1,0 +1,1 @@
+//! Audio: G.711 µ-law, resampling, voice activity detection, call recording.

@@ -1,0 +1,110 @@
+//! One phone call: the loop that turns caller audio into utterances, hands
+//! them to the conversation, and streams the agent's speech back.
+//!
+//! The call loop knows audio, timing and persistence of turns; it knows
+//! nothing of appointments or clinics. Everything the agent decides comes
+//! through the [`Conversation`] seam below.
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::nlu::Understanding;
+
+/// How a call ended, as stored in `calls.outcome` (spec `api.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    InProgress,
+    Booked,
+    Rescheduled,
+    Cancelled,
+    Answered,
+    Escalated,
+    Transferred,
+    Emergency,
+    Abandoned,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::InProgress => "in_progress",
+            Outcome::Booked => "booked",
+            Outcome::Rescheduled => "rescheduled",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Answered => "answered",
+            Outcome::Escalated => "escalated",
+            Outcome::Transferred => "transferred",
+            Outcome::Emergency => "emergency",
+            Outcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// Facts about the call known when the stream starts.
+#[derive(Clone, Debug)]
+pub struct CallInfo {
+    /// Our id of the call (`calls.id`).
+    pub call_id: String,
+    /// The caller's number as the carrier reported it, if any.
+    pub from: Option<String>,
+    /// The clinic's local date and time when the call started.
+    pub started_local: chrono::NaiveDateTime,
+}
+
+/// What happens in the call that the conversation must react to.
+#[derive(Clone, Debug)]
+pub enum CallEvent {
+    /// The media stream started: time for the greeting.
+    Started,
+    /// A final caller utterance, transcribed and understood.
+    Utterance {
+        text: String,
+        understanding: Understanding,
+    },
+    /// A keypad digit.
+    Dtmf(char),
+    /// The caller has said nothing for `silent_ms` of call audio since the
+    /// agent stopped talking.
+    Silence { silent_ms: u64 },
+    /// The caller hung up or the stream dropped; no reply can be heard.
+    Hangup,
+}
+
+/// What the agent does after its words have been played.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AfterSpeech {
+    #[default]
+    Listen,
+    /// Hang up once the words have been heard.
+    Hangup,
+    /// Hand the call to staff at this number.
+    Transfer { number: String },
+}
+
+/// The agent's answer to one [`CallEvent`].
+#[derive(Clone, Debug, Default)]
+pub struct AgentTurn {
+    /// Sentences to speak, in order; each is synthesised and streamed as
+    /// soon as it is ready.
+    pub say: Vec<String>,
+    pub then: AfterSpeech,
+    /// Set when the conversation has decided how the call ends.
+    pub outcome: Option<Outcome>,
+    /// Set once the caller's identity is verified (`calls.patient_id`).
+    pub patient_id: Option<String>,
+}
+
+/// The dialogue stage, one instance per call. Implementations may do I/O
+/// (database, task queue) but must never block the async runtime.
+pub trait Conversation: Send {
+    fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>>;
+}
+
+/// Creates a [`Conversation`] for each new call.
+pub trait ConversationFactory: Send + Sync {
+    fn start(&self, call: &CallInfo) -> Box<dyn Conversation>;
+    /// Every fixed sentence the agent may say (greeting, fallbacks), rendered
+    /// to audio once at start-up so they play without synthesis delay.
+    fn fixed_sentences(&self) -> Vec<String>;
+}

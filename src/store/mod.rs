@@ -1,0 +1,135 @@
+//! Persistence through sqlx: SQLite embedded by default, PostgreSQL for a
+//! shared deployment. One pool of the `Any` driver; SQL is written once with
+//! `$1`-style placeholders, which both backends accept. Times are stored as
+//! RFC 3339 UTC text, ids as text (UUIDs), so one schema reads the same on
+//! both backends. Migrations live in `migrations/sqlite` and
+//! `migrations/postgres` (same numbering, one file per change in each).
+
+pub mod calls;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::Context;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database the URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!(
+                "unsupported database URL scheme (expected sqlite:… or postgres://…)"
+            )
+        }
+    }
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens (creating the SQLite file if needed) without migrating.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let mut options = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(5));
+        if backend == Backend::Sqlite {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            if path != ":memory:" && !path.is_empty() {
+                if let Some(dir) = Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).with_context(|| {
+                            format!("creating the database directory {}", dir.display())
+                        })?;
+                    }
+                }
+            }
+            options = options.max_connections(8).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets the API read while calls write; the busy
+                    // timeout turns brief lock contention into a short wait.
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            });
+        } else {
+            options = options.max_connections(16);
+        }
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .with_context(|| format!("connecting to the {backend:?} database"))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Opens and applies every pending migration.
+    pub async fn open(url: &str) -> anyhow::Result<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// `SELECT 1`, for `/readyz`.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// The default embedded database inside a data directory.
+pub fn sqlite_url_in(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("frontdesk.sqlite3").display())
+}
+
+/// Current time as stored: RFC 3339 UTC with milliseconds.
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A new random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[allow(dead_code)]
+fn _assert_from_str() {
+    let _ = sqlx::any::AnyConnectOptions::from_str("sqlite::memory:");
+}

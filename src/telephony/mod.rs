@@ -1,0 +1,3 @@
+//! Carriers. Only this module knows a carrier's wire format.
+
+pub mod twilio;

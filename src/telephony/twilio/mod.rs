@@ -1,0 +1,1 @@
+//! Twilio: voice webhook, Media Streams websocket, X-Twilio-Signature.

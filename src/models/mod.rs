@@ -70,12 +70,14 @@ impl ModelPaths {
     }
 }
 
-static ORT_READY: OnceLock<Result<(), String>> = OnceLock::new();
+/// The process-wide ONNX Runtime environment; `ort` holds it only weakly, so
+/// it is kept alive here for the life of the process.
+static ORT_ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
 /// Loads ONNX Runtime from the models directory, once per process. Every
 /// module that runs an ONNX model calls this first.
 pub fn init_onnx_runtime(paths: &ModelPaths) -> anyhow::Result<()> {
-    let result = ORT_READY.get_or_init(|| {
+    let result = ORT_ENV.get_or_init(|| {
         let lib = paths.onnxruntime();
         if !lib.is_file() {
             return Err(format!(
@@ -86,8 +88,11 @@ pub fn init_onnx_runtime(paths: &ModelPaths) -> anyhow::Result<()> {
         ort::init_from(&lib)
             .map_err(|e| format!("loading ONNX Runtime from {}: {e}", lib.display()))?
             .with_name("frontdesk")
-            .commit();
-        Ok(())
+            .build()
+            .map_err(|e| format!("starting ONNX Runtime from {}: {e}", lib.display()))
     });
-    result.clone().map_err(anyhow::Error::msg).context("setting up ONNX Runtime")
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(anyhow::Error::msg(e.clone())).context("setting up ONNX Runtime"),
+    }
 }

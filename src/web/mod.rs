@@ -1,1 +1,19 @@
-//! TODO
+//! The HTTP surface: staff API under `/api/v1`, health, and the router that
+//! joins it with the telephony routes.
+
+pub mod auth;
+pub mod error;
+
+use std::sync::Arc;
+
+use crate::clinic::{Clinic, Clock};
+use crate::store::Db;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clinic: Arc<Clinic>,
+    pub clock: Clock,
+    pub auth: Arc<auth::Tokens>,
+}

@@ -1,1 +1,376 @@
-//! TODO calls
+//! Calls and turns: written as they happen, so a crash mid-call keeps what
+//! was said; read back by the staff API for review.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Db, now_text};
+use crate::call::Outcome;
+
+/// A call as the staff API shows it (`spec/api.md`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CallRecord {
+    pub id: String,
+    pub provider: String,
+    pub provider_call_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub duration_s: Option<f64>,
+    pub outcome: String,
+    pub intents: Vec<String>,
+    pub patient_id: Option<String>,
+    #[serde(skip)]
+    pub recording_path: Option<String>,
+}
+
+/// One turn of a call.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TurnRecord {
+    pub seq: i64,
+    pub speaker: String,
+    pub text: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// The agent was cut off by the caller; `text` is what was actually heard.
+    pub interrupted: bool,
+}
+
+/// Who spoke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Speaker {
+    Caller,
+    Agent,
+}
+
+impl Speaker {
+    fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Caller => "caller",
+            Speaker::Agent => "agent",
+        }
+    }
+}
+
+/// A new call, when the carrier first tells us of it.
+#[derive(Clone, Debug, Default)]
+pub struct NewCall {
+    pub provider: String,
+    pub provider_call_id: Option<String>,
+    pub stream_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub recording_path: Option<String>,
+}
+
+/// A turn to append.
+#[derive(Clone, Debug)]
+pub struct NewTurn<'a> {
+    pub speaker: Speaker,
+    pub text: &'a str,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    pub intent: Option<&'a str>,
+    pub confidence: Option<f32>,
+    pub interrupted: bool,
+}
+
+/// Filters of `GET /api/v1/calls`.
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub outcome: Option<String>,
+    /// Matches transcript text.
+    pub q: Option<String>,
+    pub limit: i64,
+    /// `started_at|id` of the last row of the previous page.
+    pub cursor: Option<(String, String)>,
+}
+
+const CALL_COLUMNS: &str = "id, provider, provider_call_id, from_number, to_number, started_at, ended_at, outcome, patient_id, recording_path";
+
+impl Db {
+    pub async fn insert_call(&self, call: &NewCall) -> sqlx::Result<String> {
+        let id = super::new_id();
+        sqlx::query(
+            "INSERT INTO calls (id, provider, provider_call_id, stream_id, from_number, to_number, started_at, outcome, recording_path)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress', $8)",
+        )
+        .bind(&id)
+        .bind(&call.provider)
+        .bind(call.provider_call_id.as_deref())
+        .bind(call.stream_id.as_deref())
+        .bind(call.from.as_deref())
+        .bind(call.to.as_deref())
+        .bind(now_text())
+        .bind(call.recording_path.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Appends a turn; `seq` is the next number for the call.
+    pub async fn append_turn(&self, call_id: &str, turn: &NewTurn<'_>) -> sqlx::Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE call_id = $1")
+            .bind(call_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO turns (call_id, seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(call_id)
+        .bind(next)
+        .bind(turn.speaker.as_str())
+        .bind(turn.text)
+        .bind(turn.started_at_ms)
+        .bind(turn.ended_at_ms)
+        .bind(turn.intent)
+        .bind(turn.confidence.map(|c| c as f64))
+        .bind(turn.interrupted as i32)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    pub async fn set_call_outcome(&self, call_id: &str, outcome: Outcome) -> sqlx::Result<()> {
+        sqlx::query("UPDATE calls SET outcome = $1 WHERE id = $2")
+            .bind(outcome.as_str())
+            .bind(call_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_call_patient(&self, call_id: &str, patient_id: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE calls SET patient_id = $1 WHERE id = $2")
+            .bind(patient_id)
+            .bind(call_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the call ended; an outcome still `in_progress` becomes `fallback`.
+    pub async fn end_call(&self, call_id: &str, fallback: Outcome) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE calls SET ended_at = COALESCE(ended_at, $1),
+                 outcome = CASE WHEN outcome = 'in_progress' THEN $2 ELSE outcome END
+             WHERE id = $3",
+        )
+        .bind(now_text())
+        .bind(fallback.as_str())
+        .bind(call_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records Twilio's status callback against the call with that CallSid.
+    pub async fn record_carrier_status(&self, provider_call_id: &str, status: &str) -> sqlx::Result<bool> {
+        let done = sqlx::query("UPDATE calls SET carrier_status = $1 WHERE provider_call_id = $2")
+            .bind(status)
+            .bind(provider_call_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn get_call(&self, id: &str) -> sqlx::Result<Option<CallRecord>> {
+        let row = sqlx::query(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.call_from_row(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_calls(&self, filter: &CallFilter) -> sqlx::Result<Vec<CallRecord>> {
+        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, value: String| {
+            binds.push(value);
+            sql.push_str(&clause.replace("?", &format!("${}", binds.len())));
+        };
+        if let Some(since) = &filter.since {
+            arg(&mut sql, " AND started_at >= ?", since.clone());
+        }
+        if let Some(until) = &filter.until {
+            arg(&mut sql, " AND started_at < ?", until.clone());
+        }
+        if let Some(outcome) = &filter.outcome {
+            arg(&mut sql, " AND outcome = ?", outcome.clone());
+        }
+        if let Some(q) = &filter.q {
+            let pattern = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
+            arg(&mut sql, " AND id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ?)", pattern);
+        }
+        if let Some((started_at, id)) = &filter.cursor {
+            binds.push(started_at.clone());
+            let a = binds.len();
+            binds.push(id.clone());
+            let b = binds.len();
+            sql.push_str(&format!(" AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"));
+        }
+        sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT {}", filter.limit.clamp(1, 500)));
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut calls = Vec::with_capacity(rows.len());
+        for row in &rows {
+            calls.push(self.call_from_row(row).await?);
+        }
+        Ok(calls)
+    }
+
+    pub async fn list_turns(&self, call_id: &str) -> sqlx::Result<Vec<TurnRecord>> {
+        let rows = sqlx::query(
+            "SELECT seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted
+             FROM turns WHERE call_id = $1 ORDER BY seq",
+        )
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TurnRecord {
+                    seq: r.try_get("seq")?,
+                    speaker: r.try_get("speaker")?,
+                    text: r.try_get("text")?,
+                    started_at_ms: r.try_get("started_at_ms")?,
+                    ended_at_ms: r.try_get("ended_at_ms")?,
+                    intent: r.try_get("intent")?,
+                    confidence: r.try_get("confidence")?,
+                    interrupted: r.try_get::<i32, _>("interrupted")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn call_from_row(&self, row: &AnyRow) -> sqlx::Result<CallRecord> {
+        let id: String = row.try_get("id")?;
+        let intents: Vec<String> = sqlx::query(
+            "SELECT intent FROM turns WHERE call_id = $1 AND intent IS NOT NULL ORDER BY seq",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>(0).ok())
+        .fold(Vec::new(), |mut seen, intent| {
+            if !seen.contains(&intent) {
+                seen.push(intent);
+            }
+            seen
+        });
+        let started_at: String = row.try_get("started_at")?;
+        let ended_at: Option<String> = row.try_get("ended_at")?;
+        let duration_s = ended_at.as_deref().and_then(|end| {
+            let start = chrono::DateTime::parse_from_rfc3339(&started_at).ok()?;
+            let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
+            Some((end - start).num_milliseconds() as f64 / 1000.0)
+        });
+        Ok(CallRecord {
+            id,
+            provider: row.try_get("provider")?,
+            provider_call_id: row.try_get("provider_call_id")?,
+            from: row.try_get("from_number")?,
+            to: row.try_get("to_number")?,
+            started_at,
+            ended_at,
+            duration_s,
+            outcome: row.try_get("outcome")?,
+            intents,
+            patient_id: row.try_get("patient_id")?,
+            recording_path: row.try_get("recording_path")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&crate::store::sqlite_url_in(dir.path())).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn turns_are_numbered_and_read_back_with_intents() {
+        let (_dir, db) = fresh_db().await;
+        let id = db
+            .insert_call(&NewCall { provider: "twilio".into(), provider_call_id: Some("CA1".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let caller = NewTurn {
+            speaker: Speaker::Caller,
+            text: "I need to book a visit",
+            started_at_ms: 1000,
+            ended_at_ms: 2500,
+            intent: Some("book_appointment"),
+            confidence: Some(0.9),
+            interrupted: false,
+        };
+        assert_eq!(db.append_turn(&id, &caller).await.unwrap(), 1);
+        let agent = NewTurn { speaker: Speaker::Agent, text: "Sure.", intent: None, confidence: None, ..caller.clone() };
+        assert_eq!(db.append_turn(&id, &agent).await.unwrap(), 2);
+        let turns = db.list_turns(&id).await.unwrap();
+        assert_eq!(turns.len(), 2);
+        assert_eq!(turns[0].speaker, "caller");
+        assert_eq!(turns[0].intent.as_deref(), Some("book_appointment"));
+        assert_eq!(turns[1].speaker, "agent");
+        let call = db.get_call(&id).await.unwrap().unwrap();
+        assert_eq!(call.intents, vec!["book_appointment"]);
+        assert_eq!(call.outcome, "in_progress");
+        db.end_call(&id, Outcome::Abandoned).await.unwrap();
+        let call = db.get_call(&id).await.unwrap().unwrap();
+        assert_eq!(call.outcome, "abandoned");
+        assert!(call.duration_s.unwrap() >= 0.0);
+    }
+
+    #[tokio::test]
+    async fn listing_filters_by_outcome_and_text_and_pages() {
+        let (_dir, db) = fresh_db().await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let id = db.insert_call(&NewCall { provider: "twilio".into(), ..Default::default() }).await.unwrap();
+            let text = if i == 2 { "my bill is wrong" } else { "hello" };
+            let turn = NewTurn { speaker: Speaker::Caller, text, started_at_ms: 0, ended_at_ms: 1, intent: None, confidence: None, interrupted: false };
+            db.append_turn(&id, &turn).await.unwrap();
+            if i % 2 == 0 {
+                db.set_call_outcome(&id, Outcome::Escalated).await.unwrap();
+            }
+            ids.push(id);
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+        let escalated = db.list_calls(&CallFilter { outcome: Some("escalated".into()), limit: 50, ..Default::default() }).await.unwrap();
+        assert_eq!(escalated.len(), 3);
+        let bill = db.list_calls(&CallFilter { q: Some("BILL".into()), limit: 50, ..Default::default() }).await.unwrap();
+        assert_eq!(bill.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[2].clone()]);
+        let page1 = db.list_calls(&CallFilter { limit: 2, ..Default::default() }).await.unwrap();
+        assert_eq!(page1.len(), 2);
+        let last = page1.last().unwrap();
+        let page2 = db
+            .list_calls(&CallFilter { limit: 10, cursor: Some((last.started_at.clone(), last.id.clone())), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(page2.len(), 3);
+        assert!(page2.iter().all(|c| !page1.contains(c)));
+    }
+}

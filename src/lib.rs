@@ -5,6 +5,7 @@
 //! (`audio::vad`) → transcript (`stt`) → intent + entities (`nlu`) →
 //! agent turn (`dialogue`) → speech (`tts`) → carrier message.
 
+pub mod app;
 pub mod audio;
 pub mod call;
 pub mod clinic;
@@ -12,6 +13,7 @@ pub mod dialogue;
 pub mod models;
 pub mod nlu;
 pub mod scheduling;
+pub mod settings;
 pub mod stt;
 pub mod store;
 pub mod tasks;

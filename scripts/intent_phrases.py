@@ -770,3 +770,22 @@ INTENTS = {
         "obrigado tudo bem",
     ],
 }
+
+# Out-of-scope needs breadth more than any other label: other businesses,
+# small talk, trivia, other languages, transcription debris.
+INTENTS["out_of_scope"] += [
+    "is this the vet clinic", "I need a locksmith", "when does the swimming pool open",
+    "can I pay my water bill here", "do you deliver groceries", "I'm looking for the school office",
+    "is this the county courthouse", "how do I get a passport", "what's the population of texas",
+    "do you buy used cars", "I want to book a massage", "what are your specials today",
+    "can I speak to the manager of the hardware store", "did I win the raffle",
+    "I'd like to rent an apartment", "what channel is the news on", "how much is a gallon of milk",
+    "who sings that song", "I need a ride to work", "is this the church office",
+    "por favor necesito ayuda", "no hablo ingles", "buenos dias senora", "merci beaucoup",
+    "danke schon", "arigato", "oi tudo bem", "annyeonghaseyo",
+    "mm", "uh", "ok so um yeah the thing", "sorry I was talking to someone else",
+    "hold on my other line", "can you hear me now", "the the the",
+    "I'm returning a call from this number but I don't know who called",
+    "are you a bot", "I love pancakes", "the traffic is terrible today",
+    "do you have a fax number for the tax office", "my printer won't print",
+]

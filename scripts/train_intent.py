@@ -48,6 +48,7 @@ MIN_DF = 2
 MAX_FEATURES = 30000
 CHAR_N = (3, 5)
 SEED = 7
+NEAR_COPY = 0.8
 
 
 # ---- features (mirror of src/nlu/classifier.rs; change both together) ----
@@ -248,6 +249,20 @@ def main() -> None:
             f"refusing to train: {len(leaks)} training line(s) also appear in {HELDOUT.name}, "
             f"e.g. {leaks[0]!r}; the held-out set must stay unseen"
         )
+
+    # Near-copies leak as much as exact ones: drop training lines whose word
+    # set is nearly that of a held-out line (Jaccard >= NEAR_COPY).
+    held_sets = [set(tokens(r["text"])) for r in heldout]
+    kept, dropped = [], 0
+    for r in train:
+        s = set(tokens(r["text"]))
+        if s and any(len(s & h) / len(s | h) >= NEAR_COPY for h in held_sets):
+            dropped += 1
+        else:
+            kept.append(r)
+    if dropped:
+        print(f"dropped {dropped} training line(s) that nearly copy a held-out line")
+    train = kept
 
     texts = [r["text"] for r in train]
     y = np.array([LABELS.index(r["intent"]) for r in train])

@@ -14,9 +14,18 @@ use frontdesk::nlu::{Nlu, ProviderRoster, bench_nlu};
 fn main() -> anyhow::Result<()> {
     let crate_root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths = ModelPaths::locate();
-    // The intent model is committed in this repository, not fetched.
+    // The intent model is committed in this repository; ONNX Runtime may sit
+    // in another models directory (FRONTDESK_MODELS_DIR): join the two.
     if !paths.intent_dir().join("intent.onnx").is_file() {
-        paths = ModelPaths::at(crate_root.join("models"));
+        let joined =
+            std::env::temp_dir().join(format!("frontdesk-nlu-bench-{}", std::process::id()));
+        std::fs::create_dir_all(joined.join("onnxruntime"))?;
+        std::os::unix::fs::symlink(
+            paths.onnxruntime(),
+            joined.join("onnxruntime/libonnxruntime.so"),
+        )?;
+        std::os::unix::fs::symlink(crate_root.join("models/intent"), joined.join("intent"))?;
+        paths = ModelPaths::at(joined);
     }
     let nlu = Nlu::load(&paths, ProviderRoster::default())?;
     let lines = load_labelled(&crate_root.join("fixtures/intents/heldout.jsonl"))?;

@@ -83,7 +83,7 @@ static RULES: LazyLock<Vec<(EmergencyKind, Regex)>> = LazyLock::new(|| {
     let raw: Vec<(EmergencyKind, String)> = vec![
         // Chest pain.
         (EmergencyKind::ChestPain, r"\b(?:chest|chess) (?:pain|pains|pressure|tightness)\b".into()),
-        (EmergencyKind::ChestPain, r"\b(?:chest|chess) (?:is |feels |really |so )*(?:hurting|hurts|crushing|tight|heavy|squeezing)\b".into()),
+        (EmergencyKind::ChestPain, r"\b(?:chest|chess) (?:is |feels |really |so |very |a little |a bit |kind of )*(?:hurting|hurts|crushing|tight|heavy|squeezing)\b".into()),
         (EmergencyKind::ChestPain, r"\b(?:crushing|squeezing) (?:pain|pressure|feeling)\b".into()),
         (EmergencyKind::ChestPain, r"\bheart attack\b".into()),
         (EmergencyKind::ChestPain, format!(r"\b(?:grabbed|grabbing|clutching|holding) {PRONOUN} chest\b")),
@@ -92,7 +92,7 @@ static RULES: LazyLock<Vec<(EmergencyKind, Regex)>> = LazyLock::new(|| {
         (EmergencyKind::Breathing, format!(r"\b(?:cant|cannot|can not|couldnt) (?:get (?:any )?air|catch {PRONOUN} breath)\b")),
         (EmergencyKind::Breathing, r"\b(?:not|isnt|stopped|wasnt|isn t) breathing\b".into()),
         (EmergencyKind::Breathing, r"\b(?:gasping|choking)\b".into()),
-        (EmergencyKind::Breathing, r"\b(?:turning|turned|going|lips (?:are |look |looks |turning )?)blue\b".into()),
+        (EmergencyKind::Breathing, r"\b(?:turning|turned|going) blue\b|\blips (?:are |look |looks )?(?:turning )?blue\b".into()),
         // Stroke.
         (EmergencyKind::Stroke, r"\b(?:having|had|has) a stroke\b|\bstroke\b".into()),
         (EmergencyKind::Stroke, r"\bface (?:is |looks |went )?(?:drooping|droopy|numb|crooked)\b|\bdrooping\b".into()),
@@ -167,6 +167,8 @@ static CURRENT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words either side of a match in which cues count.
 const CUE_WINDOW_WORDS: usize = 5;
+/// Words either side of a match in which "now" cues count.
+const CURRENT_WINDOW_WORDS: usize = 10;
 
 /// Screens one utterance. Suicidal matches win over others (988 first).
 pub fn screen(text: &str) -> Screen {
@@ -223,13 +225,16 @@ fn is_contained(normal: &str, start: usize, end: usize, mild_counts: bool) -> bo
             break;
         }
     }
+    let outside = format!("{} | {}", before[lo..].join(" "), after[..hi].join(" "));
+    // "Now" cues count over a wider stretch: "... last week and it's back again right now".
+    let now_lo = before.len().saturating_sub(CURRENT_WINDOW_WORDS);
+    let now_hi = after.len().min(CURRENT_WINDOW_WORDS);
     let window = format!(
         "{} | {} | {}",
-        before[lo..].join(" "),
+        before[now_lo..].join(" "),
         &normal[start..end],
-        after[..hi].join(" ")
+        after[..now_hi].join(" ")
     );
-    let outside = format!("{} | {}", before[lo..].join(" "), after[..hi].join(" "));
     (PAST.is_match(&outside) || (mild_counts && MILD.is_match(&outside)))
         && !CURRENT.is_match(&window)
 }

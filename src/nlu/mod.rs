@@ -73,6 +73,10 @@ impl Nlu {
         Ok(Nlu { classifier, roster })
     }
 
+    pub fn classifier(&self) -> &IntentClassifier {
+        &self.classifier
+    }
+
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
         self.understand_with_emergency(text, today).0
     }

@@ -3,7 +3,6 @@
 //! model, cancellation stops synthesis.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use frontdesk::models::ModelPaths;
 use frontdesk::tts::{OUTPUT_SAMPLE_RATE_HZ, Tts};

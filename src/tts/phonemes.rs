@@ -257,6 +257,41 @@ mod tests {
         assert!(sentences[1].contains("fˈaɪn"), "{sentences:?}");
     }
 
+    /// Reference output of piper-tts 1.8.0's own phonemizer (espeakbridge)
+    /// for the same text: our clause handling must match it exactly.
+    #[test]
+    fn matches_piper_phonemize() {
+        let table: &[(&str, &[&str])] = &[
+            (
+                "I have an opening with Doctor Patel on Tuesday at nine thirty. Would that work for you?",
+                &[
+                    "aɪ hæv ɐn ˈoʊpənɪŋ wɪð dˈɑːktɚ pɐtˈɛl ˌɔn tˈuːzdeɪ æt nˈaɪn θˈɜːɾi.",
+                    "wʊd ðæt wˈɜːk fɔːɹ juː?",
+                ],
+            ),
+            (
+                "Your appointment is confirmed; we'll see you then: bring your insurance card!",
+                &["jʊɹ ɐpˈɔɪntmənt ɪz kənfˈɜːmd; wiːl sˈiː juː ðˈɛn: bɹˈɪŋ jʊɹ ɪnʃˈʊɹɹəns kˈɑːɹd!"],
+            ),
+            (
+                "I'm sorry, I didn't catch that.",
+                &["aɪm sˈɑːɹi, aɪ dˈɪdnt kˈætʃ ðˈæt."],
+            ),
+            (
+                "The café's résumé was naïve.",
+                &["ðə kæfˈeɪz ɹˈɛzuːmˌeɪ wʌz naɪˈiːv."],
+            ),
+        ];
+        for (text, expected) in table {
+            let expected: Vec<String> = expected.iter().map(|s| s.nfd().collect()).collect();
+            assert_eq!(
+                phonemize(text, "en-us").unwrap(),
+                expected,
+                "text: {text:?}"
+            );
+        }
+    }
+
     #[test]
     fn phonemises_text_without_punctuation() {
         let sentences = phonemize("good morning", "en-us").unwrap();

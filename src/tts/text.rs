@@ -105,6 +105,7 @@ static DATE: LazyLock<Regex> =
 static DOLLARS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$(\d{1,6})(?:\.(\d{2}))?\b").unwrap());
 static LONG_DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{5,}\b").unwrap());
+static EMERGENCY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b911\b").unwrap());
 static HASH_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\s?(\d)").unwrap());
 static TITLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(Dr|Mr|Mrs|Ms|Prof)\.(\s|$)").unwrap());
@@ -135,6 +136,9 @@ pub fn normalize_for_speech(sentence: &str) -> String {
         .into_owned();
     text = DOLLARS
         .replace_all(&text, |c: &Captures| speak_dollars(c))
+        .into_owned();
+    text = EMERGENCY_NUMBER
+        .replace_all(&text, "nine one one")
         .into_owned();
     text = LONG_DIGITS
         .replace_all(&text, |c: &Captures| spell_digits(&c[0]))
@@ -470,6 +474,7 @@ mod tests {
             ("$12.50", "twelve dollars and fifty cents"),
             ("zip 94110", "zip nine four one one zero"),
             ("room #12", "room number 12"),
+            ("please dial 911.", "please dial nine one one."),
             ("Q&A", "Q and A"),
             ("plain text stays", "plain text stays"),
             ("99:99 is not a time", "99:99 is not a time"),

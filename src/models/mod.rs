@@ -25,17 +25,13 @@ impl ModelPaths {
     /// else `models/` beside the crate sources (tests, `cargo run`).
     pub fn locate() -> ModelPaths {
         if let Ok(dir) = std::env::var("FRONTDESK_MODELS_DIR") {
-            return ModelPaths {
-                root: PathBuf::from(dir),
-            };
+            return ModelPaths { root: PathBuf::from(dir) };
         }
         let cwd = PathBuf::from("models");
         if cwd.join("manifest.toml").exists() {
             return ModelPaths { root: cwd };
         }
-        ModelPaths {
-            root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
-        }
+        ModelPaths { root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models") }
     }
 
     pub fn at(root: impl Into<PathBuf>) -> ModelPaths {
@@ -103,9 +99,7 @@ pub fn init_onnx_runtime(paths: &ModelPaths) -> anyhow::Result<()> {
 
 /// The process-wide ONNX Runtime environment (set up on first use);
 /// `ort::session::Session::builder` takes it as an argument in rc.15.
-pub fn onnx_environment(
-    paths: &ModelPaths,
-) -> anyhow::Result<&'static ort::environment::Environment> {
+pub fn onnx_environment(paths: &ModelPaths) -> anyhow::Result<&'static ort::environment::Environment> {
     init_onnx_runtime(paths)?;
     match ORT_ENV.get() {
         Some(Ok(env)) => Ok(env),

@@ -7,13 +7,14 @@
 
 pub mod audio;
 pub mod call;
+pub mod caller;
 pub mod clinic;
 pub mod dialogue;
 pub mod models;
 pub mod nlu;
 pub mod scheduling;
-pub mod stt;
 pub mod store;
+pub mod stt;
 pub mod tasks;
 pub mod telephony;
 pub mod tts;

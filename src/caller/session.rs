@@ -432,6 +432,13 @@ impl<'o> Call<'o> {
             self.live("caller  hangs up: maximum call length reached".into());
             return (Vec::new(), Some(CallEnd::MaxDuration));
         }
+        if self.active.is_none()
+            && self.pending.is_empty()
+            && self.may_start(StepStart::AfterAgent { pause_ms: 0 }, t)
+        {
+            self.live("caller  hangs up".into());
+            return (Vec::new(), Some(CallEnd::CallerHungUp));
+        }
         // 1. The agent's audio for [t, t + 20 ms).
         let drained = self.playout.drain(FRAME_SAMPLES);
         let mut offset = 0usize;
@@ -454,14 +461,10 @@ impl<'o> Call<'o> {
         // 2. The caller's frame.
         let mut out = Vec::new();
         if self.active.is_none() {
-            match self.pending.front().map(|step| step.start) {
-                Some(start) if self.may_start(start, t) => self.start_step(t),
-                Some(_) => {}
-                None if self.may_start(StepStart::AfterAgent { pause_ms: 0 }, t) => {
-                    self.live("caller  hangs up".into());
-                    return (out, Some(CallEnd::CallerHungUp));
-                }
-                None => {}
+            if let Some(start) = self.pending.front().map(|step| step.start)
+                && self.may_start(start, t)
+            {
+                self.start_step(t);
             }
         }
         let (samples, digit) = self.caller_frame(t, wall);
@@ -554,7 +557,8 @@ impl<'o> Call<'o> {
     /// No voiced agent audio waiting and none heard for the quiet window.
     fn agent_quiet_at(&self, t: u64, pause_ms: u64) -> bool {
         let gap_ms = self.opts.agent_quiet_ms.max(pause_ms);
-        !self.playout.voiced_pending() && t >= self.last_voiced_end_ms.unwrap_or(0) + gap_ms
+        !self.playout.voiced_pending()
+            && self.last_voiced_end_ms.is_none_or(|end| t >= end + gap_ms)
     }
 
     /// Whether the next step (or the hang-up) may start at call time `t`.

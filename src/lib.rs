@@ -8,6 +8,7 @@
 pub mod app;
 pub mod audio;
 pub mod call;
+pub mod caller;
 pub mod clinic;
 pub mod dialogue;
 pub mod models;

@@ -1,0 +1,321 @@
+//! `frontdesk call`: a local caller that behaves like Twilio towards a
+//! running frontdesk server. It posts the voice webhook, opens the media
+//! stream, plays caller audio (a WAV or a synthesised script), plays the
+//! agent's audio back at call pace (echoing marks, honouring `clear`), and
+//! measures how long the agent takes to answer.
+//!
+//! Time inside the call is counted in audio sent (20 ms per frame), never
+//! wall-clock time, so a call at `--speed 10` behaves like one in real time
+//! and latencies are comparable across speeds (see `STYLE.md`).
+//!
+//! Used by `frontdesk call`, the end-to-end tests and the latency bench.
+
+mod cli;
+mod playout;
+mod script;
+mod session;
+mod signature;
+mod twiml;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::Serialize;
+use url::Url;
+
+pub use cli::{CallArgs, run_call_command, run_call_command_with};
+pub use playout::{VOICED_ABS, is_voiced};
+pub use script::{ScriptError, ScriptStep, StepAction, StepStart, load_wav_8k, parse_script};
+pub use signature::{SIGNATURE_HEADER, twilio_signature};
+pub use twiml::{StreamTwiml, TwimlError, parse_connect_stream};
+
+/// Sample rate of everything the caller sends, plays and records.
+pub const SAMPLE_RATE_HZ: u32 = 8000;
+/// One Media Streams frame.
+pub const FRAME_MS: u64 = 20;
+pub const FRAME_SAMPLES: usize = 160;
+
+/// The caller's voice for text scripts. Synthesis runs on a blocking
+/// thread, before the call starts, so its speed never shows in latencies.
+pub trait CallerSpeech: Send + Sync {
+    /// Mono PCM16 at 8 kHz.
+    fn synthesize(&self, text: &str) -> anyhow::Result<Vec<i16>>;
+}
+
+/// How to reach the server and how to behave on the call.
+#[derive(Clone, Debug)]
+pub struct CallerOptions {
+    /// Where the server listens, e.g. `http://127.0.0.1:8080`.
+    pub server: Url,
+    /// The server's public URL (`FRONTDESK_PUBLIC_URL`), which signatures
+    /// are computed over; defaults to `server`.
+    pub public_url: Option<Url>,
+    pub from: String,
+    pub to: String,
+    /// Call time per wall time: 1.0 is real time, 10.0 sends ten times faster.
+    pub speed: f32,
+    /// Sign requests like Twilio (`TWILIO_AUTH_TOKEN` of the server).
+    pub auth_token: Option<String>,
+    /// Agent silence (call time) after which it counts as having finished.
+    pub agent_quiet_ms: u64,
+    /// How long (call time) to wait for the agent to start answering.
+    pub reply_timeout_ms: u64,
+    /// Hang up after this much call time whatever happens.
+    pub max_call_ms: u64,
+    /// Connect the websocket to the host named in the TwiML instead of
+    /// `server` (the path always comes from the TwiML).
+    pub follow_twiml_host: bool,
+    /// Post `CallStatus=completed` to `/telephony/twilio/status` at the end.
+    pub status_callback: bool,
+    /// Print the conversation to stdout as it happens.
+    pub print_live: bool,
+}
+
+impl CallerOptions {
+    pub fn new(server: Url) -> CallerOptions {
+        CallerOptions {
+            server,
+            public_url: None,
+            from: "+15555550123".into(),
+            to: "+15555550100".into(),
+            speed: 1.0,
+            auth_token: None,
+            agent_quiet_ms: 400,
+            reply_timeout_ms: 30_000,
+            max_call_ms: 15 * 60_000,
+            follow_twiml_host: false,
+            status_callback: true,
+            print_live: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnKind {
+    Speech,
+    Dtmf,
+    Wait,
+}
+
+/// One caller step and the agent's answer to it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Turn {
+    pub kind: TurnKind,
+    /// The text said, the WAV label, the digits or the wait.
+    pub label: String,
+    /// Set for synthesised lines.
+    pub caller_text: Option<String>,
+    pub caller_start_ms: u64,
+    /// End of the caller's voiced audio (call time); for keys, when the
+    /// last digit was sent.
+    pub caller_end_ms: u64,
+    /// Media frames the step occupied.
+    pub caller_frames: u64,
+    /// Call time at which the caller heard the agent's first voiced sample
+    /// after `caller_end_ms`.
+    pub agent_first_audio_ms: Option<u64>,
+    /// Call time at which that sample's `media` message arrived.
+    pub agent_first_arrival_ms: Option<u64>,
+    /// `agent_first_audio_ms - caller_end_ms`.
+    pub latency_ms: Option<u64>,
+    /// The same on the wall clock (equals `latency_ms` only at speed 1).
+    pub wall_latency_ms: Option<u64>,
+    /// The agent had not started answering within `reply_timeout_ms`.
+    pub reply_timed_out: bool,
+    /// Agent audio played from the end of this step until the next step
+    /// ended (8 kHz, gaps left out).
+    #[serde(skip)]
+    pub agent_audio: Vec<i16>,
+}
+
+/// A mark sent back to the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MarkEcho {
+    pub name: String,
+    pub call_ms: u64,
+    /// Echoed because of a `clear`, not because its audio played.
+    pub cleared: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallEnd {
+    /// The script finished and the caller hung up (sent `stop`).
+    CallerHungUp,
+    /// The server closed the stream: the agent hung up or transferred.
+    AgentHungUp,
+    /// `max_call_ms` passed.
+    MaxDuration,
+    /// The connection failed mid-call.
+    ConnectionLost(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallReport {
+    pub call_sid: String,
+    pub account_sid: String,
+    pub stream_sid: String,
+    /// `<Parameter>`s of the TwiML, sent back in `start.customParameters`.
+    pub custom_parameters: Vec<(String, String)>,
+    pub speed: f32,
+    /// Call time from `start` to the first voiced agent sample heard.
+    pub greeting_latency_ms: Option<u64>,
+    #[serde(skip)]
+    pub greeting_audio: Vec<i16>,
+    pub turns: Vec<Turn>,
+    pub marks_echoed: Vec<MarkEcho>,
+    pub clears_received: u32,
+    pub end: CallEnd,
+    /// Call time when the call ended.
+    pub duration_ms: u64,
+    /// Script steps not finished (never started or cut off) when the call ended.
+    pub steps_not_run: usize,
+    /// Agent audio still queued, unheard, when the call ended.
+    pub unplayed_at_end_ms: u64,
+    /// Messages from the server that broke the protocol, in order.
+    pub protocol_errors: Vec<String>,
+    /// Everything the caller heard, on the call's timeline (silence where
+    /// nothing played), 8 kHz.
+    #[serde(skip)]
+    pub agent_audio: Vec<i16>,
+    /// Everything the caller sent, on the same timeline, 8 kHz.
+    #[serde(skip)]
+    pub caller_audio: Vec<i16>,
+}
+
+impl CallReport {
+    /// Writes what the caller heard as a mono 8 kHz WAV.
+    pub fn save_agent_wav(&self, path: &Path) -> anyhow::Result<()> {
+        write_wav(path, 1, self.agent_audio.iter().copied())
+    }
+
+    /// Writes the call as a stereo 8 kHz WAV: caller left, agent right.
+    pub fn save_call_wav(&self, path: &Path) -> anyhow::Result<()> {
+        let n = self.agent_audio.len().max(self.caller_audio.len());
+        let at = |v: &[i16], i: usize| v.get(i).copied().unwrap_or(0);
+        write_wav(
+            path,
+            2,
+            (0..n).flat_map(|i| [at(&self.caller_audio, i), at(&self.agent_audio, i)]),
+        )
+    }
+}
+
+fn write_wav(path: &Path, channels: u16, samples: impl Iterator<Item = i16>) -> anyhow::Result<()> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: SAMPLE_RATE_HZ,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec)
+        .with_context(|| format!("creating {}", path.display()))?;
+    for s in samples {
+        writer.write_sample(s)?;
+    }
+    writer
+        .finalize()
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// A step ready to play: text already synthesised.
+pub(crate) struct PreparedStep {
+    pub start: StepStart,
+    pub kind: TurnKind,
+    pub label: String,
+    pub caller_text: Option<String>,
+    pub action: PreparedAction,
+}
+
+pub(crate) enum PreparedAction {
+    Audio(Vec<i16>),
+    Dtmf(Vec<char>),
+    Wait { ms: u64 },
+}
+
+/// Synthesises every text line up front, on a blocking thread.
+async fn prepare(
+    script: Vec<ScriptStep>,
+    speech: Option<Arc<dyn CallerSpeech>>,
+) -> anyhow::Result<Vec<PreparedStep>> {
+    let needs_voice = script
+        .iter()
+        .any(|s| matches!(s.action, StepAction::Say(_)));
+    anyhow::ensure!(
+        !needs_voice || speech.is_some(),
+        "the script has lines to say but no caller voice is available; use --wav or give a voice"
+    );
+    tokio::task::spawn_blocking(move || {
+        script
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let (kind, label, caller_text, action) = match step.action {
+                    StepAction::Say(text) => {
+                        let voice = speech.as_ref().expect("checked above");
+                        let samples = voice
+                            .synthesize(&text)
+                            .with_context(|| format!("synthesising caller line {}", i + 1))?;
+                        (
+                            TurnKind::Speech,
+                            text.clone(),
+                            Some(text),
+                            PreparedAction::Audio(samples),
+                        )
+                    }
+                    StepAction::Audio { label, samples_8k } => (
+                        TurnKind::Speech,
+                        label,
+                        None,
+                        PreparedAction::Audio(samples_8k),
+                    ),
+                    StepAction::Dtmf(digits) => {
+                        anyhow::ensure!(
+                            script::valid_dtmf(&digits),
+                            "step {}: invalid keys {digits:?}",
+                            i + 1
+                        );
+                        (
+                            TurnKind::Dtmf,
+                            format!("#dtmf {digits}"),
+                            None,
+                            PreparedAction::Dtmf(digits.chars().collect()),
+                        )
+                    }
+                    StepAction::Wait { ms } => (
+                        TurnKind::Wait,
+                        format!("#wait {ms}"),
+                        None,
+                        PreparedAction::Wait { ms },
+                    ),
+                };
+                Ok(PreparedStep {
+                    start: step.start,
+                    kind,
+                    label,
+                    caller_text,
+                    action,
+                })
+            })
+            .collect()
+    })
+    .await
+    .context("the synthesis thread failed")?
+}
+
+/// Places one call: webhook, media stream, script, hang-up.
+pub async fn place_call(
+    opts: &CallerOptions,
+    script: Vec<ScriptStep>,
+    speech: Option<Arc<dyn CallerSpeech>>,
+) -> anyhow::Result<CallReport> {
+    anyhow::ensure!(
+        opts.speed.is_finite() && (0.05..=1000.0).contains(&opts.speed),
+        "speed must be between 0.05 and 1000, not {}",
+        opts.speed
+    );
+    let steps = prepare(script, speech).await?;
+    session::run(opts, steps).await
+}

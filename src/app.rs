@@ -43,7 +43,9 @@ impl Engines {
         let vad = VadModel::load(paths).context("loading the voice activity detector")?;
         let stt = SpeechToText::load(paths, SttOptions::default()).context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
-        let nlu = Arc::new(Nlu::load(paths).context("loading the intent classifier")?);
+        let nlu = Arc::new(
+            Nlu::load(paths, crate::nlu::ProviderRoster::default()).context("loading the intent classifier")?,
+        );
         tracing::info!(load_ms = started.elapsed().as_millis() as u64, "models loaded");
         Ok(Engines { stt, vad, tts, nlu })
     }
@@ -109,7 +111,12 @@ impl Application {
             services,
             db: db.clone(),
             public_url: settings.public_url.clone(),
-            validator: settings.twilio_auth_token.clone().map(SignatureValidator::new),
+            validator: settings
+                .twilio_auth_token
+                .as_deref()
+                .map(SignatureValidator::new)
+                .transpose()
+                .context("TWILIO_AUTH_TOKEN")?,
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
             rest: match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
                 (Some(sid), Some(token)) => Some(TwilioRest::new(

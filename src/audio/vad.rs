@@ -15,9 +15,8 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-use anyhow::Context as _;
 use ort::environment::Environment;
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -167,27 +166,7 @@ impl VadModel {
 /// builds it here, the same way `models::init_onnx_runtime` does; calling
 /// both in one process fails with "only one environment is allowed".
 fn onnx_environment(paths: &ModelPaths) -> anyhow::Result<&'static Environment> {
-    static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
-    let result = ENVIRONMENT.get_or_init(|| {
-        let lib = paths.onnxruntime();
-        if !lib.is_file() {
-            return Err(format!(
-                "ONNX Runtime is missing at {} — run `frontdesk models` (or `make models`) to fetch it",
-                lib.display()
-            ));
-        }
-        ort::init_from(&lib)
-            .map_err(|e| format!("loading ONNX Runtime from {}: {e}", lib.display()))?
-            .with_name("frontdesk")
-            .build()
-            .map_err(|e| format!("starting ONNX Runtime from {}: {e}", lib.display()))
-    });
-    match result {
-        Ok(environment) => Ok(environment),
-        Err(e) => {
-            Err(anyhow::Error::msg(e.clone())).context("setting up ONNX Runtime for Silero VAD")
-        }
-    }
+    crate::models::onnx_environment(paths)
 }
 
 /// Per-stream model state: Silero's recurrent state and the last

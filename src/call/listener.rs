@@ -79,7 +79,7 @@ fn listen(
         for event in events {
             let message = match event {
                 VadEvent::SpeechStarted { at_sample } => Heard::SpeechStarted { at_sample },
-                VadEvent::UtteranceEnded { samples, start_sample, end_sample } => {
+                VadEvent::UtteranceEnded { samples, start_sample, end_sample, .. } => {
                     let pcm = resample::i16_to_f32(&samples);
                     match resample::resample(&pcm, 8000, 16000) {
                         Ok(samples_16k) => Heard::Utterance { samples_16k, start_sample, end_sample },

@@ -19,7 +19,7 @@ use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
 use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Outcome};
 use crate::audio::mulaw;
-use crate::audio::recording::CallRecording;
+use crate::audio::recording::CallRecorder;
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::nlu::Nlu;
 use crate::store::Db;
@@ -149,24 +149,18 @@ struct Transcribed {
     result: Result<String, SttError>,
 }
 
-/// Agent audio goes to the recording's right channel at the position the
-/// carrier will play it: after what is already queued, never before now.
+/// Agent audio goes to the recording's right channel; the recorder queues
+/// it after earlier agent audio, as the carrier's playout buffer does.
 struct RecordingSink<'a> {
-    recording: &'a mut Option<CallRecording>,
-    agent_cursor: &'a mut u64,
+    recording: &'a mut Option<CallRecorder>,
     now_sample: u64,
 }
 
 impl AgentAudioSink for RecordingSink<'_> {
     fn agent_audio(&mut self, samples_8k: &[i16]) {
-        *self.agent_cursor = (*self.agent_cursor).max(self.now_sample);
         if let Some(recording) = self.recording.as_mut() {
-            if let Err(e) = recording.write_agent(*self.agent_cursor, samples_8k) {
-                tracing::error!(error = format!("{e:#}"), "recording failed; the call goes on unrecorded");
-                *self.recording = None;
-            }
+            recording.push_agent(self.now_sample, samples_8k);
         }
-        *self.agent_cursor += samples_8k.len() as u64;
     }
 }
 
@@ -181,12 +175,10 @@ struct Call {
     transcripts_tx: mpsc::UnboundedSender<Transcribed>,
     transcripts: mpsc::UnboundedReceiver<Transcribed>,
     conversation: Box<dyn super::Conversation>,
-    recording: Option<CallRecording>,
+    recording: Option<CallRecorder>,
     out: mpsc::Sender<String>,
     /// Caller samples received so far: the call's clock.
     caller_samples: u64,
-    /// Where the next agent audio lands on the recording's timeline.
-    agent_cursor: u64,
     /// Call time of the last sign of life (speech start, agent finished).
     last_activity_sample: u64,
     silence_reported: bool,
@@ -212,7 +204,7 @@ impl Call {
         let (journal, journal_writer) =
             Journal::start(services.db.clone(), services.spool_dir.clone(), call_id.clone());
         let recording_path = services.recordings_dir.join(format!("{call_id}.wav"));
-        let recording = match CallRecording::create(&recording_path) {
+        let recording = match CallRecorder::create(&recording_path) {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), "cannot record this call");
@@ -248,7 +240,6 @@ impl Call {
             recording,
             out,
             caller_samples: 0,
-            agent_cursor: 0,
             last_activity_sample: 0,
             silence_reported: false,
             caller_talking: false,
@@ -293,7 +284,7 @@ impl Call {
                 Some(done) = self.transcripts.recv() => self.on_transcript(done).await,
                 chunk = self.speaker.next_audio() => match chunk {
                     Some(Ok(chunk)) => {
-                        let mut sink = RecordingSink { recording: &mut self.recording, agent_cursor: &mut self.agent_cursor, now_sample: self.caller_samples };
+                        let mut sink = RecordingSink { recording: &mut self.recording, now_sample: self.caller_samples };
                         if let Err(e) = self.speaker.send_sentence(chunk, self.caller_samples, &mut sink).await {
                             tracing::warn!(error = %e, "could not send agent audio; the socket is gone");
                             break StreamEnd::Dropped;
@@ -366,7 +357,7 @@ impl Call {
     fn on_caller_audio(&mut self, payload_mulaw: &[u8]) {
         let pcm = mulaw::decode_frame(payload_mulaw);
         if let Some(recording) = self.recording.as_mut() {
-            if let Err(e) = recording.write_caller(self.caller_samples, &pcm) {
+            if let Err(e) = recording.push_caller(&pcm) {
                 tracing::error!(error = format!("{e:#}"), "recording failed; the call goes on unrecorded");
                 self.recording = None;
             }
@@ -400,6 +391,9 @@ impl Call {
                 self.last_activity_sample = at_sample;
                 if self.speaker.is_speaking() && self.after_speech.is_none() {
                     tracing::info!("caller barged in; agent speech cleared");
+                    if let Some(recording) = self.recording.as_mut() {
+                        recording.clear_agent_after(self.caller_samples);
+                    }
                     match self.speaker.barge_in(self.caller_samples).await {
                         Ok(Some(spoken)) => self.on_spoken(spoken),
                         Ok(None) => {}
@@ -415,7 +409,7 @@ impl Call {
                 let tx = self.transcripts_tx.clone();
                 tokio::spawn(
                     async move {
-                        let result = stt.transcribe(samples_16k).await.map(|t| t.text);
+                        let result = stt.try_transcribe(samples_16k).await.map(|t| t.text);
                         let _ = tx.send(Transcribed { start_sample, end_sample, result });
                     }
                     .in_current_span(),
@@ -431,7 +425,7 @@ impl Call {
         self.utterances_pending -= 1;
         let text = match done.result {
             Ok(text) => text.trim().to_string(),
-            Err(SttError::Saturated) => {
+            Err(SttError::Saturated { .. }) => {
                 tracing::warn!("speech recognition saturated; asking the caller to repeat");
                 self.speaker.say(vec![crate::call::prompts::call_prompts().saturated.clone()]);
                 return;

@@ -195,7 +195,7 @@ impl Db {
     }
 
     pub async fn get_call(&self, id: &str) -> sqlx::Result<Option<CallRecord>> {
-        let row = sqlx::query(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -233,7 +233,8 @@ impl Db {
             sql.push_str(&format!(" AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"));
         }
         sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT {}", filter.limit.clamp(1, 500)));
-        let mut query = sqlx::query(&sql);
+        // Built from fixed fragments; every value is a bind parameter.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             query = query.bind(b);
         }

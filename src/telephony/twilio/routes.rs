@@ -81,14 +81,21 @@ async fn voice(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): Origi
     let xml = if state.call_slots.available_permits() == 0 {
         tracing::warn!(call_sid, "all call slots busy; rejecting");
         state.metrics.calls_rejected_busy.inc();
-        twiml::reject_busy_twiml()
+        // Twilio plays a busy tone; the caller can try again.
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#.to_string()
     } else {
         tracing::info!(call_sid, "incoming call; connecting a media stream");
         let mut extra = Vec::new();
         if let Some(to) = get("To") {
             extra.push(("to", to));
         }
-        twiml::connect_stream_twiml(&base_url(&state, &headers), get("From"), &extra)
+        match twiml::connect_stream_twiml(&base_url(&state, &headers), get("From"), &extra) {
+            Ok(xml) => xml,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the stream TwiML; check FRONTDESK_PUBLIC_URL");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "the public URL setting is invalid").into_response();
+            }
+        }
     };
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
 }
@@ -119,7 +126,7 @@ async fn stream(State(state): State<Arc<TelephonyState>>, headers: HeaderMap, ws
     if let Some(validator) = &state.validator {
         let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
         let url = format!("{}/telephony/twilio/stream", base_url(&state, &headers));
-        let ok = signature.is_some_and(|sig| validator.validate_stream_upgrade(&url, sig));
+        let ok = signature.is_some_and(|sig| validator.validate_websocket(&url, sig));
         if !ok {
             tracing::warn!("media stream upgrade with a bad signature refused");
             return forbidden();

@@ -111,3 +111,28 @@ async fn a_reply_streams_sentence_by_sentence() {
     );
     assert!(rms(&first.samples_8k) > 1000.0 && rms(&second.samples_8k) > 1000.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_text_gives_errors_or_silence_not_panics() {
+    let Some(tts) = tts() else { return };
+    assert!(tts.synthesize_8k("", None).unwrap().is_empty());
+    assert!(tts.synthesize_8k("...", None).unwrap().len() < 4_000);
+    assert!(
+        tts.synthesize_8k("a\0b", None).is_err(),
+        "a NUL byte is an error"
+    );
+    let emoji = tts.synthesize_8k("Thanks 🙂 see you soon.", None).unwrap();
+    assert!(seconds(&emoji) > 0.5);
+    // Nothing to say: the stream ends at once.
+    let mut empty = tts.speak(vec![String::new(), "  ".to_string()]);
+    assert!(empty.next().await.is_none());
+    // A failing sentence ends the reply with an error.
+    let mut bad = tts.speak(vec![
+        "Fine.".to_string(),
+        "bad\0text.".to_string(),
+        "Never spoken.".to_string(),
+    ]);
+    assert!(bad.next().await.unwrap().is_ok());
+    assert!(bad.next().await.unwrap().is_err());
+    assert!(bad.next().await.is_none());
+}

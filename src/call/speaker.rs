@@ -115,7 +115,7 @@ impl Speaker {
         &mut self,
         chunk: SpeechChunk,
         now_sample: u64,
-        recording: &mut dyn AgentAudioSink,
+        recording: &mut (dyn AgentAudioSink + Send),
     ) -> anyhow::Result<()> {
         let Some(reply) = self.reply.as_mut() else { return Ok(()) };
         let sentence = reply.sentences.get(chunk.index).cloned().unwrap_or_default();

@@ -193,7 +193,9 @@ fn digit_run_date(toks: &[Tok], i: usize, today: NaiveDate) -> Option<SaidDate> 
     }
     let digits: String = groups.concat();
     let n = digits.len();
-    let shaped = (groups.len() >= 3 && (4..=8).contains(&n)) || n == 6 || n == 8;
+    // "3 4 85" is a date; "1 2 1 3" (digits one by one) is not.
+    let last_len = groups.last().map_or(0, |g| g.len());
+    let shaped = (groups.len() >= 3 && (4..=8).contains(&n) && last_len >= 2) || n == 6 || n == 8;
     if !shaped
         || toks
             .get(j)

@@ -59,7 +59,14 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
     let mut found: Vec<(usize, Option<NaiveDate>)> = Vec::new();
     let said = said_dates(toks, today);
     let inside_said = |i: usize| said.iter().any(|d| d.start <= i && i < d.end);
+    // A full date in birth talk is a date of birth, even a wrong one.
+    let birth_talk = toks
+        .iter()
+        .any(|t| t.is_any(&["born", "birth", "birthday", "dob", "birthdate"]));
     for d in &said {
+        if birth_talk && d.year.is_some() {
+            continue;
+        }
         if let Some(date) = calendar_date(d, today) {
             found.push((d.start, date));
         }
@@ -77,6 +84,8 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
             i += 1;
         }
     }
+    // "the 14th, not the 15th".
+    found.retain(|(pos, _)| *pos == 0 || !toks[pos - 1].is("not"));
     found.sort_by_key(|(pos, _)| *pos);
     found.last().and_then(|(_, d)| *d)
 }
@@ -170,7 +179,7 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
         return Some((add_days(today, 1), 1));
     }
     // "in 3 days", "in a week", "in two weeks".
-    if t.is("in") {
+    if t.is("in") && !is(3, "from") {
         if let (Some(n), Some(unit)) = (count_at(toks, i + 1), unit_days(at(2))) {
             return Some((add_days(today, n * unit), 3));
         }

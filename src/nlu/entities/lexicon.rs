@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 pub(crate) static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     COMMON_WORDS
         .split_whitespace()
+        .chain(NUMBER_WORDS.split_whitespace())
         .chain(MONTHS.iter().map(|(w, _)| *w))
         .chain(WEEKDAYS.iter().map(|(w, _)| *w))
         .collect()
@@ -47,6 +48,24 @@ hours open closed close holiday lunch break mister missus miss mrs mr ms dr doct
 returning current former regular usual same different other another calling asking needing getting
 going having doing being looking trying wondering hoping planning thinking
 ";
+
+/// Number words, which are never names.
+pub(crate) const NUMBER_WORDS: &str = "
+zero oh one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand double
+triple first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth twentieth
+thirtieth o'clock oclock quarter half noon midnight am pm
+";
+
+/// Ordinary words that are also first names; taken as a name only when
+/// Whisper capitalised them inside a sentence ("Name's Bill Turner").
+pub(crate) const NAMES_TOO: &[&str] = &[
+    "bill", "will", "grace", "mark", "rose", "june", "may", "april", "august", "frank", "art",
+    "pat", "sue", "bob", "joy", "hope", "faith", "rob", "jack", "chase", "dawn", "summer", "drew",
+    "ray", "guy", "gene", "max", "don", "sandy", "terry", "penny", "ruby", "amber", "crystal",
+    "lane", "dale", "glen", "miles", "grant", "hunter", "carter", "cooper", "young", "white",
+    "brown", "black", "green", "king", "long", "price", "rich", "wood", "early", "love", "hill",
+];
 
 /// Month words → month number.
 pub(crate) const MONTHS: &[(&str, u32)] = &[

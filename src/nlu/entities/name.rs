@@ -4,7 +4,7 @@
 //! ("this is about my bill"); when Whisper capitalised the text, a lowercase
 //! word is not a name either. Normal form: title case.
 
-use super::lexicon::{COMMON, MEDICATIONS, PHARMACY_CHAINS};
+use super::lexicon::{COMMON, MEDICATIONS, NAMES_TOO, PHARMACY_CHAINS};
 use super::normalize::{FILLERS, Utterance};
 
 /// The caller's (or patient's) name in `text`, if one was said.
@@ -53,7 +53,20 @@ const TRIGGERS: &[(&[&str], Kind)] = &[
     (&["under"], Kind::Full),
     (&["patient", "is"], Kind::Full),
     (&["call", "me"], Kind::Full),
+    (&["my", "son"], Kind::Full),
+    (&["my", "daughter"], Kind::Full),
+    (&["my", "husband"], Kind::Full),
+    (&["my", "wife"], Kind::Full),
+    (&["my", "mom"], Kind::Full),
+    (&["my", "mother"], Kind::Full),
+    (&["my", "dad"], Kind::Full),
+    (&["my", "father"], Kind::Full),
+    (&["my", "child"], Kind::Full),
+    (&["my", "baby"], Kind::Full),
 ];
+
+/// Titles said before a name and left out of it.
+const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mister", "missus"];
 
 /// Lowercase particles inside surnames ("de la Cruz").
 const PARTICLES: &[&str] = &[
@@ -124,8 +137,11 @@ fn name_like(t: &NameTok, cased: bool) -> bool {
         .chars()
         .all(|c| c.is_alphabetic() || c == '\'' || c == '-');
     let capital = t.orig.starts_with(|c: char| c.is_uppercase());
-    if !letters || w.chars().filter(|c| c.is_alphabetic()).count() < 2 || COMMON.contains(w) {
+    if !letters || w.chars().filter(|c| c.is_alphabetic()).count() < 2 {
         return false;
+    }
+    if COMMON.contains(w) || w.split('-').all(|p| COMMON.contains(p)) {
+        return cased && capital && !t.first && NAMES_TOO.contains(&w);
     }
     if MEDICATIONS.contains(&w) || PHARMACY_CHAINS.iter().any(|(ws, _)| ws.contains(&w)) {
         return false;
@@ -140,10 +156,9 @@ fn name_like(t: &NameTok, cased: bool) -> bool {
 
 /// Name words from `j`: up to three, particles allowed between them.
 fn collect(toks: &[NameTok], mut j: usize, cased: bool) -> Vec<NameTok> {
-    while toks
-        .get(j)
-        .is_some_and(|t| FILLERS.contains(&t.lower.as_str()))
-    {
+    while toks.get(j).is_some_and(|t| {
+        FILLERS.contains(&t.lower.as_str()) || HONORIFICS.contains(&t.lower.as_str())
+    }) {
         j += 1;
     }
     let mut out: Vec<NameTok> = Vec::new();
@@ -152,11 +167,19 @@ fn collect(toks: &[NameTok], mut j: usize, cased: bool) -> Vec<NameTok> {
             break;
         }
         if name_like(t, cased) {
-            if out.last().is_some_and(|p| p.lower == t.lower) {
-                // "Gonzalez, G O N Z A L E Z": the spelling confirms.
-                out.pop();
+            // "Gonzalez, G O N Z A L E Z": the spelling confirms (or
+            // corrects) a word already said.
+            let spelled_again = t
+                .spelled
+                .then(|| {
+                    out.iter()
+                        .position(|p| strsim::levenshtein(&p.lower, &t.lower) <= 2)
+                })
+                .flatten();
+            match spelled_again {
+                Some(k) => out[k] = t.clone(),
+                None => out.push(t.clone()),
             }
-            out.push(t.clone());
         } else if !out.is_empty()
             && PARTICLES.contains(&t.lower.as_str())
             && toks

@@ -58,7 +58,7 @@ pub(crate) fn phone_from(u: &Utterance) -> Option<String> {
             Tok::Word(w) if (w == "double" || w == "triple") && next_is_digit => {
                 repeat = if w == "double" { 2 } else { 3 };
             }
-            Tok::Word(w) if FILLERS.contains(&w.as_str()) || w == "dash" => {}
+            Tok::Word(w) if FILLERS.contains(&w.as_str()) || w == "dash" || w == "then" => {}
             Tok::Word(w) => {
                 close(&mut cur, &mut runs, run_correction);
                 if CORRECTIONS.contains(&w.as_str()) {

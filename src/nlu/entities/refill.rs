@@ -3,7 +3,7 @@
 //! Main Street" → "CVS on Main Street"). Both are free text for the clinical
 //! task; known drug and chain names are spelled the usual way.
 
-use super::lexicon::{COMMON, MEDICATIONS, PHARMACY_CHAINS};
+use super::lexicon::{COMMON, MEDICATIONS, NUMBER_WORDS, PHARMACY_CHAINS};
 use super::normalize::Utterance;
 
 /// The medication named in `text`, if any (lowercase).
@@ -325,6 +325,7 @@ fn location_at(w: &[&str], j: usize) -> Option<String> {
         .iter()
         .take_while(|x| {
             PLACE_WORDS.contains(x)
+                || NUMBER_WORDS.split_whitespace().any(|n| n == **x)
                 || (!COMMON.contains(*x) && x.chars().all(|c| c.is_alphanumeric() || c == '\''))
         })
         .take(5)

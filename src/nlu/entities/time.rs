@@ -158,12 +158,26 @@ fn to_24h(hour: u32, minute: u32, m: Option<Meridiem>) -> Option<NaiveTime> {
 
 pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
     let toks = &u.toks;
+    // Digits of a date with a year ("oh eight, oh two, oh three") are no
+    // time. Which tokens form a date does not depend on the reference date.
+    let dates: Vec<_> = super::calendar::said_dates(toks, chrono::NaiveDate::MIN)
+        .into_iter()
+        .filter(|d| d.year.is_some())
+        .map(|d| d.start..d.end)
+        .collect();
     let mut found: Option<NaiveTime> = None;
     let mut i = 0;
     while i < toks.len() {
+        if let Some(r) = dates.iter().find(|r| r.contains(&i)) {
+            i = r.end;
+            continue;
+        }
+        let negated = i > 0 && toks[i - 1].is("not");
         match time_at(toks, i) {
             Some((t, used)) => {
-                found = t.or(found);
+                if !negated {
+                    found = t.or(found);
+                }
                 i += used;
             }
             None => i += 1,

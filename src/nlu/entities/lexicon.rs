@@ -47,6 +47,22 @@ street avenue road drive lane boulevard way suite floor building parking address
 hours open closed close holiday lunch break mister missus miss mrs mr ms dr doctor's new existing old
 returning current former regular usual same different other another calling asking needing getting
 going having doing being looking trying wondering hoping planning thinking
+hmm hm mmm mm mhm uh-huh wow ooh aha huh oops yay gosh geez alright bit lot kind sort pretty definitely
+probably possibly worth stronger weaker worse worst bigger smaller higher lower harder easier sore
+painful swollen itchy tender red hot cold warm dizzy tired nauseous sick worried scared afraid fine
+bad awful terrible horrible okay weird strange normal usual constant sharp dull mild severe better
+clearing getting going staying still already often sometimes usually always never again almost quite
+rather enough totally completely really actually basically literally obviously apparently maybe
+perhaps certainly sure true false right wrong left both either neither each every all any few several
+most least more less much many some such own same other another next last first second only just
+even also too very so then than there here where when what which who how why because while though
+although unless until since yet still back away over under again further ago later soon early late
+now today tonight yesterday tomorrow week weekend month year time times day night morning evening
+head eye eyes ear ears nose mouth throat neck chest back arm arms hand hands leg legs knee knees foot
+feet stomach belly skin heart lungs breath breathing blood pain ache aches headache migraine cough
+rash fever infection cold flu sugar pressure weight sleep tablets tablet pills pill dose medicine
+stuff thing things something nothing everything anything online internet google website
+gonna wanna gotta kinda sorta lemme dunno practice surgery clinic hospital pharmacy
 ";
 
 /// Number words, which are never names.

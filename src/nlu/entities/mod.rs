@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use date::parse_date;
 pub use dob::{DobError, parse_date_of_birth};
-pub use name::parse_person_name;
+pub use name::{parse_name_answer, parse_person_name};
 pub use phone::parse_phone;
 pub use provider::{ProviderRoster, RosterEntry, parse_provider};
 pub use refill::{parse_medication, parse_pharmacy};

@@ -12,6 +12,13 @@ pub fn parse_person_name(text: &str) -> Option<String> {
     name_from(&Utterance::new(text))
 }
 
+/// The name in an answer to "what is your name?": like
+/// [`parse_person_name`], but a lone name word ("Angela.") counts too, which
+/// without that question would be too easily an ordinary word.
+pub fn parse_name_answer(text: &str) -> Option<String> {
+    name_with(&Utterance::new(text), 1)
+}
+
 #[derive(Clone, Debug)]
 struct NameTok {
     lower: String,
@@ -19,6 +26,8 @@ struct NameTok {
     spelled: bool,
     /// First word of the utterance (capitalised whatever it is).
     first: bool,
+    /// Opens a sentence.
+    sentence_start: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -83,6 +92,13 @@ fn single_letter(s: &str) -> bool {
     s.len() == 1 && s.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
+/// "I, I, I" is a stutter, not a spelling: a spelled name has a vowel and
+/// a consonant.
+fn spelling(letters: &str) -> bool {
+    let vowel = |c: char| "aeiouy".contains(c);
+    letters.chars().any(vowel) && letters.chars().any(|c| !vowel(c))
+}
+
 /// Merges spelled-out letters into one word each.
 fn name_tokens(u: &Utterance) -> Vec<NameTok> {
     let mut out: Vec<NameTok> = Vec::new();
@@ -91,13 +107,14 @@ fn name_tokens(u: &Utterance) -> Vec<NameTok> {
     while i < words.len() {
         let w = &words[i];
         let parts: Vec<&str> = w.lower.split('-').collect();
-        if parts.len() >= 2 && parts.iter().all(|p| single_letter(p)) {
+        if parts.len() >= 2 && parts.iter().all(|p| single_letter(p)) && spelling(&parts.concat()) {
             let s = parts.concat();
             out.push(NameTok {
                 orig: s.clone(),
                 lower: s,
                 spelled: true,
                 first: i == 0,
+                sentence_start: w.sentence_start,
             });
             i += 1;
             continue;
@@ -106,13 +123,15 @@ fn name_tokens(u: &Utterance) -> Vec<NameTok> {
             .iter()
             .take_while(|w| single_letter(&w.lower))
             .count();
-        if run >= 3 {
-            let s: String = words[i..i + run].iter().map(|w| w.lower.as_str()).collect();
+        let letters: String = words[i..i + run].iter().map(|w| w.lower.as_str()).collect();
+        if run >= 3 && spelling(&letters) {
+            let s = letters;
             out.push(NameTok {
                 orig: s.clone(),
                 lower: s,
                 spelled: true,
                 first: i == 0,
+                sentence_start: w.sentence_start,
             });
             i += run;
             continue;
@@ -122,6 +141,7 @@ fn name_tokens(u: &Utterance) -> Vec<NameTok> {
             orig: w.orig.clone(),
             spelled: false,
             first: i == 0,
+            sentence_start: w.sentence_start,
         });
         i += 1;
     }
@@ -146,7 +166,9 @@ fn name_like(t: &NameTok, cased: bool) -> bool {
     if MEDICATIONS.contains(&w) || PHARMACY_CHAINS.iter().any(|(ws, _)| ws.contains(&w)) {
         return false;
     }
-    if cased && !capital {
+    // Whisper writes acronyms ("ACL", "MRI") in capitals, names not.
+    let acronym = t.orig.chars().count() > 1 && !t.orig.chars().any(char::is_lowercase);
+    if cased && (!capital || acronym) {
         return false;
     }
     // "calling", "wondering": verbs, unless Whisper capitalised them.
@@ -196,6 +218,11 @@ fn collect(toks: &[NameTok], mut j: usize, cased: bool) -> Vec<NameTok> {
 }
 
 pub(crate) fn name_from(u: &Utterance) -> Option<String> {
+    name_with(u, 2)
+}
+
+/// `bare_min_words`: how many words an answer without "my name is" needs.
+fn name_with(u: &Utterance, bare_min_words: usize) -> Option<String> {
     let toks = name_tokens(u);
     let cased = u.cased;
     let mut hits: Vec<(Kind, Vec<NameTok>)> = Vec::new();
@@ -206,6 +233,15 @@ pub(crate) fn name_from(u: &Utterance) -> Option<String> {
                 .enumerate()
                 .all(|(k, w)| toks.get(i + k).is_some_and(|t| t.lower == *w))
         });
+        // "it's", "this is", "I'm" open a name only at the start of a
+        // sentence ("Yes, it's Sarah Smith"), not in "it's um bit stronger".
+        let opener = trigger.is_some_and(|(ws, _)| {
+            matches!(
+                *ws,
+                ["it's"] | ["it", "is"] | ["this", "is"] | ["i'm"] | ["i", "am"] | ["im"]
+            )
+        });
+        let trigger = trigger.filter(|_| !opener || opens_sentence(&toks, i));
         if let Some((ws, kind)) = trigger {
             let words = collect(&toks, i + ws.len(), cased);
             i += ws.len() + words.len();
@@ -241,7 +277,9 @@ pub(crate) fn name_from(u: &Utterance) -> Option<String> {
         (Some(full), _, None) => full,
         (None, Some(first), None) => first,
         (None, None, Some(last)) => last,
-        (None, None, None) => bare_name(&toks, cased).unwrap_or_default(),
+        (None, None, None) => {
+            bare_name(&toks, cased, u.lowercase, bare_min_words).unwrap_or_default()
+        }
     };
 
     // A spelling said apart from the name corrects the word it is closest to.
@@ -278,8 +316,28 @@ pub(crate) fn name_from(u: &Utterance) -> Option<String> {
     Some(words.join(" "))
 }
 
+/// Only greetings and fillers stand between the sentence start and `i`.
+fn opens_sentence(toks: &[NameTok], i: usize) -> bool {
+    let mut k = i;
+    loop {
+        if toks[k].sentence_start || k == 0 {
+            return true;
+        }
+        k -= 1;
+        let w = toks[k].lower.as_str();
+        if !AROUND_BARE.contains(&w) && !FILLERS.contains(&w) {
+            return false;
+        }
+    }
+}
+
 /// The whole answer is a name: "Maria Gonzalez." / "yes, john smith".
-fn bare_name(toks: &[NameTok], cased: bool) -> Option<Vec<NameTok>> {
+fn bare_name(
+    toks: &[NameTok],
+    cased: bool,
+    lowercase: bool,
+    min_words: usize,
+) -> Option<Vec<NameTok>> {
     let start = toks
         .iter()
         .take_while(|t| AROUND_BARE.contains(&t.lower.as_str()))
@@ -292,7 +350,11 @@ fn bare_name(toks: &[NameTok], cased: bool) -> Option<Vec<NameTok>> {
             .count();
     let core = &toks[start..end];
     let single_spelled = core.len() == 1 && core[0].spelled;
-    let all_names = (2..=3).contains(&core.len()) && core.iter().all(|t| name_like(t, cased));
+    // Whisper capitalises names; "Makes sense." is not one. Text written
+    // all in lowercase gives no such hint.
+    let capitalised = |t: &NameTok| lowercase || t.orig.starts_with(|c: char| c.is_uppercase());
+    let all_names = (min_words..=3).contains(&core.len())
+        && core.iter().all(|t| name_like(t, cased) && capitalised(t));
     (single_spelled || all_names).then(|| core.to_vec())
 }
 
@@ -322,6 +384,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn answers_to_what_is_your_name() {
+        assert_eq!(parse_name_answer("Angela.").as_deref(), Some("Angela"));
+        assert_eq!(parse_name_answer("angela").as_deref(), Some("Angela"));
+        assert_eq!(
+            parse_name_answer("Yes, Maria Gonzalez.").as_deref(),
+            Some("Maria Gonzalez")
+        );
+        assert_eq!(parse_name_answer("Tomorrow.").as_deref(), None);
+        assert_eq!(parse_name_answer("Sure.").as_deref(), None);
+        // Without the question a lone word is not taken.
+        assert_eq!(parse_person_name("Angela."), None);
+    }
+
+    #[test]
     fn said_spelled_and_bare_names() {
         let cases: &[(&str, Option<&str>)] = &[
             ("it's maria gonzalez", Some("Maria Gonzalez")),
@@ -346,6 +422,17 @@ mod tests {
             ("first name john last name smith", Some("John Smith")),
             ("It's Carlos, last name Ruiz, R-U-I-Z.", Some("Carlos Ruiz")),
             ("Maria Gonzalez.", Some("Maria Gonzalez")),
+            ("Makes sense.", None),
+            ("Fantastic, brilliant.", None),
+            ("Hmm, wow.", None),
+            ("Um, it's kind of all over, it's um bit, stronger.", None),
+            ("I, I, I don't know.", None),
+            ("I think it's like ACL or something.", None),
+            ("<UNSURE>Mmm</UNSURE>.", None),
+            (
+                "Hello there. Uh, good afternoon. This is Jack.",
+                Some("Jack"),
+            ),
             ("yes, john smith", Some("John Smith")),
             ("My name is Maria de la Cruz.", Some("Maria de la Cruz")),
             ("This is Sean McDonald.", Some("Sean McDonald")),

@@ -53,6 +53,8 @@ impl Tok {
 pub(crate) struct Word {
     pub orig: String,
     pub lower: String,
+    /// The word opens a sentence (Whisper's `.`, `?` or `!` before it).
+    pub sentence_start: bool,
 }
 
 /// An utterance prepared once for all parsers.
@@ -65,18 +67,34 @@ pub(crate) struct Utterance {
     /// Whisper capitalised words inside sentences, so case can be trusted:
     /// a lowercase word is then not a name.
     pub cased: bool,
+    /// No capital letter anywhere: case says nothing.
+    pub lowercase: bool,
 }
 
 impl Utterance {
     pub(crate) fn new(text: &str) -> Self {
         let cleaned = clean(text);
-        let words = cleaned
-            .split_whitespace()
-            .map(|w| Word {
+        let mut words: Vec<Word> = Vec::new();
+        let mut sentence_start = true;
+        for w in cleaned.split_whitespace() {
+            if w == SENTENCE_END {
+                // "Dr. Patel" does not end a sentence.
+                let abbreviation = words.last().is_some_and(|p| {
+                    matches!(
+                        p.lower.as_str(),
+                        "dr" | "mr" | "mrs" | "ms" | "st" | "jr" | "sr"
+                    )
+                });
+                sentence_start |= !abbreviation;
+                continue;
+            }
+            words.push(Word {
                 orig: w.to_string(),
                 lower: w.to_lowercase(),
-            })
-            .collect();
+                sentence_start,
+            });
+            sentence_start = false;
+        }
         let lower = mark_meridiem(&text.to_lowercase());
         let numeric = letter_hyphens_to_spaces(&clean(&lower));
         let converted = replace_numbers_in_text(&numeric, &*ENGLISH, 0.0);
@@ -85,6 +103,7 @@ impl Utterance {
             toks,
             words,
             cased: trusts_case(text),
+            lowercase: !text.chars().any(char::is_uppercase),
         }
     }
 }
@@ -124,15 +143,33 @@ fn mark_meridiem(lower: &str) -> String {
     s
 }
 
+/// Marks where Whisper ended a sentence, as a word of its own.
+const SENTENCE_END: &str = "\u{1}";
+
 /// Keeps letters and digits; keeps `'` inside words, `-` between letters or
-/// between digits, and `/ : .` between digits; everything else becomes a space.
+/// between digits, and `/ : .` between digits; drops markup such as
+/// `[BLANK_AUDIO]` or `<UNSURE>`; marks sentence ends; everything else
+/// becomes a space.
 fn clean(text: &str) -> String {
     let chars: Vec<char> = text
         .chars()
         .map(|c| if c == '’' || c == '‘' { '\'' } else { c })
         .collect();
     let mut out = String::with_capacity(text.len());
+    let mut in_markup: Option<char> = None;
     for (i, &c) in chars.iter().enumerate() {
+        if let Some(close) = in_markup {
+            if c == close {
+                in_markup = None;
+            }
+            out.push(' ');
+            continue;
+        }
+        if c == '<' || c == '[' {
+            in_markup = Some(if c == '<' { '>' } else { ']' });
+            out.push(' ');
+            continue;
+        }
         let prev = if i > 0 {
             chars.get(i - 1).copied()
         } else {
@@ -153,7 +190,15 @@ fn clean(text: &str) -> String {
                 _ => false,
             }
         };
-        out.push(if keep { c } else { ' ' });
+        if keep {
+            out.push(c);
+        } else if matches!(c, '.' | '?' | '!') {
+            out.push(' ');
+            out.push_str(SENTENCE_END);
+            out.push(' ');
+        } else {
+            out.push(' ');
+        }
     }
     out
 }
@@ -298,5 +343,10 @@ mod tests {
         let u = Utterance::new("This is Dana O’Neil, R-U-I-Z.");
         let orig: Vec<&str> = u.words.iter().map(|w| w.orig.as_str()).collect();
         assert_eq!(orig, ["This", "is", "Dana", "O'Neil", "R-U-I-Z"]);
+        let u = Utterance::new("Um, hi. [BLANK_AUDIO] It's <UNSURE>Jo</UNSURE> Dr. Lee.");
+        let orig: Vec<&str> = u.words.iter().map(|w| w.orig.as_str()).collect();
+        assert_eq!(orig, ["Um", "hi", "It's", "Jo", "Dr", "Lee"]);
+        let starts: Vec<bool> = u.words.iter().map(|w| w.sentence_start).collect();
+        assert_eq!(starts, [true, false, true, false, false, false]);
     }
 }

@@ -70,10 +70,10 @@ pub(crate) fn year_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(i32, 
                 if let Some(rest) = toks.get(i + 1).and_then(Tok::num).filter(|r| r.len() == 2) {
                     return Some((century * 100 + rest.parse::<i32>().ok()?, 2));
                 }
-                if is_oh(toks.get(i + 1)) {
-                    if let Some(d) = toks.get(i + 2).and_then(Tok::num).filter(|d| d.len() == 1) {
-                        return Some((century * 100 + d.parse::<i32>().ok()?, 3));
-                    }
+                if is_oh(toks.get(i + 1))
+                    && let Some(d) = toks.get(i + 2).and_then(Tok::num).filter(|d| d.len() == 1)
+                {
+                    return Some((century * 100 + d.parse::<i32>().ok()?, 3));
                 }
             }
             Some((expand_year(n.parse().ok()?, today), 1))
@@ -131,17 +131,17 @@ fn said_date_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<SaidDate> {
     if t.is("the") || matches!(t, Tok::Ord(_)) {
         let (day, used) = day_at(toks, i)?;
         let j = i + used;
-        if toks.get(j).is_some_and(|t| t.is("of")) {
-            if let Some(month) = toks.get(j + 1).and_then(Tok::word).and_then(lexicon::month) {
-                let d = SaidDate {
-                    start: i,
-                    end: j + 2,
-                    month,
-                    day,
-                    year: None,
-                };
-                return Some(with_year(toks, d, today));
-            }
+        if toks.get(j).is_some_and(|t| t.is("of"))
+            && let Some(month) = toks.get(j + 1).and_then(Tok::word).and_then(lexicon::month)
+        {
+            let d = SaidDate {
+                start: i,
+                end: j + 2,
+                month,
+                day,
+                year: None,
+            };
+            return Some(with_year(toks, d, today));
         }
         return None;
     }

@@ -249,7 +249,7 @@ fn name_with(u: &Utterance, bare_min_words: usize) -> Option<String> {
             // word is not enough.
             let weak = !ws.contains(&"name") && !ws.contains(&"name's") && !ws.contains(&"surname");
             let one_plain = words.len() == 1 && !words[0].spelled && !cased;
-            if !words.is_empty() && !(weak && one_plain) {
+            if !words.is_empty() && (!weak || !one_plain) {
                 hits.push((*kind, words));
             }
         } else {

@@ -237,12 +237,14 @@ fn tokenize(raw: &str) -> Vec<Tok> {
             out.push(Tok::Word(raw[head.len()..].to_string()));
             return out;
         }
-        if let Some((h, m)) = raw.split_once(':') {
-            if is_digits(h) && is_digits(m) && h.len() <= 2 && m.len() == 2 {
-                if let (Ok(h), Ok(m)) = (h.parse(), m.parse()) {
-                    return vec![Tok::Clock(h, m)];
-                }
-            }
+        if let Some((h, m)) = raw.split_once(':')
+            && is_digits(h)
+            && is_digits(m)
+            && h.len() <= 2
+            && m.len() == 2
+            && let (Ok(h), Ok(m)) = (h.parse(), m.parse())
+        {
+            return vec![Tok::Clock(h, m)];
         }
         let parts: Vec<&str> = raw.split(['/', '-', '.']).collect();
         if parts.len() > 1 && parts.iter().all(|p| is_digits(p)) {
@@ -255,22 +257,23 @@ fn tokenize(raw: &str) -> Vec<Tok> {
             if date_shaped {
                 return vec![Tok::Slash(parts.iter().map(|p| p.to_string()).collect())];
             }
-            if raw.contains('.') && parts.len() == 2 && parts[1].len() == 2 {
-                if let (Ok(h), Ok(m)) = (parts[0].parse::<u32>(), parts[1].parse::<u32>()) {
-                    if h <= 23 {
-                        return vec![Tok::Clock(h, m)];
-                    }
-                }
+            if raw.contains('.')
+                && parts.len() == 2
+                && parts[1].len() == 2
+                && let (Ok(h), Ok(m)) = (parts[0].parse::<u32>(), parts[1].parse::<u32>())
+                && h <= 23
+            {
+                return vec![Tok::Clock(h, m)];
             }
             return parts.iter().map(|p| Tok::Num(p.to_string())).collect();
         }
         let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
         let (digits, rest) = raw.split_at(split);
         if is_digits(digits) && rest.chars().all(char::is_alphabetic) {
-            if matches!(rest, "st" | "nd" | "rd" | "th") {
-                if let Ok(n) = digits.parse() {
-                    return vec![Tok::Ord(n)];
-                }
+            if matches!(rest, "st" | "nd" | "rd" | "th")
+                && let Ok(n) = digits.parse()
+            {
+                return vec![Tok::Ord(n)];
             }
             return vec![Tok::Num(digits.to_string()), Tok::Word(rest.to_string())];
         }

@@ -75,10 +75,12 @@ pub(crate) fn phone_from(u: &Utterance) -> Option<String> {
         let d = drop_prefix(&run.digits);
         if d.len() == 10 {
             number = Some(d.to_string());
-        } else if run.after_correction && !d.is_empty() && d.len() < 10 {
-            if let Some(n) = number.as_mut() {
-                n.replace_range(10 - d.len().., d);
-            }
+        } else if run.after_correction
+            && !d.is_empty()
+            && d.len() < 10
+            && let Some(n) = number.as_mut()
+        {
+            n.replace_range(10 - d.len().., d);
         }
     }
     number

@@ -101,7 +101,7 @@ impl ProviderRoster {
                     }
                 }
                 titles.retain(|t| {
-                    !t.is_empty() && !(t.len() == 1 && matches!(t[0].as_str(), "md" | "do"))
+                    !t.is_empty() && (t.len() != 1 || !matches!(t[0].as_str(), "md" | "do"))
                 });
                 Indexed {
                     id: p.id,

@@ -110,10 +110,10 @@ pub(crate) fn medication_from(u: &Utterance) -> Option<String> {
     let w: Vec<&str> = u.words.iter().map(|w| w.lower.as_str()).collect();
     let mut known: Vec<&str> = Vec::new();
     for word in &w {
-        if let Some(m) = lex_med(word) {
-            if !known.contains(&m) {
-                known.push(m);
-            }
+        if let Some(m) = lex_med(word)
+            && !known.contains(&m)
+        {
+            known.push(m);
         }
     }
     if !known.is_empty() {

@@ -221,20 +221,18 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
     } else {
         None
     };
-    if let Some(minutes) = offset {
-        if let Some((sign, k)) = before_target(1) {
-            if !(t.is("half") && sign < 0) {
-                if let Some(hour) = hour_word_at(toks, i + k) {
-                    let (mer, used) = match meridiem_at(toks, i + k + 1) {
-                        Some((m, n)) => (Some(m), n),
-                        None => (None, 0),
-                    };
-                    let base = to_24h(hour, 0, mer)?;
-                    let (time, _) = base.overflowing_add_signed(TimeDelta::minutes(sign * minutes));
-                    return Some((Some(time), k + 1 + used));
-                }
-            }
-        }
+    if let Some(minutes) = offset
+        && let Some((sign, k)) = before_target(1)
+        && !(t.is("half") && sign < 0)
+        && let Some(hour) = hour_word_at(toks, i + k)
+    {
+        let (mer, used) = match meridiem_at(toks, i + k + 1) {
+            Some((m, n)) => (Some(m), n),
+            None => (None, 0),
+        };
+        let base = to_24h(hour, 0, mer)?;
+        let (time, _) = base.overflowing_add_signed(TimeDelta::minutes(sign * minutes));
+        return Some((Some(time), k + 1 + used));
     }
 
     // "after 3", "before 10": a bound, not a time.

@@ -118,15 +118,22 @@ fn heldout_exact_match_per_field() {
 fn heldout_extract_latency_printout() {
     let (lines, roster) = fixtures();
     let mut micros: Vec<f64> = Vec::new();
+    // Per line, the fastest of the rounds: what the code costs when the
+    // machine is not busy with something else.
+    let mut best_per_line = vec![f64::MAX; lines.len()];
     let mut found = 0usize;
     for _round in 0..20 {
-        for l in &lines {
+        for (k, l) in lines.iter().enumerate() {
             let start = Instant::now();
             let e = extract(&l.text, l.today, &roster);
-            micros.push(start.elapsed().as_secs_f64() * 1e6);
+            let us = start.elapsed().as_secs_f64() * 1e6;
+            micros.push(us);
+            best_per_line[k] = best_per_line[k].min(us);
             found += usize::from(e != Default::default());
         }
     }
+    let slowest = best_per_line.iter().copied().fold(0.0, f64::max);
+    println!("slowest line, best of 20 rounds: {slowest:.1} µs");
     assert!(found > 0);
     micros.sort_by(f64::total_cmp);
     let at = |q: f64| micros[((micros.len() - 1) as f64 * q) as usize];

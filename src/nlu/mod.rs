@@ -25,25 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::{ModelPaths, onnx_environment};
 
-// Entity parsing lives in `entities/` (another helper). Until its
-// `extract(text, today, &ProviderRoster)` is merged, this stand-in is used;
-// the swap is this one line: `use entities as entity_parsers;`.
-use entities_stand_in as entity_parsers;
-pub use entity_parsers::ProviderRoster;
-
-/// Stand-in for `entities::{extract, ProviderRoster}` until they are merged.
-mod entities_stand_in {
-    use super::Entities;
-    use chrono::NaiveDate;
-
-    /// The clinic's providers, for resolving "doctor patel" to an id.
-    #[derive(Clone, Debug, Default)]
-    pub struct ProviderRoster {}
-
-    pub fn extract(_text: &str, _today: NaiveDate, _roster: &ProviderRoster) -> Entities {
-        Entities::default()
-    }
-}
+use entities as entity_parsers;
+pub use entities::ProviderRoster;
 
 /// What the agent understood of one caller utterance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -562,7 +562,7 @@ mod tests {
             );
             return None;
         }
-        static MODEL: OnceLock<Arc<VadModel>> = OnceLock::new();
+        static MODEL: std::sync::OnceLock<Arc<VadModel>> = std::sync::OnceLock::new();
         Some(
             MODEL
                 .get_or_init(|| Vad::load(&paths).expect("loading Silero VAD"))

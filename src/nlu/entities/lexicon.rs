@@ -16,7 +16,7 @@ pub(crate) static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 });
 
 const COMMON_WORDS: &str = "
-a about above across actually after afternoon again against ago all almost already also although always am
+a about birthday born dob above across actually after afternoon again against ago all almost already also although always am
 an and another any anybody anyone anything anytime anyway appointment appointments are area aren't around as
 ask asking at available away back bad be because been before behind being below best better between bill
 billing birth birthday both bring but by call called caller calling calls can can't cancel cancelling canceling

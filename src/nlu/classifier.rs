@@ -2,8 +2,9 @@
 //!
 //! Only the model over the numeric feature vector is in ONNX; the features are
 //! computed here exactly as `scripts/train_intent.py` computes them (word
-//! unigrams, word bigrams, character 3–5-grams of each word; sublinear TF × IDF;
-//! L2 norm). `models/intent/features_check.jsonl` pins the two together.
+//! unigrams, word bigrams, character n-grams inside each padded word with the
+//! range from `features.json`; sublinear TF × IDF; L2 norm).
+//! `models/intent/features_check.jsonl` pins the two together.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -806,3 +806,22 @@ EXTRA["inform"] += [
     "the reason is {symptom}", "she's got {symptom}", "I've got {symptom}",
     "{time} is good", "around {time}", "uh {time} I guess", "{day} morning",
 ]
+
+# Callers who forgot what they were told at a visit ask a clinical question,
+# even when they open with their name, the doctor or "I had an appointment".
+EXTRA["clinical_question"] += [
+    "I can't remember what the doctor told me about my medicine",
+    "I forgot to write down my instructions from my appointment",
+    "I saw {doc} {day} and I forgot how I'm supposed to take {med}",
+    "I had an appointment last week and don't remember the instructions",
+    "my name is {first} and I can't remember my medication instructions",
+    "I'm not sure I took my medicine the way I was supposed to",
+    "I took {med} and I feel kind of funny, did I take it wrong",
+    "I wanted to double check the instructions the doctor gave me",
+    "how often was I supposed to take the medicine the doctor gave me",
+    "I saw {doc} the other day and I'm confused about what to do now",
+    "the doctor told me something about my medicine and I forgot",
+    "should I take the new medicine before bed or in the morning, I forgot what {doc} said",
+    "I was at my appointment but I didn't understand the instructions",
+    "this is {first}, I need help with my medication instructions",
+]

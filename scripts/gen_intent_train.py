@@ -1,7 +1,11 @@
 """Writes fixtures/intents/train.jsonl from the hand-written phrasings in
-intent_phrases.py: slots filled, openers/closers added, and a share of lines
-rendered the way Whisper hears a phone line (lower case, no punctuation,
-fillers, one misheard word). Deterministic (fixed seed).
+intent_phrases.py (first round) and intent_phrases_extra.py (second round and
+compositional pieces): slots filled, openers/closers added, rendered either the
+way Whisper writes a clean line (capitalised, punctuated, digits) or the way it
+hears a phone line (lower case, no punctuation, fillers), and then a share of
+lines copied through `train_noise`, a training-time noiser with its own
+sound-alike table (the evaluation noiser in src/nlu/eval.rs is separate code).
+Deterministic (fixed seed). `train_intent.py` calls this first.
 
     python3 scripts/gen_intent_train.py
 """
@@ -14,20 +18,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intent_phrases import INTENTS, PREFIXES, SLOTS, SUFFIXES  # noqa: E402
+from intent_phrases_extra import COMPOSED, EXTRA, EXTRA_SLOTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "intents" / "train.jsonl"
-PER_LABEL = 220
+# Clean lines per label, then noisy copies of about NOISY_SHARE of them.
+PER_LABEL = 650
+NOISY_SHARE = 0.6
 SEED = 20240611
+
+ALL_SLOTS = dict(SLOTS)
+ALL_SLOTS.update(EXTRA_SLOTS)
+ALL_SLOTS["time"] = SLOTS["time"] + EXTRA_SLOTS["dtime"]
 
 # Short answers take only short openers; a "hi my name is" before "yes" is unnatural.
 SHORT_LABELS = {"affirm", "deny", "inform", "goodbye", "out_of_scope"}
-SHORT_PREFIXES = ["", "", "", "um ", "uh ", "oh ", "well ", "okay ", "hmm "]
-SHORT_SUFFIXES = ["", "", "", " thanks", " please", " sorry"]
+SHORT_PREFIXES = ["", "", "", "", "um ", "uh ", "oh ", "well ", "okay ", "hmm ", "yeah ", "so "]
+SHORT_SUFFIXES = ["", "", "", "", " thanks", " please", " sorry", " um"]
 
 FILLERS = ["um", "uh", "like", "you know", "I mean", "so", "yeah"]
-# Training-time mishearings (spelling slips and homophones); the evaluation
-# noiser in tests/nlu_eval.rs keeps its own, different table.
+# First-round rendering mishearings (spelling slips and homophones).
 MISHEAR = {
     "appointment": ["appointmen", "a point meant", "apartment"],
     "prescription": ["perscription", "subscription"],
@@ -53,19 +63,63 @@ MISHEAR = {
     "patient": ["patience", "patients"],
 }
 
+# Training-time noiser table: sound-alikes a narrow-band recogniser produces,
+# both directions where both words are common.
+SOUND_ALIKE = {
+    "no": ["know", "now", "noh"], "know": ["no"], "now": ["no", "know"],
+    "two": ["to", "too", "2"], "to": ["two", "too", "ta"], "too": ["to", "two"],
+    "for": ["four", "fore", "fer"], "four": ["for", "4"],
+    "bill": ["build", "built", "bell", "pill", "bills"], "billing": ["building", "billings"],
+    "cancel": ["council", "counsel", "cancer", "cancelled", "canceled"],
+    "my": ["me", "mine", "mah", "by"], "me": ["my", "mi"],
+    "results": ["result", "resorts", "resolves"], "result": ["results"],
+    "refill": ["re fill", "refills", "refilled", "we fill"],
+    "appointment": ["appoint meant", "appointments", "a point", "appointment's", "point"],
+    "appointments": ["appointment", "appoint meant"],
+    "doctor": ["doc", "doctors", "doctor's", "dr"], "dr": ["doctor", "doc"],
+    "prescription": ["prescriptions", "description", "subscription"],
+    "insurance": ["assurance", "ensurance", "insurances"],
+    "records": ["record", "recorts", "wreckers"], "record": ["records"],
+    "the": ["a", "da", "uh"], "a": ["the", "uh"],
+    "right": ["write", "rite"], "write": ["right"],
+    "yes": ["yeah", "yess", "yep"], "yeah": ["yes", "ya"],
+    "week": ["weak"], "hours": ["ours", "hour"], "new": ["knew", "nu"],
+    "bye": ["by", "buy", "bi"], "here": ["hear"], "there": ["their", "they're"],
+    "your": ["you're", "yer"], "pain": ["pane"], "breathe": ["breed", "breath"],
+    "three": ["free", "tree", "3"], "eight": ["ate", "8"], "one": ["won", "1"],
+    "son": ["sun"], "test": ["text", "taste", "tests"], "lab": ["lamb", "labs"],
+    "blood": ["blud"], "check": ["chick", "czech", "checked"], "moved": ["move"],
+    "move": ["moved", "moo"], "book": ["look", "brook"], "schedule": ["skedule", "schedules"],
+    "reschedule": ["re schedule", "reschedules"], "time": ["tie"], "cant": ["can"],
+    "can't": ["can", "cant"], "i'd": ["i", "id"], "i'm": ["im", "um"],
+    "nurse": ["nurses", "nursed"], "office": ["offices", "off is"], "open": ["opened", "hope in"],
+    "address": ["a dress"], "parking": ["barking"], "pharmacy": ["farmacy", "pharmacies"],
+    "medication": ["medications", "medicate"], "daughter": ["darter", "daughters"],
+    "wife": ["why"], "see": ["sea", "c"], "would": ["wood"], "our": ["hour", "are"],
+    "date": ["eight"], "birth": ["berth"], "thanks": ["thinks", "thank"],
+    "patient": ["patience", "patients"], "covered": ["cover"], "accept": ["except"],
+    "paid": ["pay"], "owe": ["oh"], "available": ["a valuable"], "monday": ["mundane"],
+    "tuesday": ["choose day"], "friday": ["fried day"],
+}
+NOISE_FILLERS = ["um", "uh", "yeah so", "like", "you know", "so", "uh huh", "er", "hmm", "okay so",
+                 "I mean", "yeah"]
+DROPPABLE = {"the", "a", "to", "my", "is", "for", "an", "of", "and", "i", "it", "that", "at", "on"}
+
 
 def fill(template: str, rng: random.Random) -> str:
-    relpro = rng.choice(SLOTS["relpro"])
+    relpro = rng.choice(ALL_SLOTS["relpro"])
 
     def sub(m: re.Match) -> str:
         key = m.group(1)
         if key.startswith("relpro"):
             return relpro[int(key[-1])]
-        return rng.choice(SLOTS[key])
+        return rng.choice(ALL_SLOTS[key])
 
     text = re.sub(r"\{(\w+)\}", sub, template)
     # "my husband can't" read better than "my husband's"; fix the few "he face" joins.
     text = text.replace(" he face", " his face").replace(" she face", " her face")
+    # Slot values that carry their own determiner ("the mri", "my insulin").
+    text = re.sub(r"(\bmy|\bthe|\ba|'s) (the|my|a) ", r"\1 ", text)
     return text
 
 
@@ -88,38 +142,98 @@ def asr_style(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "ten": "10", "nine": "9"}
+
+
 def typed_style(text: str, rng: random.Random) -> str:
+    """Whisper's clean output: capitals, commas after openers, digits, a full stop."""
+    text = re.sub(r"\bi\b", "I", text)
+    text = re.sub(r"^(hi|hello|um|uh|yeah|so|okay|well|oh|yes|sure)\s", lambda m: m.group(1) + ", ", text)
+    if rng.random() < 0.4:
+        text = re.sub(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", lambda m: NUMBER_WORDS[m.group(1)], text)
+    text = re.sub(r"\bdr\b\.?", "Dr.", text)
     text = text[0].upper() + text[1:] if text else text
-    if rng.random() < 0.5 and not text.endswith(("?", ".", "!")):
-        text += rng.choice([".", "?", "!", "."])
+    if rng.random() < 0.8 and not text.endswith(("?", ".", "!")):
+        question = re.match(r"(can|could|do|does|is|are|what|when|where|how|which|who|will|did|am|have|has)\b",
+                            text.lower())
+        text += "?" if question else rng.choice([".", ".", "!"])
     return text
+
+
+def train_noise(text: str, rng: random.Random) -> str:
+    """Another take on a phone line: lower case, no punctuation, one or two
+    sound-alikes, fillers, a dropped function word, sometimes a cut-off end."""
+    words = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    if not words:
+        return text
+    hits = [i for i, w in enumerate(words) if w in SOUND_ALIKE]
+    rng.shuffle(hits)
+    for i in hits[: rng.choice([1, 1, 1, 2, 2, 3])]:
+        words[i] = rng.choice(SOUND_ALIKE[words[i]])
+    if len(words) > 4 and rng.random() < 0.4:
+        drops = [i for i, w in enumerate(words) if w in DROPPABLE]
+        if drops:
+            del words[rng.choice(drops)]
+    for _ in range(rng.choice([0, 1, 1, 1, 2])):
+        words.insert(rng.randrange(0, len(words) + 1), rng.choice(NOISE_FILLERS))
+    if len(words) > 6 and rng.random() < 0.1:
+        words = words[: len(words) - 1]
+    if rng.random() < 0.1:
+        words = [w.replace("'", "") for w in words]
+    return " ".join(words)
+
+
+def compose(parts: list[list[str]], rng: random.Random) -> tuple[str, int]:
+    """One piece of each part; returns the sentence and which piece of the
+    widest part was used (the sentence's group for grouped CV)."""
+    widest = max(range(len(parts)), key=lambda i: len(parts[i]))
+    picks = [rng.randrange(len(p)) for p in parts]
+    text = " ".join(parts[i][k] for i, k in enumerate(picks) if parts[i][k])
+    return text, picks[widest]
 
 
 def generate() -> list[dict]:
     rng = random.Random(SEED)
     rows = []
-    for label, cores in INTENTS.items():
+    for label, first_round in INTENTS.items():
+        second_round = EXTRA.get(label, [])
+        composed = COMPOSED.get(label)
         seen = set()
         short = label in SHORT_LABELS
         attempts = 0
         while len(seen) < PER_LABEL and attempts < PER_LABEL * 40:
             attempts += 1
-            core_id = attempts % len(cores) if attempts <= len(cores) else rng.randrange(len(cores))
-            text = fill(cores[core_id], rng)
-            if short:
-                text = rng.choice(SHORT_PREFIXES) + text + rng.choice(SHORT_SUFFIXES)
+            roll = rng.random()
+            if composed and roll < 0.3:
+                core, k = compose(composed, rng)
+                group = f"{label}/c{k}"
+                wrap = False
+            elif second_round and roll < 0.65:
+                k = rng.randrange(len(second_round))
+                core, group, wrap = second_round[k], f"{label}/x{k}", True
             else:
-                prefix = fill(rng.choice(PREFIXES), rng)
-                text = prefix + text + rng.choice(SUFFIXES)
+                k = rng.randrange(len(first_round))
+                core, group, wrap = first_round[k], f"{label}/{k}", True
+            text = fill(core, rng)
+            if wrap:
+                if short:
+                    text = rng.choice(SHORT_PREFIXES) + text + rng.choice(SHORT_SUFFIXES)
+                else:
+                    text = fill(rng.choice(PREFIXES), rng) + text + rng.choice(SUFFIXES)
             text = re.sub(r"\s+", " ", text).strip()
-            text = asr_style(text, rng) if rng.random() < 0.55 else typed_style(text, rng)
+            text = asr_style(text, rng) if rng.random() < 0.45 else typed_style(text, rng)
             key = text.lower()
-            if key in seen:
+            if not text or key in seen:
                 continue
             seen.add(key)
-            # `group` names the hand-written sentence, so model selection can
-            # hold out whole sentences (grouped cross-validation).
-            rows.append({"text": text, "intent": label, "group": f"{label}/{core_id}"})
+            # `group` names the hand-written sentence (or the main piece of a
+            # composed one), so model selection can hold out whole sentences.
+            rows.append({"text": text, "intent": label, "group": group})
+            if rng.random() < NOISY_SHARE:
+                noisy = train_noise(text, rng)
+                if noisy and noisy.lower() not in seen:
+                    seen.add(noisy.lower())
+                    rows.append({"text": noisy, "intent": label, "group": group, "noisy": True})
     return rows
 
 

@@ -3,14 +3,15 @@
     python3 -m pip install -r scripts/requirements-train.txt
     python3 scripts/train_intent.py
 
-Features are computed here and, identically, in Rust (src/nlu/classifier.rs):
-word unigrams, word bigrams and character 3-5-grams of each word, sublinear
-TF x IDF, L2-normalised. Only the model over that numeric vector is exported to
+It first regenerates fixtures/intents/train.jsonl (gen_intent_train.py), so
+this is the one command. Features are computed here and, identically, in Rust
+(src/nlu/classifier.rs): word unigrams, word bigrams and character n-grams
+inside each word (padded with < >), sublinear TF x IDF, L2-normalised. Only the model over that numeric vector is exported to
 ONNX (a hand-built graph: linear or MLP, temperature-scaled softmax), so the
 tokenizer does not need an ONNX converter. `features_check.jsonl` lets the Rust
 test prove both sides compute the same vector.
 
-Two candidate models are compared by grouped cross-validation on the training
+Several candidates (feature settings x model families) are compared by grouped cross-validation on the training
 set (whole hand-written sentences held out at a time); the better one is
 exported. The held-out set is never trained on: the script refuses to run when
 a training line also appears there, and only reports held-out figures.
@@ -18,8 +19,10 @@ a training line also appears there, and only reports held-out figures.
 
 import json
 import math
+import os
 import re
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +35,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_intent_train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "fixtures" / "intents" / "train.jsonl"
@@ -46,7 +53,7 @@ LABELS = [
 ]
 MIN_DF = 2
 MAX_FEATURES = 30000
-CHAR_N = (3, 5)
+CHAR_N = (3, 5)  # default; each candidate names its own range
 SEED = 7
 NEAR_COPY = 0.8
 
@@ -67,7 +74,7 @@ def tokens(text: str) -> list[str]:
     return "".join(out).split()
 
 
-def raw_features(text: str) -> Counter:
+def raw_features(text: str, char_n: tuple[int, int] = CHAR_N) -> Counter:
     toks = tokens(text)
     feats = Counter()
     for t in toks:
@@ -76,17 +83,27 @@ def raw_features(text: str) -> Counter:
         feats["b " + a + "_" + b] += 1
     for t in toks:
         padded = "<" + t + ">"
-        for n in range(CHAR_N[0], CHAR_N[1] + 1):
+        for n in range(char_n[0], char_n[1] + 1):
             for i in range(0, len(padded) - n + 1):
                 feats["c " + padded[i : i + n]] += 1
     return feats
 
 
 class Featurizer:
+    def __init__(self, char_n: tuple[int, int] = CHAR_N):
+        self.char_n = char_n
+        self.cache: dict[str, Counter] = {}
+
+    def raw(self, text: str) -> Counter:
+        got = self.cache.get(text)
+        if got is None:
+            got = self.cache[text] = raw_features(text, self.char_n)
+        return got
+
     def fit(self, texts: list[str]) -> "Featurizer":
         df = Counter()
         for t in texts:
-            df.update(set(raw_features(t)))
+            df.update(set(self.raw(t)))
         kept = [f for f, n in df.items() if n >= MIN_DF]
         kept.sort(key=lambda f: (-df[f], f))
         kept = sorted(kept[:MAX_FEATURES])
@@ -98,7 +115,7 @@ class Featurizer:
         return self
 
     def sparse(self, text: str) -> list[tuple[int, float]]:
-        counts = raw_features(text)
+        counts = self.raw(text)
         pairs = []
         for f, c in counts.items():
             i = self.vocab.get(f)
@@ -142,17 +159,32 @@ def load(path: Path) -> list[dict]:
 # ---- models ----
 
 def make_candidates():
+    """name -> (character n-gram range, model factory). All are linear over
+    the TF-IDF vector except the MLP; all export to the same ONNX shapes."""
     return {
-        "tfidf_logreg": lambda: LogisticRegression(C=20.0, max_iter=3000),
-        "tfidf_mlp": lambda: MLPClassifier(
-            hidden_layer_sizes=(128,), alpha=1e-4, max_iter=60, early_stopping=False,
-            random_state=SEED,
-        ),
+        "tfidf3-5_logreg_C20": ((3, 5), lambda: LogisticRegression(C=20.0, max_iter=3000)),
+        "tfidf2-5_linearsvm_C0.5": ((2, 5), lambda: LinearSVC(C=0.5, max_iter=20000, random_state=SEED)),
+        "tfidf3-5_linearsvm_C0.5": ((3, 5), lambda: LinearSVC(C=0.5, max_iter=20000, random_state=SEED)),
     }
+    # Measured once and left out of the default run (slow; never ahead on
+    # grouped CV): logistic regression on 2-5 grams at C=20 and C=5 (grouped
+    # CV macro-F1 0.872 / 0.875 vs 0.881 for the 2-5 linear SVM), a linear SVM
+    # at C=0.2 (0.876); add them back above to compare again. INTENT_CANDIDATES=a,b
+    # limits a run to some of the names above.
+    # Not in the default run: a 128-unit MLP did not finish 5-fold grouped CV
+    # in 10 minutes on 13k lines (2 shared cores); add it back to compare:
+    #   "tfidf2-5_mlp128": ((2, 5), lambda: MLPClassifier(hidden_layer_sizes=(128,),
+    #       alpha=1e-4, max_iter=40, random_state=SEED)),
+
+
+def is_linear(model) -> bool:
+    return hasattr(model, "coef_") and not isinstance(model, MLPClassifier)
 
 
 def logits_of(model, X) -> np.ndarray:
-    if isinstance(model, LogisticRegression):
+    if is_linear(model):
+        # Logistic regression: log-odds; linear SVM: margins. Both become
+        # probabilities through the temperature-scaled softmax.
         return model.decision_function(X)
     # MLP: the pre-softmax output layer.
     h = X @ model.coefs_[0] + model.intercepts_[0]
@@ -199,7 +231,7 @@ def export_onnx(model, temperature: float, n_features: int, path: Path) -> None:
     inv_t = np.array([1.0 / temperature], dtype=np.float32)
     inits = [numpy_helper.from_array(inv_t, "inv_temperature")]
     nodes = []
-    if isinstance(model, LogisticRegression):
+    if is_linear(model):
         inits += [
             numpy_helper.from_array(model.coef_.T.astype(np.float32), "w"),
             numpy_helper.from_array(model.intercept_.astype(np.float32), "b"),
@@ -240,67 +272,87 @@ def export_onnx(model, temperature: float, n_features: int, path: Path) -> None:
 
 
 def main() -> None:
+    # One command: regenerate the training lines first (deterministic).
+    gen_intent_train.main()
     train = load(TRAIN)
     heldout = load(HELDOUT) if HELDOUT.exists() else []
+    # The held-out set must stay unseen: training lines equal to a held-out
+    # line (after normalisation; short answers like "yes exactly" collide by
+    # chance) or whose word set nearly copies one (Jaccard >= NEAR_COPY) are
+    # dropped. Dropping only makes the held-out score harder to reach.
     held_norm = {norm_line(r["text"]) for r in heldout}
-    leaks = [r["text"] for r in train if norm_line(r["text"]) in held_norm]
-    if leaks:
-        sys.exit(
-            f"refusing to train: {len(leaks)} training line(s) also appear in {HELDOUT.name}, "
-            f"e.g. {leaks[0]!r}; the held-out set must stay unseen"
-        )
-
-    # Near-copies leak as much as exact ones: drop training lines whose word
-    # set is nearly that of a held-out line (Jaccard >= NEAR_COPY).
     held_sets = [set(tokens(r["text"])) for r in heldout]
-    kept, dropped = [], 0
+    kept, exact, near = [], 0, 0
     for r in train:
         s = set(tokens(r["text"]))
-        if s and any(len(s & h) / len(s | h) >= NEAR_COPY for h in held_sets):
-            dropped += 1
+        if norm_line(r["text"]) in held_norm:
+            exact += 1
+        elif s and any(len(s & h) / len(s | h) >= NEAR_COPY for h in held_sets):
+            near += 1
         else:
             kept.append(r)
-    if dropped:
-        print(f"dropped {dropped} training line(s) that nearly copy a held-out line")
+    print(f"dropped {exact} training line(s) equal to and {near} nearly copying a held-out line")
     train = kept
 
     texts = [r["text"] for r in train]
     y = np.array([LABELS.index(r["intent"]) for r in train])
     groups = np.array([r.get("group", r["text"]) for r in train])
 
-    # Model selection: grouped 5-fold CV; features refit inside each fold.
+    candidates = make_candidates()
+    only = [c for c in os.environ.get("INTENT_CANDIDATES", "").split(",") if c]
+    if only:
+        candidates = {n: c for n, c in candidates.items() if n in only}
+    caches: dict[tuple[int, int], dict] = {}
+
+    def featurizer(char_n: tuple[int, int]) -> Featurizer:
+        f = Featurizer(char_n)
+        f.cache = caches.setdefault(char_n, {})
+        return f
+
+    # Model selection: grouped 5-fold CV (whole hand-written sentences, or
+    # the main piece of composed ones, held out); features refit per fold.
     comparison = {}
-    oof_logits = {}
-    for name, make in make_candidates().items():
+    folds = list(GroupKFold(n_splits=5).split(texts, y, groups))
+    for name, (char_n, make) in candidates.items():
+        started = time.time()
         logits = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
-        for fold, (tr, te) in enumerate(GroupKFold(n_splits=5).split(texts, y, groups)):
-            feat = Featurizer().fit([texts[i] for i in tr])
+        for tr, te in folds:
+            feat = featurizer(char_n).fit([texts[i] for i in tr])
             model = make().fit(feat.matrix([texts[i] for i in tr]), y[tr])
             logits[te] = logits_of(model, feat.matrix([texts[i] for i in te]))
         t = fit_temperature(logits, y)
-        comparison[name] = {"grouped_cv": metrics(softmax(logits / t), y), "temperature": t}
+        comparison[name] = {"grouped_cv": metrics(softmax(logits / t), y), "temperature": t,
+                            "char_ngrams": list(char_n)}
         comparison[name]["grouped_cv"]["ece_uncalibrated"] = ece(softmax(logits), y)
-        oof_logits[name] = logits
-        print(f"{name}: grouped CV {comparison[name]['grouped_cv']}  T={t:.3f}", flush=True)
+        print(f"{name}: grouped CV {comparison[name]['grouped_cv']}  T={t:.3f}  "
+              f"({time.time() - started:.0f} s)", flush=True)
 
     best = max(comparison, key=lambda n: (comparison[n]["grouped_cv"]["macro_f1"]))
     print(f"selected {best}")
 
-    feat = Featurizer().fit(texts)
-    X = feat.matrix(texts)
+    # Every candidate is refit on all lines and scored on the held-out set for
+    # the record; the choice above never looks at these numbers.
     final = {}
-    for name, make in make_candidates().items():
-        model = make().fit(X, y)
-        final[name] = model
+    hy = np.array([LABELS.index(r["intent"]) for r in heldout])
+    for name, (char_n, make) in candidates.items():
+        feat_n = featurizer(char_n).fit(texts)
+        model = make().fit(feat_n.matrix(texts), y)
+        final[name] = (feat_n, model)
         if heldout:
-            hy = np.array([LABELS.index(r["intent"]) for r in heldout])
-            hp = softmax(logits_of(model, feat.matrix([r["text"] for r in heldout])) / comparison[name]["temperature"])
+            hp = softmax(logits_of(model, feat_n.matrix([r["text"] for r in heldout]))
+                         / comparison[name]["temperature"])
             comparison[name]["heldout"] = metrics(hp, hy)
-            print(f"{name}: held-out {comparison[name]['heldout']}")
+            comparison[name]["heldout"]["recall"] = {
+                LABELS[k]: round(float((hp.argmax(axis=1)[hy == k] == k).mean()), 3)
+                for k in range(len(LABELS))
+            }
+            print(f"{name}: held-out { {k: v for k, v in comparison[name]['heldout'].items() if k != 'recall'} }")
 
+    feat, model = final[best]
+    char_n = tuple(comparison[best]["char_ngrams"])
     OUT.mkdir(parents=True, exist_ok=True)
     temperature = comparison[best]["temperature"]
-    export_onnx(final[best], temperature, len(feat.vocab), OUT / "intent.onnx")
+    export_onnx(model, temperature, len(feat.vocab), OUT / "intent.onnx")
 
     vocab_list = sorted(feat.vocab, key=feat.vocab.get)
     with (OUT / "features.json").open("w") as f:
@@ -308,8 +360,8 @@ def main() -> None:
             {
                 "format": 1,
                 "labels": LABELS,
-                "char_ngram_min": CHAR_N[0],
-                "char_ngram_max": CHAR_N[1],
+                "char_ngram_min": char_n[0],
+                "char_ngram_max": char_n[1],
                 "vocab": vocab_list,
                 "idf": [round(float(v), 6) for v in feat.idf],
             },

@@ -2,10 +2,12 @@
 //!
 //! Only the model over the numeric feature vector is in ONNX; the features are
 //! computed here exactly as `scripts/train_intent.py` computes them (word
-//! unigrams, word bigrams, character 3–5-grams of each word; sublinear TF × IDF;
-//! L2 norm). `models/intent/features_check.jsonl` pins the two together.
+//! unigrams, word bigrams, character n-grams inside each padded word with the
+//! range from `features.json`; sublinear TF × IDF; L2 norm).
+//! `models/intent/features_check.jsonl` pins the two together.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -29,10 +31,40 @@ pub enum ClassifierError {
     OutputShape { got: usize, expected: usize },
 }
 
-/// The feature space the model was trained on.
+/// FNV-1a: the lookup keys are a few bytes long, where SipHash's set-up
+/// cost dominates; no untrusted party chooses the keys of these tables.
+#[derive(Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type Table = HashMap<String, u32, BuildHasherDefault<Fnv1a>>;
+
+/// The feature space the model was trained on. The training script names
+/// features "w word", "b left_right" and "c <gram"; each kind sits in its own
+/// table keyed without the prefix, so lookups need no key building.
 #[derive(Debug)]
 pub struct FeatureSpace {
-    vocab: HashMap<String, u32>,
+    words: Table,
+    bigrams: Table,
+    char_grams: Table,
     idf: Vec<f32>,
     char_ngram_min: usize,
     char_ngram_max: usize,
@@ -76,64 +108,89 @@ impl FeatureSpace {
 
     /// True when the training data contained this word.
     pub fn knows_word(&self, word: &str) -> bool {
-        self.vocab.contains_key(&format!("w {word}"))
+        self.words.contains_key(word)
     }
 
     /// Sparse TF-IDF vector, sorted by index (the Python `Featurizer.sparse`).
+    ///
+    /// Allocation-light: one lower-cased buffer for the words, one reused key
+    /// buffer for lookups, one vector of hit indices (sorted, then counted as
+    /// runs) and the result; no per-word strings, no count map.
     pub fn sparse(&self, text: &str) -> Vec<(u32, f32)> {
-        let toks = tokens(text);
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        let mut key = String::with_capacity(32);
-        let bump = |key: &str, counts: &mut HashMap<u32, u32>| {
-            if let Some(&i) = self.vocab.get(key) {
-                *counts.entry(i).or_insert(0) += 1;
+        let mut lowered = String::with_capacity(text.len());
+        let mut words: Vec<(usize, usize)> = Vec::with_capacity(32);
+        let mut start = 0;
+        for ch in text.chars() {
+            if ch == '\'' || ch == '\u{2019}' {
+                continue;
             }
-        };
-        for t in &toks {
-            key.clear();
-            key.push_str("w ");
-            key.push_str(t);
-            bump(&key, &mut counts);
+            if ch.is_ascii_alphanumeric() {
+                lowered.push(ch.to_ascii_lowercase());
+            } else if lowered.len() > start {
+                words.push((start, lowered.len()));
+                start = lowered.len();
+            }
         }
-        for pair in toks.windows(2) {
+        if lowered.len() > start {
+            words.push((start, lowered.len()));
+        }
+        let word = |w: &(usize, usize)| &lowered[w.0..w.1];
+
+        let mut hits: Vec<u32> = Vec::with_capacity(words.len() * 16);
+        for w in &words {
+            if let Some(&i) = self.words.get(word(w)) {
+                hits.push(i);
+            }
+        }
+        let mut key = String::with_capacity(48);
+        for pair in words.windows(2) {
             key.clear();
-            key.push_str("b ");
-            key.push_str(&pair[0]);
+            key.push_str(word(&pair[0]));
             key.push('_');
-            key.push_str(&pair[1]);
-            bump(&key, &mut counts);
+            key.push_str(word(&pair[1]));
+            if let Some(&i) = self.bigrams.get(key.as_str()) {
+                hits.push(i);
+            }
         }
-        let mut padded = String::with_capacity(40);
-        for t in &toks {
-            padded.clear();
-            padded.push('<');
-            padded.push_str(t);
-            padded.push('>');
+        for w in &words {
+            key.clear();
+            key.push('<');
+            key.push_str(word(w));
+            key.push('>');
             // ASCII only, so byte offsets are character offsets.
-            for n in self.char_ngram_min..=self.char_ngram_max {
-                if padded.len() < n {
-                    continue;
-                }
-                for start in 0..=padded.len() - n {
-                    key.clear();
-                    key.push_str("c ");
-                    key.push_str(&padded[start..start + n]);
-                    bump(&key, &mut counts);
+            let padded_len = key.len();
+            for n in self.char_ngram_min..=self.char_ngram_max.min(padded_len) {
+                for at in 0..=padded_len - n {
+                    let gram = &key[at..at + n];
+                    if let Some(&i) = self.char_grams.get(gram) {
+                        hits.push(i);
+                    }
                 }
             }
         }
-        let mut pairs: Vec<(u32, f64)> = counts
-            .into_iter()
-            .map(|(i, c)| (i, (1.0 + (c as f64).ln()) * self.idf[i as usize] as f64))
-            .collect();
-        let norm = pairs.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+        hits.sort_unstable();
+        let mut pairs: Vec<(u32, f32)> = Vec::with_capacity(hits.len());
+        let mut norm_sq = 0.0f64;
+        let mut run_start = 0;
+        while run_start < hits.len() {
+            let i = hits[run_start];
+            let mut run_end = run_start + 1;
+            while run_end < hits.len() && hits[run_end] == i {
+                run_end += 1;
+            }
+            let count = (run_end - run_start) as f64;
+            let value = (1.0 + count.ln()) * self.idf[i as usize] as f64;
+            norm_sq += value * value;
+            pairs.push((i, value as f32));
+            run_start = run_end;
+        }
+        let norm = norm_sq.sqrt();
         if norm > 0.0 {
             for p in &mut pairs {
-                p.1 /= norm;
+                p.1 = (p.1 as f64 / norm) as f32;
             }
         }
-        pairs.sort_by_key(|p| p.0);
-        pairs.into_iter().map(|(i, v)| (i, v as f32)).collect()
+        pairs
     }
 }
 
@@ -237,13 +294,24 @@ impl IntentClassifier {
             );
         }
         let dimension = file.vocab.len();
+        let (mut words, mut bigrams, mut char_grams) =
+            (Table::default(), Table::default(), Table::default());
+        for (i, feature) in file.vocab.into_iter().enumerate() {
+            let table = match feature.get(..2) {
+                Some("w ") => &mut words,
+                Some("b ") => &mut bigrams,
+                Some("c ") => &mut char_grams,
+                _ => anyhow::bail!(
+                    "the intent feature file {} names an unknown feature {feature:?} — {RETRAIN_HINT}",
+                    features_path.display()
+                ),
+            };
+            table.insert(feature[2..].to_string(), i as u32);
+        }
         let features = FeatureSpace {
-            vocab: file
-                .vocab
-                .into_iter()
-                .enumerate()
-                .map(|(i, w)| (w, i as u32))
-                .collect(),
+            words,
+            bigrams,
+            char_grams,
             idf: file.idf,
             char_ngram_min: file.char_ngram_min,
             char_ngram_max: file.char_ngram_max,
@@ -344,5 +412,42 @@ mod tests {
             vec!["caf", "na", "ve", "3", "4", "85"]
         );
         assert_eq!(tokens("  "), Vec::<String>::new());
+    }
+
+    fn space(features: &[&str]) -> FeatureSpace {
+        let (mut words, mut bigrams, mut char_grams) =
+            (Table::default(), Table::default(), Table::default());
+        for (i, f) in features.iter().enumerate() {
+            let table = match &f[..2] {
+                "w " => &mut words,
+                "b " => &mut bigrams,
+                _ => &mut char_grams,
+            };
+            table.insert(f[2..].to_string(), i as u32);
+        }
+        FeatureSpace {
+            words,
+            bigrams,
+            char_grams,
+            idf: vec![1.0; features.len()],
+            char_ngram_min: 2,
+            char_ngram_max: 3,
+        }
+    }
+
+    #[test]
+    fn sparse_counts_words_bigrams_and_in_word_grams_with_sublinear_tf() {
+        let fs = space(&["w no", "b no_no", "c <n", "c no>", "w yes"]);
+        // "no no": word ×2, bigram ×1, "<n" ×2, "no>" ×2; "yes" absent.
+        let v = fs.sparse("No, NO!");
+        let indices: Vec<u32> = v.iter().map(|p| p.0).collect();
+        assert_eq!(indices, vec![0, 1, 2, 3]);
+        let twice = 1.0 + 2f64.ln();
+        let norm = (3.0 * twice * twice + 1.0f64).sqrt();
+        assert!((v[0].1 as f64 - twice / norm).abs() < 1e-6, "{v:?}");
+        assert!((v[1].1 as f64 - 1.0 / norm).abs() < 1e-6, "{v:?}");
+        // Grams never cross a word boundary: "o n" is not "on".
+        assert!(space(&["c on"]).sparse("no no").is_empty());
+        assert!(fs.sparse("").is_empty());
     }
 }

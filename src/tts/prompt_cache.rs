@@ -27,7 +27,9 @@ impl PromptCache {
         for (prompt_index, prompt) in prompts.iter().enumerate() {
             for sentence in text::split_sentences(prompt.as_ref()) {
                 let key = PromptCache::key(&sentence);
-                if cache.sentences.contains_key(&key) {
+                // Already rendered here or earlier (a second application
+                // built on the same voice, as in tests): keep it.
+                if cache.sentences.contains_key(&key) || tts.cached(&sentence).is_some() {
                     continue;
                 }
                 let samples = tts

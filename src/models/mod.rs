@@ -9,6 +9,11 @@
 //! - `onnxruntime/libonnxruntime.so`: ONNX Runtime for `ort` (load-dynamic)
 //! - `intent/`: the intent classifier, trained in-repo and committed
 
+pub mod fetch;
+pub mod whisper_ggml;
+
+pub use fetch::{ModelsOptions, run_models_command};
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -25,13 +30,17 @@ impl ModelPaths {
     /// else `models/` beside the crate sources (tests, `cargo run`).
     pub fn locate() -> ModelPaths {
         if let Ok(dir) = std::env::var("FRONTDESK_MODELS_DIR") {
-            return ModelPaths { root: PathBuf::from(dir) };
+            return ModelPaths {
+                root: PathBuf::from(dir),
+            };
         }
         let cwd = PathBuf::from("models");
         if cwd.join("manifest.toml").exists() {
             return ModelPaths { root: cwd };
         }
-        ModelPaths { root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models") }
+        ModelPaths {
+            root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
+        }
     }
 
     pub fn at(root: impl Into<PathBuf>) -> ModelPaths {
@@ -40,6 +49,14 @@ impl ModelPaths {
 
     pub fn whisper(&self) -> PathBuf {
         self.root.join("whisper/ggml-tiny.en.bin")
+    }
+    /// The CTranslate2 source the ggml file is converted from.
+    pub fn whisper_ct2_dir(&self) -> PathBuf {
+        self.root.join("whisper-ct2")
+    }
+    /// Where `frontdesk models` keeps downloaded wheels.
+    pub fn wheel_cache(&self) -> PathBuf {
+        self.root.join(".cache/wheels")
     }
     pub fn vad(&self) -> PathBuf {
         self.root.join("vad/silero_vad.onnx")
@@ -94,5 +111,15 @@ pub fn init_onnx_runtime(paths: &ModelPaths) -> anyhow::Result<()> {
     match result {
         Ok(_) => Ok(()),
         Err(e) => Err(anyhow::Error::msg(e.clone())).context("setting up ONNX Runtime"),
+    }
+}
+
+/// The process-wide ONNX Runtime environment (set up on first use);
+/// `ort::session::Session::builder` takes it as an argument in rc.15.
+pub fn onnx_environment(paths: &ModelPaths) -> anyhow::Result<&'static ort::environment::Environment> {
+    init_onnx_runtime(paths)?;
+    match ORT_ENV.get() {
+        Some(Ok(env)) => Ok(env),
+        _ => anyhow::bail!("ONNX Runtime is not set up"),
     }
 }

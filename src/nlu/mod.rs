@@ -2,15 +2,31 @@
 //!
 //! `intent` (the label set), `classifier` (ONNX model through `ort`),
 //! `emergency` (the deterministic safety net that overrides every label),
-//! `entities` (one parser per entity of `spec/intents.md`).
+//! `entities` (one parser per entity of `spec/intents.md`), `eval` (held-out
+//! evaluation, Whisper-style noise, latency benchmark).
 
-pub mod intent;
+pub mod classifier;
+pub mod emergency;
 pub mod entities;
+pub mod eval;
+pub mod intent;
 
+pub use classifier::IntentClassifier;
+pub use emergency::{EmergencyKind, Hotline, Screen};
 pub use entities::Entities;
+pub use eval::{EvalReport, LabelledLine, bench_nlu, evaluate};
 pub use intent::Intent;
 
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::models::{ModelPaths, onnx_environment};
+
+use entities as entity_parsers;
+pub use entities::ProviderRoster;
 
 /// What the agent understood of one caller utterance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,4 +35,171 @@ pub struct Understanding {
     /// Calibrated probability of `intent` (0..=1); the dialogue asks again when low.
     pub confidence: f32,
     pub entities: Entities,
+}
+
+/// Longer utterances are not a caller turn (a stuck line, a pasted document).
+pub const MAX_WORDS: usize = 200;
+
+/// Classifier + emergency safety net + entity parsers, loaded once and shared.
+pub struct Nlu {
+    classifier: IntentClassifier,
+    roster: ProviderRoster,
+}
+
+impl Nlu {
+    /// Loads the intent model from `paths.intent_dir()`; a missing or corrupt
+    /// file fails here with a message naming the fix.
+    pub fn load(paths: &ModelPaths, roster: ProviderRoster) -> anyhow::Result<Nlu> {
+        let environment = onnx_environment(paths)?;
+        let classifier = IntentClassifier::load(&paths.intent_dir(), environment)
+            .context("loading the intent classifier")?;
+        Ok(Nlu { classifier, roster })
+    }
+
+    pub fn classifier(&self) -> &IntentClassifier {
+        &self.classifier
+    }
+
+    pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
+        self.understand_with_emergency(text, today).0
+    }
+
+    /// As `understand`, plus the kind of emergency when the safety net fired
+    /// (the dialogue says 988 for `Suicidal`, 911 otherwise).
+    pub fn understand_with_emergency(
+        &self,
+        text: &str,
+        today: NaiveDate,
+    ) -> (Understanding, Option<EmergencyKind>) {
+        let (intent, confidence, kind) = self.label(text);
+        let entities = if intent == Intent::OutOfScope && confidence >= 1.0 {
+            Entities::default()
+        } else {
+            entity_parsers::extract(text, today, &self.roster)
+        };
+        (
+            Understanding {
+                intent,
+                confidence,
+                entities,
+            },
+            kind,
+        )
+    }
+
+    /// The intent alone (no entities).
+    pub fn label(&self, text: &str) -> (Intent, f32, Option<EmergencyKind>) {
+        // Safety first: the net runs on any text, even text rejected below.
+        let screen = emergency::screen(text);
+        if let Screen::Emergency(kind) = screen {
+            return (Intent::Emergency, 1.0, Some(kind));
+        }
+        if let Some(reason) = reject_reason(text, self.classifier.features()) {
+            tracing::debug!(reason, "utterance rejected as out of scope");
+            return (Intent::OutOfScope, 1.0, None);
+        }
+        let prediction = match self.classifier.classify(text) {
+            Ok(p) => p,
+            Err(error) => {
+                tracing::error!(%error, "intent model failed");
+                return (Intent::OutOfScope, 0.0, None);
+            }
+        };
+        let (intent, confidence) = prediction.best();
+        if intent == Intent::Emergency && matches!(screen, Screen::Contained(_)) {
+            // The net saw only past or mild symptoms: nurse triage, not 911.
+            let (other, p) = prediction.best_except(Some(Intent::Emergency));
+            return (other, p, None);
+        }
+        (intent, confidence, None)
+    }
+}
+
+/// Why an utterance is out of scope before the model sees it, if it is.
+fn reject_reason(text: &str, features: &classifier::FeatureSpace) -> Option<&'static str> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Some("control characters");
+    }
+    let words = classifier::tokens(text);
+    if words.is_empty() {
+        return Some("empty");
+    }
+    if text.split_whitespace().count() > MAX_WORDS {
+        return Some("too long");
+    }
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let non_ascii = text
+        .chars()
+        .filter(|c| c.is_alphabetic() && !c.is_ascii())
+        .count();
+    if letters > 0 && non_ascii * 10 > letters * 3 {
+        return Some("non-latin script");
+    }
+    let known = words.iter().filter(|w| features.knows_word(w)).count();
+    if words.len() >= 3 && known * 4 < words.len() {
+        return Some("unknown vocabulary");
+    }
+    None
+}
+
+#[derive(Deserialize)]
+struct NluRequest {
+    text: String,
+    #[serde(rename = "ref")]
+    reference_date: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NluResponse<'a> {
+    intent: Intent,
+    confidence: f32,
+    entities: &'a Entities,
+}
+
+/// `frontdesk nlu`: JSON lines `{"text", "ref"?}` in, one
+/// `{"intent","confidence","entities"}` line out each; a bad line gets an
+/// `{"error": …}` line and the stream goes on.
+pub fn run_nlu_command(
+    nlu: &Nlu,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> anyhow::Result<()> {
+    let today = chrono::Local::now().date_naive();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("reading input line {}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = match parse_request(&line, today) {
+            Ok((text, date)) => {
+                let u = nlu.understand(&text, date);
+                serde_json::to_string(&NluResponse {
+                    intent: u.intent,
+                    confidence: u.confidence,
+                    entities: &u.entities,
+                })?
+            }
+            Err(message) => {
+                serde_json::json!({ "error": format!("line {}: {message}", n + 1) }).to_string()
+            }
+        };
+        writeln!(output, "{reply}").context("writing output")?;
+    }
+    output.flush().context("writing output")?;
+    Ok(())
+}
+
+fn parse_request(line: &str, today: NaiveDate) -> Result<(String, NaiveDate), String> {
+    let req: NluRequest = serde_json::from_str(line).map_err(|e| {
+        format!("expected a JSON object {{\"text\": …, \"ref\"?: \"YYYY-MM-DD\"}}: {e}")
+    })?;
+    let date = match req.reference_date {
+        None => today,
+        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| format!("\"ref\" must be a date YYYY-MM-DD, got {s:?}"))?,
+    };
+    Ok((req.text, date))
 }

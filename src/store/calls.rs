@@ -43,7 +43,8 @@ pub struct TurnRecord {
 }
 
 /// Who spoke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Speaker {
     Caller,
     Agent,
@@ -59,8 +60,11 @@ impl Speaker {
 }
 
 /// A new call, when the carrier first tells us of it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewCall {
+    /// Chosen by the caller of `insert_call` so writes can be queued before
+    /// the row exists.
+    pub id: String,
     pub provider: String,
     pub provider_call_id: Option<String>,
     pub stream_id: Option<String>,
@@ -70,13 +74,14 @@ pub struct NewCall {
 }
 
 /// A turn to append.
-#[derive(Clone, Debug)]
-pub struct NewTurn<'a> {
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct NewTurn {
     pub speaker: Speaker,
-    pub text: &'a str,
+    pub text: String,
+    /// Call time (audio received) when the turn started, in ms.
     pub started_at_ms: i64,
     pub ended_at_ms: i64,
-    pub intent: Option<&'a str>,
+    pub intent: Option<String>,
     pub confidence: Option<f32>,
     pub interrupted: bool,
 }
@@ -97,13 +102,16 @@ pub struct CallFilter {
 const CALL_COLUMNS: &str = "id, provider, provider_call_id, from_number, to_number, started_at, ended_at, outcome, patient_id, recording_path";
 
 impl Db {
-    pub async fn insert_call(&self, call: &NewCall) -> sqlx::Result<String> {
-        let id = super::new_id();
+    /// Inserts the call; inserting the same id twice is a no-op, so a
+    /// retried write is harmless.
+    pub async fn insert_call(&self, call: &NewCall) -> sqlx::Result<()> {
+        let id = &call.id;
         sqlx::query(
             "INSERT INTO calls (id, provider, provider_call_id, stream_id, from_number, to_number, started_at, outcome, recording_path)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress', $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress', $8)
+             ON CONFLICT (id) DO NOTHING",
         )
-        .bind(&id)
+        .bind(id)
         .bind(&call.provider)
         .bind(call.provider_call_id.as_deref())
         .bind(call.stream_id.as_deref())
@@ -113,11 +121,11 @@ impl Db {
         .bind(call.recording_path.as_deref())
         .execute(&self.pool)
         .await?;
-        Ok(id)
+        Ok(())
     }
 
     /// Appends a turn; `seq` is the next number for the call.
-    pub async fn append_turn(&self, call_id: &str, turn: &NewTurn<'_>) -> sqlx::Result<i64> {
+    pub async fn append_turn(&self, call_id: &str, turn: &NewTurn) -> sqlx::Result<i64> {
         let mut tx = self.pool.begin().await?;
         let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE call_id = $1")
             .bind(call_id)
@@ -131,10 +139,10 @@ impl Db {
         .bind(call_id)
         .bind(next)
         .bind(turn.speaker.as_str())
-        .bind(turn.text)
+        .bind(&turn.text)
         .bind(turn.started_at_ms)
         .bind(turn.ended_at_ms)
-        .bind(turn.intent)
+        .bind(turn.intent.as_deref())
         .bind(turn.confidence.map(|c| c as f64))
         .bind(turn.interrupted as i32)
         .execute(&mut *tx)
@@ -187,7 +195,7 @@ impl Db {
     }
 
     pub async fn get_call(&self, id: &str) -> sqlx::Result<Option<CallRecord>> {
-        let row = sqlx::query(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -225,7 +233,8 @@ impl Db {
             sql.push_str(&format!(" AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"));
         }
         sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT {}", filter.limit.clamp(1, 500)));
-        let mut query = sqlx::query(&sql);
+        // Built from fixed fragments; every value is a bind parameter.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             query = query.bind(b);
         }
@@ -314,21 +323,21 @@ mod tests {
     #[tokio::test]
     async fn turns_are_numbered_and_read_back_with_intents() {
         let (_dir, db) = fresh_db().await;
-        let id = db
-            .insert_call(&NewCall { provider: "twilio".into(), provider_call_id: Some("CA1".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let id = crate::store::new_id();
+        let call = NewCall { id: id.clone(), provider: "twilio".into(), provider_call_id: Some("CA1".into()), ..Default::default() };
+        db.insert_call(&call).await.unwrap();
+        db.insert_call(&call).await.unwrap();
         let caller = NewTurn {
             speaker: Speaker::Caller,
-            text: "I need to book a visit",
+            text: "I need to book a visit".into(),
             started_at_ms: 1000,
             ended_at_ms: 2500,
-            intent: Some("book_appointment"),
+            intent: Some("book_appointment".into()),
             confidence: Some(0.9),
             interrupted: false,
         };
         assert_eq!(db.append_turn(&id, &caller).await.unwrap(), 1);
-        let agent = NewTurn { speaker: Speaker::Agent, text: "Sure.", intent: None, confidence: None, ..caller.clone() };
+        let agent = NewTurn { speaker: Speaker::Agent, text: "Sure.".into(), intent: None, confidence: None, ..caller.clone() };
         assert_eq!(db.append_turn(&id, &agent).await.unwrap(), 2);
         let turns = db.list_turns(&id).await.unwrap();
         assert_eq!(turns.len(), 2);
@@ -349,8 +358,9 @@ mod tests {
         let (_dir, db) = fresh_db().await;
         let mut ids = Vec::new();
         for i in 0..5 {
-            let id = db.insert_call(&NewCall { provider: "twilio".into(), ..Default::default() }).await.unwrap();
-            let text = if i == 2 { "my bill is wrong" } else { "hello" };
+            let id = crate::store::new_id();
+            db.insert_call(&NewCall { id: id.clone(), provider: "twilio".into(), ..Default::default() }).await.unwrap();
+            let text = if i == 2 { "my bill is wrong" } else { "hello" }.to_string();
             let turn = NewTurn { speaker: Speaker::Caller, text, started_at_ms: 0, ended_at_ms: 1, intent: None, confidence: None, interrupted: false };
             db.append_turn(&id, &turn).await.unwrap();
             if i % 2 == 0 {

@@ -2,7 +2,10 @@
 //! joins it with the telephony routes.
 
 pub mod auth;
+pub mod calls;
 pub mod error;
+pub mod health;
+pub mod metrics;
 
 use std::sync::Arc;
 
@@ -16,4 +19,10 @@ pub struct AppState {
     pub clinic: Arc<Clinic>,
     pub clock: Clock,
     pub auth: Arc<auth::Tokens>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// Every staff-facing route, with its state applied.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new().merge(health::router()).merge(calls::router()).with_state(state)
 }

@@ -1,0 +1,183 @@
+//! Start-up: `Application::build(settings)` loads every model, opens and
+//! migrates the database, renders the fixed prompts, and binds the
+//! listener; `run_until_stopped` serves until the shutdown signal. Tests
+//! build the same application on port 0.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::audio::vad::{EndpointConfig, VadModel};
+use crate::call::ConversationFactory;
+use crate::call::journal::replay_spool;
+use crate::call::session::CallServices;
+use crate::nlu::Nlu;
+use crate::settings::Settings;
+use crate::store::Db;
+use crate::stt::{SpeechToText, SttOptions};
+use crate::telephony::twilio::rest::TwilioRest;
+use crate::telephony::twilio::routes::{self as twilio_routes, TelephonyState};
+use crate::telephony::twilio::signature::SignatureValidator;
+use crate::tts::Tts;
+use crate::web::{self, AppState};
+
+/// The loaded models, shared by every call. Loading takes seconds, so tests
+/// load them once and build many applications from them.
+#[derive(Clone)]
+pub struct Engines {
+    pub stt: Arc<SpeechToText>,
+    pub vad: Arc<VadModel>,
+    pub tts: Arc<Tts>,
+    pub nlu: Arc<Nlu>,
+}
+
+impl Engines {
+    pub fn load(settings: &Settings) -> anyhow::Result<Engines> {
+        let paths = &settings.models;
+        let started = Instant::now();
+        crate::models::init_onnx_runtime(paths)?;
+        let vad = VadModel::load(paths).context("loading the voice activity detector")?;
+        let stt = SpeechToText::load(paths, SttOptions::default()).context("loading speech recognition")?;
+        let tts = Tts::load(paths).context("loading the agent's voice")?;
+        let nlu = Arc::new(
+            Nlu::load(paths, crate::nlu::ProviderRoster::default()).context("loading the intent classifier")?,
+        );
+        tracing::info!(load_ms = started.elapsed().as_millis() as u64, "models loaded");
+        Ok(Engines { stt, vad, tts, nlu })
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+}
+
+impl Application {
+    /// Loads the models and builds the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let engines = tokio::task::spawn_blocking({
+            let settings = settings.clone();
+            move || Engines::load(&settings)
+        })
+        .await
+        .context("model loading panicked")??;
+        Application::build_with(settings, engines).await
+    }
+
+    /// Builds the server around models already loaded.
+    pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
+        let db = Db::open(&settings.database_url).await?;
+        let replayed = replay_spool(&db, &settings.spool_dir()).await.context("replaying spooled call writes")?;
+        if replayed > 0 {
+            tracing::info!(replayed, "spooled calls written to the database");
+        }
+        std::fs::create_dir_all(settings.recordings_dir())
+            .with_context(|| format!("creating {}", settings.recordings_dir().display()))?;
+
+        let clinic = Arc::new(crate::clinic::Clinic::default());
+        let conversations: Arc<dyn ConversationFactory> =
+            Arc::new(crate::call::take_message::TakeMessage::new("the clinic")?);
+
+        let mut fixed = conversations.fixed_sentences();
+        fixed.extend(crate::call::prompts::call_prompts().all());
+        let render_started = Instant::now();
+        let tts = engines.tts.clone();
+        let rendered = tokio::task::spawn_blocking(move || tts.render_prompts(&fixed))
+            .await
+            .context("prompt rendering panicked")?
+            .context("rendering the fixed prompts")?;
+        tracing::info!(sentences = rendered, render_ms = render_started.elapsed().as_millis() as u64, "fixed prompts rendered");
+
+        let metrics = Arc::new(web::metrics::Metrics::default());
+        let services = Arc::new(CallServices {
+            db: db.clone(),
+            spool_dir: settings.spool_dir(),
+            recordings_dir: settings.recordings_dir(),
+            stt: engines.stt.clone(),
+            vad: engines.vad.clone(),
+            tts: engines.tts.clone(),
+            nlu: engines.nlu.clone(),
+            conversations,
+            local_now: Arc::new(|| chrono::Local::now().naive_local()),
+            endpoint: EndpointConfig::default(),
+            silence_prompt_ms: 8000,
+        });
+        let telephony = Arc::new(TelephonyState {
+            services,
+            db: db.clone(),
+            public_url: settings.public_url.clone(),
+            validator: settings
+                .twilio_auth_token
+                .as_deref()
+                .map(SignatureValidator::new)
+                .transpose()
+                .context("TWILIO_AUTH_TOKEN")?,
+            call_slots: Arc::new(Semaphore::new(settings.max_calls)),
+            rest: match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
+                (Some(sid), Some(token)) => Some(TwilioRest::new(
+                    std::env::var("TWILIO_API_BASE").unwrap_or_else(|_| "https://api.twilio.com".into()),
+                    sid.clone(),
+                    token.clone(),
+                )),
+                _ => None,
+            },
+            metrics: metrics.clone(),
+        });
+        let state = AppState {
+            db,
+            clinic,
+            clock: crate::clinic::Clock::default(),
+            auth: Arc::new(web::auth::Tokens::new().with_admin(settings.admin_token.clone())),
+            metrics,
+        };
+        let router = web::router(state)
+            .merge(twilio_routes::router(telephony))
+            .layer(tower_http::trace::TraceLayer::new_for_http());
+
+        let addr = settings.listen_addr()?;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let port = listener.local_addr()?.port();
+        Ok(Application { listener, router, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` resolves, then lets calls in progress finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "frontdesk is listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,191 @@
+//! `frontdesk bench`: latency measured the way a caller feels it.
+//!
+//! `bench calls` starts the real server in-process (port 0, scratch SQLite,
+//! real models) and places N simultaneous calls over the real websocket in
+//! real time, each a few caller lines in different synthetic voices; per
+//! turn it takes the caller-side latency from the end of caller speech to
+//! the first non-silent agent audio. It also reports the greeting's
+//! latency, Whisper's real-time factor and the voice's time to first audio.
+//! `bench nlu` times intent + entities per utterance.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::app::{Application, Engines};
+use crate::caller::voice::PiperCaller;
+use crate::caller::{CallerOptions, CallerSpeech, ScriptStep, place_call};
+use crate::settings::Settings;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Simultaneous calls over the real websocket, in real time
+    Calls {
+        /// Simultaneous calls
+        #[arg(long, default_value_t = 1)]
+        calls: usize,
+        /// Call time per wall time (1 = real time, as a caller hears it)
+        #[arg(long, default_value_t = 1.0)]
+        speed: f32,
+        /// Milliseconds between call starts
+        #[arg(long, default_value_t = 400)]
+        stagger_ms: u64,
+    },
+    /// Intent + entities per utterance on the held-out lines, one core
+    Nlu {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
+}
+
+/// What callers say in the benchmark: short, typical lines.
+const LINES: &[&str] = &[
+    "Hi, I'd like to make an appointment please.",
+    "It's about a bill I got last week.",
+    "Can someone call me back this afternoon?",
+    "No, that's everything. Thank you.",
+];
+
+const VOICES: &[&str] = &["mid", "high-fast", "low-slow"];
+
+pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
+    match args.what {
+        BenchWhat::Calls { calls, speed, stagger_ms } => bench_calls(settings, calls, speed, stagger_ms).await,
+        BenchWhat::Nlu { rounds } => bench_nlu(settings, rounds).await,
+    }
+}
+
+/// p-th percentile (nearest rank) of sorted values.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+async fn bench_calls(mut settings: Settings, calls: usize, speed: f32, stagger_ms: u64) -> anyhow::Result<()> {
+    anyhow::ensure!(calls >= 1, "--calls must be at least 1");
+    let scratch = tempfile_dir()?;
+    settings.data_dir = scratch.clone();
+    settings.database_url = crate::store::sqlite_url_in(&scratch);
+    settings.listen = "127.0.0.1:0".into();
+    settings.max_calls = settings.max_calls.max(calls);
+    let engines = tokio::task::spawn_blocking({
+        let settings = settings.clone();
+        move || Engines::load(&settings)
+    })
+    .await??;
+
+    // Component figures first, on an idle server.
+    let (stt_rtf, stt_ms) = measure_stt(&engines).await?;
+    let (tts_first_ms, tts_audio_ms) = measure_tts(&engines).await?;
+
+    let app = Application::build_with(settings, engines.clone()).await?;
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    // Caller speech is synthesised before the calls start.
+    let mut voices: Vec<Arc<dyn CallerSpeech>> = Vec::new();
+    for name in VOICES {
+        voices.push(Arc::new(PiperCaller::new(engines.tts.clone(), name)?));
+    }
+    println!("placing {calls} simultaneous call(s) at {speed}x real time…");
+    let mut handles = Vec::new();
+    for i in 0..calls {
+        let mut opts = CallerOptions::new(url::Url::parse(&format!("http://127.0.0.1:{port}"))?);
+        opts.speed = speed;
+        let voice = voices[i % voices.len()].clone();
+        let script: Vec<ScriptStep> = LINES.iter().map(|l| ScriptStep::say(*l)).collect();
+        let delay = std::time::Duration::from_millis(stagger_ms * i as u64);
+        handles.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            place_call(&opts, script, Some(voice)).await
+        }));
+    }
+    let mut greetings = Vec::new();
+    let mut turns = Vec::new();
+    let mut missing = 0;
+    for handle in handles {
+        let report = handle.await.context("a bench call panicked")??;
+        greetings.extend(report.greeting_latency_ms);
+        for turn in &report.turns {
+            match turn.latency_ms {
+                Some(ms) => turns.push(ms),
+                None => missing += 1,
+            }
+        }
+    }
+    greetings.sort_unstable();
+    turns.sort_unstable();
+    let show = |v: Option<u64>| v.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "–".into());
+    println!();
+    println!("calls                      {calls} simultaneous, {speed}x real time");
+    println!("greeting after start       p50 {}  p95 {}  (n={})", show(percentile(&greetings, 50.0)), show(percentile(&greetings, 95.0)), greetings.len());
+    println!("reply after caller speech  p50 {}  p95 {}  max {}  (n={}, unanswered {missing})", show(percentile(&turns, 50.0)), show(percentile(&turns, 95.0)), show(turns.last().copied()), turns.len());
+    println!("speech-to-text             real-time factor {stt_rtf:.3} ({stt_ms} ms for a short utterance, idle)");
+    println!("voice, first audio         {tts_first_ms} ms for an uncached sentence ({tts_audio_ms} ms of audio)");
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("frontdesk-bench-{}", crate::store::new_id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Whisper on a synthesised caller line through the phone band, three times.
+async fn measure_stt(engines: &Engines) -> anyhow::Result<(f64, u64)> {
+    let voice = PiperCaller::new(engines.tts.clone(), "mid")?;
+    let pcm = tokio::task::spawn_blocking(move || voice.synthesize(LINES[0])).await??;
+    let f = crate::audio::resample::i16_to_f32(&pcm);
+    let samples_16k = crate::audio::resample::resample(&f, 8000, 16000)?;
+    let audio_ms = samples_16k.len() as f64 / 16.0;
+    let mut best = u64::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        engines.stt.transcribe(samples_16k.clone()).await?;
+        best = best.min(started.elapsed().as_millis() as u64);
+    }
+    Ok((best as f64 / audio_ms, best))
+}
+
+/// The voice's time to first audio for a sentence not in the cache.
+async fn measure_tts(engines: &Engines) -> anyhow::Result<(u64, u64)> {
+    let tts = engines.tts.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut best = u64::MAX;
+        let mut audio_ms = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let audio = tts.synthesize_8k("Your appointment is on Tuesday at nine thirty.", None)?;
+            best = best.min(started.elapsed().as_millis() as u64);
+            audio_ms = audio.len() as u64 / 8;
+        }
+        Ok((best, audio_ms))
+    })
+    .await?
+}
+
+async fn bench_nlu(settings: Settings, rounds: usize) -> anyhow::Result<()> {
+    let nlu = tokio::task::spawn_blocking(move || {
+        crate::models::init_onnx_runtime(&settings.models)?;
+        crate::nlu::Nlu::load(&settings.models, crate::nlu::ProviderRoster::default())
+    })
+    .await??;
+    let lines = crate::nlu::eval::load_labelled(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/intents/heldout.jsonl")))
+        .context("the held-out lines are read from the source tree")?;
+    let texts: Vec<String> = lines.iter().map(|l| l.text.clone()).collect();
+    let today = chrono::Local::now().date_naive();
+    let report = tokio::task::spawn_blocking(move || crate::nlu::eval::bench_nlu(&nlu, &texts, today, rounds)).await?;
+    println!("{report:?}");
+    Ok(())
+}

@@ -1,0 +1,569 @@
+//! The call loop for one media stream: carrier messages in, agent audio
+//! out. It is generic over the socket (a stream of inbound frames and a
+//! queue of outbound text), so tests can drive it with channels and the
+//! server with a real websocket.
+//!
+//! Time inside the call is counted in caller audio received (8 kHz
+//! samples), never wall-clock: endpointing, silence prompts and barge-in
+//! behave the same in real time and in fast replays.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::journal::{Entry, Journal};
+use super::listener::{Heard, Listener};
+use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
+use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Outcome};
+use crate::audio::mulaw;
+use crate::audio::recording::CallRecorder;
+use crate::audio::vad::{EndpointConfig, VadModel};
+use crate::nlu::Nlu;
+use crate::store::Db;
+use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
+use crate::stt::{SpeechToText, SttError};
+use crate::telephony::twilio::messages::{Inbound, StreamError, parse_inbound};
+use crate::tts::Tts;
+
+const SAMPLE_RATE_HZ: u64 = 8000;
+
+/// Everything a call needs, shared by all calls.
+pub struct CallServices {
+    pub db: Db,
+    pub spool_dir: PathBuf,
+    pub recordings_dir: PathBuf,
+    pub stt: Arc<SpeechToText>,
+    pub vad: Arc<VadModel>,
+    pub tts: Arc<Tts>,
+    pub nlu: Arc<Nlu>,
+    pub conversations: Arc<dyn ConversationFactory>,
+    /// The clinic's local date and time now.
+    pub local_now: Arc<dyn Fn() -> chrono::NaiveDateTime + Send + Sync>,
+    pub endpoint: EndpointConfig,
+    /// Caller silence (after the agent finishes) before the conversation is told.
+    pub silence_prompt_ms: u64,
+}
+
+/// One inbound websocket frame, as the transport saw it.
+#[derive(Debug)]
+pub enum WireIn {
+    Text(String),
+    /// Twilio never sends binary frames; counted and ignored.
+    Binary(usize),
+}
+
+/// How the stream ended, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The carrier sent `stop`.
+    Stopped,
+    /// The socket closed or dropped without `stop`.
+    Dropped,
+    /// The agent hung up.
+    AgentHungUp,
+    /// The agent handed the call to staff.
+    Transferred { number: String },
+    /// No `start` ever came.
+    NeverStarted,
+}
+
+/// What the loop reports when the call is over.
+#[derive(Debug, Clone)]
+pub struct CallSummary {
+    pub call_id: Option<String>,
+    /// The carrier's id of the call (Twilio's CallSid).
+    pub call_sid: Option<String>,
+    pub end: StreamEnd,
+    pub bad_messages: u64,
+}
+
+/// Limits on caller-controlled input before the call is closed.
+const MAX_BAD_MESSAGES: u64 = 500;
+
+/// Runs one media stream to its end.
+pub async fn run_stream<S>(services: Arc<CallServices>, mut inbound: S, out: mpsc::Sender<String>) -> CallSummary
+where
+    S: Stream<Item = WireIn> + Unpin,
+{
+    let mut bad_messages = 0u64;
+    // Wait for `start`; `connected` needs no reply, media before start
+    // cannot be attributed to a call.
+    let start = loop {
+        let Some(frame) = inbound.next().await else {
+            tracing::warn!(bad_messages, "media stream closed before it started");
+            return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+        };
+        match decode(frame) {
+            Ok(Inbound::Start(start)) => break start,
+            Ok(Inbound::Connected { .. }) => {}
+            Ok(Inbound::Stop { .. }) => {
+                return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+            }
+            Ok(other) => {
+                bad_messages += 1;
+                tracing::warn!(event = event_name(&other), "message before the stream's start; ignored");
+            }
+            Err(e) => {
+                bad_messages += 1;
+                tracing::warn!(error = %e, "unreadable media stream message; ignored");
+            }
+        }
+        if bad_messages > MAX_BAD_MESSAGES {
+            tracing::warn!(bad_messages, "too many bad messages before start; closing");
+            return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+        }
+    };
+    let call_id = crate::store::new_id();
+    let call_sid = start.call_sid.clone();
+    let span = tracing::info_span!("call", call_id = %call_id, call_sid = %start.call_sid, stream_sid = %start.stream_sid);
+    let call = Call::begin(services, call_id.clone(), start, out, bad_messages);
+    let (end, bad_messages) = call.run(inbound).instrument(span).await;
+    CallSummary { call_id: Some(call_id), call_sid: Some(call_sid), end, bad_messages }
+}
+
+fn decode(frame: WireIn) -> Result<Inbound, StreamError> {
+    match frame {
+        WireIn::Text(text) => parse_inbound(&text),
+        WireIn::Binary(bytes) => Err(StreamError::UnknownEvent(format!("binary frame of {bytes} bytes"))),
+    }
+}
+
+fn event_name(message: &Inbound) -> &'static str {
+    match message {
+        Inbound::Connected { .. } => "connected",
+        Inbound::Start(_) => "start",
+        Inbound::Media(_) => "media",
+        Inbound::Dtmf { .. } => "dtmf",
+        Inbound::Mark { .. } => "mark",
+        Inbound::Stop { .. } => "stop",
+    }
+}
+
+/// A transcript back from the recogniser.
+struct Transcribed {
+    start_sample: u64,
+    end_sample: u64,
+    result: Result<String, SttError>,
+}
+
+/// Agent audio goes to the recording's right channel; the recorder queues
+/// it after earlier agent audio, as the carrier's playout buffer does.
+struct RecordingSink<'a> {
+    recording: &'a mut Option<CallRecorder>,
+    now_sample: u64,
+}
+
+impl AgentAudioSink for RecordingSink<'_> {
+    fn agent_audio(&mut self, samples_8k: &[i16]) {
+        if let Some(recording) = self.recording.as_mut() {
+            recording.push_agent(self.now_sample, samples_8k);
+        }
+    }
+}
+
+struct Call {
+    services: Arc<CallServices>,
+    info: CallInfo,
+    journal: Journal,
+    journal_writer: tokio::task::JoinHandle<()>,
+    speaker: Speaker,
+    listener: Listener,
+    heard: mpsc::UnboundedReceiver<Heard>,
+    transcripts_tx: mpsc::UnboundedSender<Transcribed>,
+    transcripts: mpsc::UnboundedReceiver<Transcribed>,
+    conversation: Box<dyn super::Conversation>,
+    recording: Option<CallRecorder>,
+    /// Caller samples received so far: the call's clock.
+    caller_samples: u64,
+    /// Call time of the last sign of life (speech start, agent finished).
+    last_activity_sample: u64,
+    silence_reported: bool,
+    caller_talking: bool,
+    utterances_pending: usize,
+    after_speech: Option<AfterSpeech>,
+    outcome: Option<Outcome>,
+    bad_messages: u64,
+    /// A silence event to hand to the conversation on the next loop turn.
+    pending_silence: Option<CallEvent>,
+}
+
+impl Call {
+    fn begin(
+        services: Arc<CallServices>,
+        call_id: String,
+        start: crate::telephony::twilio::messages::StreamStart,
+        out: mpsc::Sender<String>,
+        bad_messages: u64,
+    ) -> Call {
+        let from = start.custom_parameters.get("from").cloned();
+        let to = start.custom_parameters.get("to").cloned();
+        let (journal, journal_writer) =
+            Journal::start(services.db.clone(), services.spool_dir.clone(), call_id.clone());
+        let recording_path = services.recordings_dir.join(format!("{call_id}.wav"));
+        let recording = match CallRecorder::create(&recording_path) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "cannot record this call");
+                None
+            }
+        };
+        journal.record(Entry::Call(NewCall {
+            id: call_id.clone(),
+            provider: "twilio".into(),
+            provider_call_id: Some(start.call_sid.clone()),
+            stream_id: Some(start.stream_sid.clone()),
+            from: from.clone(),
+            to,
+            recording_path: recording.as_ref().map(|_| recording_path.display().to_string()),
+        }));
+        let info = CallInfo { call_id: call_id.clone(), from, started_local: (services.local_now)() };
+        let conversation = services.conversations.start(&info);
+        let (listener, heard) = Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
+        let speaker = Speaker::new(services.tts.clone(), out.clone(), start.stream_sid.clone());
+        let (transcripts_tx, transcripts) = mpsc::unbounded_channel();
+        tracing::info!("call started");
+        Call {
+            services,
+            info,
+            journal,
+            journal_writer,
+            speaker,
+            listener,
+            heard,
+            transcripts_tx,
+            transcripts,
+            conversation,
+            recording,
+            caller_samples: 0,
+            last_activity_sample: 0,
+            silence_reported: false,
+            caller_talking: false,
+            utterances_pending: 0,
+            after_speech: None,
+            outcome: None,
+            bad_messages,
+            pending_silence: None,
+        }
+    }
+
+    async fn run<S>(mut self, mut inbound: S) -> (StreamEnd, u64)
+    where
+        S: Stream<Item = WireIn> + Unpin,
+    {
+        self.converse(CallEvent::Started).await;
+        let end = loop {
+            if let Some(end) = self.end_if_done().await {
+                break end;
+            }
+            if let Some(event) = self.pending_silence.take() {
+                self.converse(event).await;
+                continue;
+            }
+            tokio::select! {
+                frame = inbound.next() => match frame {
+                    Some(frame) => {
+                        if let Some(end) = self.on_frame(frame).await {
+                            break end;
+                        }
+                    }
+                    None => {
+                        tracing::warn!("media stream dropped without stop");
+                        break StreamEnd::Dropped;
+                    }
+                },
+                Some(heard) = self.heard.recv() => self.on_heard(heard).await,
+                Some(done) = self.transcripts.recv() => self.on_transcript(done).await,
+                chunk = self.speaker.next_audio() => match chunk {
+                    Some(Ok(chunk)) => {
+                        let mut sink = RecordingSink { recording: &mut self.recording, now_sample: self.caller_samples };
+                        if let Err(e) = self.speaker.send_sentence(chunk, self.caller_samples, &mut sink).await {
+                            tracing::warn!(error = %e, "could not send agent audio; the socket is gone");
+                            break StreamEnd::Dropped;
+                        }
+                    }
+                    Some(Err(e)) => {
+                        tracing::error!(error = format!("{e:#}"), "speech synthesis failed; the reply is cut short");
+                        self.speaker.synthesis_done();
+                    }
+                    None => {
+                        self.speaker.synthesis_done();
+                        if let Some(spoken) = self.speaker.poll_finished(self.caller_samples) {
+                            self.on_spoken(spoken);
+                        }
+                    }
+                },
+            }
+        };
+        self.finish(end).await
+    }
+
+    /// Performs a pending hang-up or transfer once the caller has heard the
+    /// agent's last words.
+    async fn end_if_done(&mut self) -> Option<StreamEnd> {
+        if self.speaker.is_speaking() {
+            return None;
+        }
+        match self.after_speech.take()? {
+            AfterSpeech::Listen => None,
+            AfterSpeech::Hangup => Some(StreamEnd::AgentHungUp),
+            AfterSpeech::Transfer { number } => Some(StreamEnd::Transferred { number }),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: WireIn) -> Option<StreamEnd> {
+        let message = match decode(frame) {
+            Ok(message) => message,
+            Err(e) => {
+                self.bad_messages += 1;
+                tracing::warn!(error = %e, "unreadable media stream message; ignored");
+                if self.bad_messages > MAX_BAD_MESSAGES {
+                    tracing::warn!(bad_messages = self.bad_messages, "too many bad messages; closing the stream");
+                    return Some(StreamEnd::Dropped);
+                }
+                return None;
+            }
+        };
+        match message {
+            Inbound::Media(frame) => self.on_caller_audio(&frame.payload_mulaw),
+            Inbound::Mark { name, .. } => {
+                if let Some(spoken) = self.speaker.on_mark(&name, self.caller_samples) {
+                    self.on_spoken(spoken);
+                }
+            }
+            Inbound::Dtmf { digit, .. } => {
+                tracing::info!("keypad digit pressed");
+                self.last_activity_sample = self.caller_samples;
+                self.converse(CallEvent::Dtmf(digit)).await;
+            }
+            Inbound::Stop { .. } => return Some(StreamEnd::Stopped),
+            Inbound::Start(_) => {
+                self.bad_messages += 1;
+                tracing::warn!("a second start on one stream; ignored");
+            }
+            Inbound::Connected { .. } => {}
+        }
+        None
+    }
+
+    fn on_caller_audio(&mut self, payload_mulaw: &[u8]) {
+        let pcm = mulaw::decode_frame(payload_mulaw);
+        if let Some(recording) = self.recording.as_mut() {
+            if let Err(e) = recording.push_caller(&pcm) {
+                tracing::error!(error = format!("{e:#}"), "recording failed; the call goes on unrecorded");
+                self.recording = None;
+            }
+        }
+        self.caller_samples += pcm.len() as u64;
+        self.listener.push(pcm);
+        self.check_silence();
+    }
+
+    /// Tells the conversation once the caller has been silent too long.
+    fn check_silence(&mut self) {
+        if self.silence_reported
+            || self.caller_talking
+            || self.utterances_pending > 0
+            || self.speaker.is_speaking()
+            || self.after_speech.is_some()
+        {
+            return;
+        }
+        let silent_ms = (self.caller_samples - self.last_activity_sample) * 1000 / SAMPLE_RATE_HZ;
+        if silent_ms >= self.services.silence_prompt_ms {
+            self.silence_reported = true;
+            self.pending_silence = Some(CallEvent::Silence { silent_ms });
+        }
+    }
+
+    async fn on_heard(&mut self, heard: Heard) {
+        match heard {
+            Heard::SpeechStarted { at_sample } => {
+                self.caller_talking = true;
+                self.last_activity_sample = at_sample;
+                if self.speaker.is_speaking() && self.after_speech.is_none() {
+                    tracing::info!("caller barged in; agent speech cleared");
+                    if let Some(recording) = self.recording.as_mut() {
+                        recording.clear_agent_after(self.caller_samples);
+                    }
+                    match self.speaker.barge_in(self.caller_samples).await {
+                        Ok(Some(spoken)) => self.on_spoken(spoken),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not send clear"),
+                    }
+                }
+            }
+            Heard::Utterance { samples_16k, start_sample, end_sample } => {
+                self.caller_talking = false;
+                self.last_activity_sample = end_sample;
+                self.utterances_pending += 1;
+                let stt = self.services.stt.clone();
+                let tx = self.transcripts_tx.clone();
+                tokio::spawn(
+                    async move {
+                        let result = stt.try_transcribe(samples_16k).await.map(|t| t.text);
+                        let _ = tx.send(Transcribed { start_sample, end_sample, result });
+                    }
+                    .in_current_span(),
+                );
+            }
+            Heard::Failed(reason) => {
+                tracing::error!(reason = %reason, "the call can no longer hear the caller");
+            }
+        }
+    }
+
+    async fn on_transcript(&mut self, done: Transcribed) {
+        self.utterances_pending -= 1;
+        let text = match done.result {
+            Ok(text) => text.trim().to_string(),
+            Err(SttError::Saturated { .. }) => {
+                tracing::warn!("speech recognition saturated; asking the caller to repeat");
+                self.speaker.say(vec![crate::call::prompts::call_prompts().saturated.clone()]);
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "speech recognition failed for an utterance");
+                return;
+            }
+        };
+        if text.is_empty() {
+            return;
+        }
+        let nlu = self.services.nlu.clone();
+        let today = self.info.started_local.date();
+        let utterance = text.clone();
+        let understanding = match tokio::task::spawn_blocking(move || nlu.understand(&utterance, today)).await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, "understanding failed");
+                return;
+            }
+        };
+        tracing::info!(intent = %understanding.intent, confidence = understanding.confidence, audio_ms = (done.end_sample - done.start_sample) / 8, "caller utterance");
+        self.journal.record(Entry::Turn(NewTurn {
+            speaker: Who::Caller,
+            text: text.clone(),
+            started_at_ms: (done.start_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+            ended_at_ms: (done.end_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+            intent: Some(understanding.intent.as_str().to_string()),
+            confidence: Some(understanding.confidence),
+            interrupted: false,
+        }));
+        self.silence_reported = false;
+        self.converse(CallEvent::Utterance { text, understanding }).await;
+    }
+
+    fn on_spoken(&mut self, spoken: SpokenReply) {
+        self.last_activity_sample = self.caller_samples;
+        self.silence_reported = false;
+        if spoken.heard.is_empty() && !spoken.interrupted {
+            return;
+        }
+        self.journal.record(Entry::Turn(NewTurn {
+            speaker: Who::Agent,
+            text: spoken.heard.join(" "),
+            started_at_ms: (spoken.started_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+            ended_at_ms: (spoken.ended_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+            intent: None,
+            confidence: None,
+            interrupted: spoken.interrupted,
+        }));
+    }
+
+    /// Hands an event to the conversation and acts on its answer.
+    async fn converse(&mut self, event: CallEvent) {
+        let turn = match self.conversation.handle(event).await {
+            Ok(turn) => turn,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "the conversation failed; apologising");
+                AgentTurn { say: vec![crate::call::prompts::call_prompts().internal_error.clone()], ..Default::default() }
+            }
+        };
+        self.act(turn);
+    }
+
+    fn act(&mut self, turn: AgentTurn) {
+        if let Some(outcome) = turn.outcome {
+            self.outcome = Some(outcome);
+            self.journal.record(Entry::Outcome(outcome));
+        }
+        if let Some(patient_id) = turn.patient_id {
+            self.journal.record(Entry::Patient(patient_id));
+        }
+        if turn.then != AfterSpeech::Listen {
+            self.after_speech = Some(turn.then);
+        }
+        self.speaker.say(turn.say);
+    }
+
+    async fn finish(mut self, end: StreamEnd) -> (StreamEnd, u64) {
+        if let Some(spoken) = self.speaker.hang_up(self.caller_samples) {
+            self.on_spoken(spoken);
+        }
+        // Flush what the caller was saying when the line went: it is
+        // transcribed and saved like any other utterance.
+        self.listener.finish();
+        let listener = std::mem::replace(&mut self.listener, Listener::closed());
+        listener.join().await;
+        while let Ok(heard) = self.heard.try_recv() {
+            if let Heard::Utterance { .. } = heard {
+                self.on_heard(heard).await;
+            }
+        }
+        while self.utterances_pending > 0 {
+            match self.transcripts.recv().await {
+                Some(done) => self.record_late_transcript(done).await,
+                None => break,
+            }
+        }
+        if matches!(end, StreamEnd::Stopped | StreamEnd::Dropped) {
+            match self.conversation.handle(CallEvent::Hangup).await {
+                Ok(turn) => {
+                    if let Some(outcome) = turn.outcome {
+                        self.outcome = Some(outcome);
+                        self.journal.record(Entry::Outcome(outcome));
+                    }
+                }
+                Err(e) => tracing::error!(error = format!("{e:#}"), "the conversation failed at hang-up"),
+            }
+        }
+        let fallback = match &end {
+            StreamEnd::Transferred { .. } => Outcome::Transferred,
+            _ => Outcome::Abandoned,
+        };
+        self.journal.record(Entry::End(fallback));
+        if let Some(recording) = self.recording.take() {
+            if let Err(e) = recording.finish() {
+                tracing::error!(error = format!("{e:#}"), "could not finalise the recording");
+            }
+        }
+        let bad_messages = self.bad_messages;
+        let Call { journal, journal_writer, .. } = self;
+        drop(journal);
+        let _ = journal_writer.await;
+        tracing::info!(end = ?end, bad_messages, "call ended");
+        (end, bad_messages)
+    }
+
+    /// After hang-up nobody can hear a reply, but the words are kept.
+    async fn record_late_transcript(&mut self, done: Transcribed) {
+        self.utterances_pending -= 1;
+        if let Ok(text) = done.result {
+            let text = text.trim().to_string();
+            if !text.is_empty() {
+                self.journal.record(Entry::Turn(NewTurn {
+                    speaker: Who::Caller,
+                    text,
+                    started_at_ms: (done.start_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+                    ended_at_ms: (done.end_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+                    intent: None,
+                    confidence: None,
+                    interrupted: false,
+                }));
+            }
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The intent classifier: hand-computed TF-IDF features → ONNX model via `ort`.
+//!
+//! Only the model over the numeric feature vector is in ONNX; the features are
+//! computed here exactly as `scripts/train_intent.py` computes them (word
+//! unigrams, word bigrams, character 3–5-grams of each word; sublinear TF × IDF;
+//! L2 norm). `models/intent/features_check.jsonl` pins the two together.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+use serde::Deserialize;
+
+use super::Intent;
+
+pub const MODEL_FILE: &str = "intent.onnx";
+pub const FEATURES_FILE: &str = "features.json";
+const RETRAIN_HINT: &str = "retrain with `python3 scripts/train_intent.py` (make train-intents) or restore models/intent/ from git";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifierError {
+    #[error("running the intent model: {0}")]
+    Inference(String),
+    #[error("the intent model returned {got} probabilities, expected {expected}")]
+    OutputShape { got: usize, expected: usize },
+}
+
+/// The feature space the model was trained on.
+#[derive(Debug)]
+pub struct FeatureSpace {
+    vocab: HashMap<String, u32>,
+    idf: Vec<f32>,
+    char_ngram_min: usize,
+    char_ngram_max: usize,
+}
+
+#[derive(Deserialize)]
+struct FeaturesFile {
+    format: u32,
+    labels: Vec<String>,
+    char_ngram_min: usize,
+    char_ngram_max: usize,
+    vocab: Vec<String>,
+    idf: Vec<f32>,
+}
+
+/// Lower-cased ASCII words; apostrophes vanish (can't → cant), anything else
+/// that is not an ASCII letter or digit separates words.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for ch in text.chars() {
+        if ch == '\'' || ch == '\u{2019}' {
+            continue;
+        }
+        if ch.is_ascii_alphanumeric() {
+            word.push(ch.to_ascii_lowercase());
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+impl FeatureSpace {
+    pub fn dimension(&self) -> usize {
+        self.idf.len()
+    }
+
+    /// True when the training data contained this word.
+    pub fn knows_word(&self, word: &str) -> bool {
+        self.vocab.contains_key(&format!("w {word}"))
+    }
+
+    /// Sparse TF-IDF vector, sorted by index (the Python `Featurizer.sparse`).
+    pub fn sparse(&self, text: &str) -> Vec<(u32, f32)> {
+        let toks = tokens(text);
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        let mut key = String::with_capacity(32);
+        let bump = |key: &str, counts: &mut HashMap<u32, u32>| {
+            if let Some(&i) = self.vocab.get(key) {
+                *counts.entry(i).or_insert(0) += 1;
+            }
+        };
+        for t in &toks {
+            key.clear();
+            key.push_str("w ");
+            key.push_str(t);
+            bump(&key, &mut counts);
+        }
+        for pair in toks.windows(2) {
+            key.clear();
+            key.push_str("b ");
+            key.push_str(&pair[0]);
+            key.push('_');
+            key.push_str(&pair[1]);
+            bump(&key, &mut counts);
+        }
+        let mut padded = String::with_capacity(40);
+        for t in &toks {
+            padded.clear();
+            padded.push('<');
+            padded.push_str(t);
+            padded.push('>');
+            // ASCII only, so byte offsets are character offsets.
+            for n in self.char_ngram_min..=self.char_ngram_max {
+                if padded.len() < n {
+                    continue;
+                }
+                for start in 0..=padded.len() - n {
+                    key.clear();
+                    key.push_str("c ");
+                    key.push_str(&padded[start..start + n]);
+                    bump(&key, &mut counts);
+                }
+            }
+        }
+        let mut pairs: Vec<(u32, f64)> = counts
+            .into_iter()
+            .map(|(i, c)| (i, (1.0 + (c as f64).ln()) * self.idf[i as usize] as f64))
+            .collect();
+        let norm = pairs.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for p in &mut pairs {
+                p.1 /= norm;
+            }
+        }
+        pairs.sort_by_key(|p| p.0);
+        pairs.into_iter().map(|(i, v)| (i, v as f32)).collect()
+    }
+}
+
+/// One classification: the label and the calibrated probability of every label.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// Probabilities in `Intent::ALL` order (temperature-scaled softmax).
+    pub probabilities: [f32; 20],
+}
+
+impl Prediction {
+    pub fn best(&self) -> (Intent, f32) {
+        self.best_except(None)
+    }
+
+    /// The most probable label other than `excluded`.
+    pub fn best_except(&self, excluded: Option<Intent>) -> (Intent, f32) {
+        let mut best = (Intent::OutOfScope, f32::MIN);
+        for (i, &p) in self.probabilities.iter().enumerate() {
+            let intent = Intent::ALL[i];
+            if Some(intent) != excluded && p > best.1 {
+                best = (intent, p);
+            }
+        }
+        best
+    }
+
+    pub fn probability(&self, intent: Intent) -> f32 {
+        let i = Intent::ALL.iter().position(|&x| x == intent).unwrap_or(0);
+        self.probabilities[i]
+    }
+}
+
+/// The ONNX session plus a reusable input buffer; `Session::run` needs
+/// `&mut`, so the pair sits behind one mutex.
+struct Runner {
+    session: Session,
+    dense: Vec<f32>,
+}
+
+/// Loaded once per process and shared; `classify` does no set-up.
+pub struct IntentClassifier {
+    features: FeatureSpace,
+    /// Model output index → label, from the training metadata.
+    labels: Vec<Intent>,
+    runner: Mutex<Runner>,
+}
+
+impl IntentClassifier {
+    /// Loads `intent.onnx` and `features.json` from `dir`. ONNX Runtime must
+    /// be set up (`models::onnx_environment`).
+    pub fn load(
+        dir: &Path,
+        environment: &ort::environment::Environment,
+    ) -> anyhow::Result<IntentClassifier> {
+        let features_path = dir.join(FEATURES_FILE);
+        let model_path = dir.join(MODEL_FILE);
+        for path in [&features_path, &model_path] {
+            if !path.is_file() {
+                anyhow::bail!(
+                    "the intent model file is missing at {} — {RETRAIN_HINT}",
+                    path.display()
+                );
+            }
+        }
+        let raw = std::fs::read(&features_path)
+            .with_context(|| format!("reading {}", features_path.display()))?;
+        let file: FeaturesFile = serde_json::from_slice(&raw).map_err(|e| {
+            anyhow::anyhow!(
+                "the intent feature file {} is corrupt ({e}) — {RETRAIN_HINT}",
+                features_path.display()
+            )
+        })?;
+        if file.format != 1 || file.vocab.len() != file.idf.len() || file.char_ngram_min == 0 {
+            anyhow::bail!(
+                "the intent feature file {} is inconsistent (format {}, {} words, {} idf weights) — {RETRAIN_HINT}",
+                features_path.display(),
+                file.format,
+                file.vocab.len(),
+                file.idf.len()
+            );
+        }
+        let labels = file
+            .labels
+            .iter()
+            .map(|l| {
+                Intent::parse(l).with_context(|| {
+                    format!(
+                        "unknown intent label {l:?} in {} — {RETRAIN_HINT}",
+                        features_path.display()
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if labels.len() != Intent::ALL.len() {
+            anyhow::bail!(
+                "{} lists {} labels, expected {} — {RETRAIN_HINT}",
+                features_path.display(),
+                labels.len(),
+                Intent::ALL.len()
+            );
+        }
+        let dimension = file.vocab.len();
+        let features = FeatureSpace {
+            vocab: file
+                .vocab
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| (w, i as u32))
+                .collect(),
+            idf: file.idf,
+            char_ngram_min: file.char_ngram_min,
+            char_ngram_max: file.char_ngram_max,
+        };
+        let session = Session::builder(environment)
+            .map_err(|e| anyhow::anyhow!("creating an ONNX session builder: {e}"))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| anyhow::anyhow!("setting the optimisation level: {e}"))?
+            // One utterance is a single small matrix product: threads only add latency.
+            .with_intra_threads(1)
+            .map_err(|e| anyhow::anyhow!("setting intra-op threads: {e}"))?
+            .with_inter_threads(1)
+            .map_err(|e| anyhow::anyhow!("setting inter-op threads: {e}"))?
+            .commit_from_file(&model_path)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the intent model {} is corrupt or unreadable ({e}) — {RETRAIN_HINT}",
+                    model_path.display()
+                )
+            })?;
+        let classifier = IntentClassifier {
+            features,
+            labels,
+            runner: Mutex::new(Runner {
+                session,
+                dense: vec![0.0; dimension],
+            }),
+        };
+        // Fail at load, not on the first call, when model and features disagree.
+        classifier.classify("hello").map_err(|e| {
+            anyhow::anyhow!(
+                "the intent model {} does not match {} ({e}) — {RETRAIN_HINT}",
+                model_path.display(),
+                features_path.display()
+            )
+        })?;
+        Ok(classifier)
+    }
+
+    pub fn features(&self) -> &FeatureSpace {
+        &self.features
+    }
+
+    pub fn classify(&self, text: &str) -> Result<Prediction, ClassifierError> {
+        let sparse = self.features.sparse(text);
+        let mut guard = self
+            .runner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Runner { session, dense } = &mut *guard;
+        for &(i, v) in &sparse {
+            dense[i as usize] = v;
+        }
+        let result = run_model(session, dense);
+        for &(i, _) in &sparse {
+            dense[i as usize] = 0.0;
+        }
+        let raw = result?;
+        if raw.len() != self.labels.len() {
+            return Err(ClassifierError::OutputShape {
+                got: raw.len(),
+                expected: self.labels.len(),
+            });
+        }
+        let mut probabilities = [0.0f32; 20];
+        for (out_index, &label) in self.labels.iter().enumerate() {
+            let at = Intent::ALL.iter().position(|&x| x == label).unwrap_or(0);
+            probabilities[at] = raw[out_index];
+        }
+        Ok(Prediction { probabilities })
+    }
+}
+
+fn run_model(session: &mut Session, dense: &[f32]) -> Result<Vec<f32>, ClassifierError> {
+    let err = |e: ort::Error| ClassifierError::Inference(e.to_string());
+    let input = TensorRef::from_array_view(([1usize, dense.len()], dense)).map_err(err)?;
+    let outputs = session
+        .run(ort::inputs!["features" => input])
+        .map_err(err)?;
+    let (_, probs) = outputs["probabilities"]
+        .try_extract_tensor::<f32>()
+        .map_err(err)?;
+    Ok(probs.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_lowercase_drop_apostrophes_and_split_on_everything_else() {
+        assert_eq!(
+            tokens("Um, I CAN'T breathe!!"),
+            vec!["um", "i", "cant", "breathe"]
+        );
+        assert_eq!(
+            tokens("café naïve — 3/4/85"),
+            vec!["caf", "na", "ve", "3", "4", "85"]
+        );
+        assert_eq!(tokens("  "), Vec::<String>::new());
+    }
+}

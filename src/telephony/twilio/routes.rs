@@ -1,0 +1,192 @@
+//! Twilio's three endpoints: the voice webhook (answers with TwiML that
+//! connects a media stream), the media stream websocket, and the status
+//! callback. With `TWILIO_AUTH_TOKEN` set, each request and the websocket
+//! upgrade must carry a valid `X-Twilio-Signature`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{Semaphore, mpsc};
+
+use super::signature::SignatureValidator;
+use super::twiml;
+use crate::call::session::{CallServices, StreamEnd, WireIn, run_stream};
+use crate::store::Db;
+
+/// What the telephony routes share.
+pub struct TelephonyState {
+    pub services: Arc<CallServices>,
+    pub db: Db,
+    /// `https://host` as Twilio reaches us; `None` means derive from `Host`.
+    pub public_url: Option<String>,
+    pub validator: Option<SignatureValidator>,
+    /// One permit per simultaneous call.
+    pub call_slots: Arc<Semaphore>,
+    pub rest: Option<super::rest::TwilioRest>,
+    pub metrics: Arc<crate::web::metrics::Metrics>,
+}
+
+pub fn router(state: Arc<TelephonyState>) -> Router {
+    Router::new()
+        .route("/telephony/twilio/voice", post(voice))
+        .route("/telephony/twilio/status", post(status))
+        .route("/telephony/twilio/stream", get(stream))
+        .with_state(state)
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, "invalid or missing X-Twilio-Signature").into_response()
+}
+
+/// The base URL Twilio used to reach us.
+fn base_url(state: &TelephonyState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.clone();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn form_params(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// Checks the signature of a form POST when a token is configured.
+fn signed_ok(state: &TelephonyState, headers: &HeaderMap, uri: &axum::http::Uri, params: &[(String, String)]) -> bool {
+    let Some(validator) = &state.validator else { return true };
+    let Some(signature) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let url = format!("{}{}", base_url(state, headers), path_and_query);
+    validator.validate(&url, params, signature)
+}
+
+async fn voice(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Response {
+    let params = form_params(&body);
+    if !signed_ok(&state, &headers, &uri, &params) {
+        tracing::warn!("voice webhook with a bad signature refused");
+        return forbidden();
+    }
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let call_sid = get("CallSid").unwrap_or("");
+    let xml = if state.call_slots.available_permits() == 0 {
+        tracing::warn!(call_sid, "all call slots busy; rejecting");
+        state.metrics.calls_rejected_busy.inc();
+        // Twilio plays a busy tone; the caller can try again.
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#.to_string()
+    } else {
+        tracing::info!(call_sid, "incoming call; connecting a media stream");
+        let mut extra = Vec::new();
+        if let Some(to) = get("To") {
+            extra.push(("to", to));
+        }
+        match twiml::connect_stream_twiml(&base_url(&state, &headers), get("From"), &extra) {
+            Ok(xml) => xml,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the stream TwiML; check FRONTDESK_PUBLIC_URL");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "the public URL setting is invalid").into_response();
+            }
+        }
+    };
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
+}
+
+async fn status(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Response {
+    let params = form_params(&body);
+    if !signed_ok(&state, &headers, &uri, &params) {
+        tracing::warn!("status callback with a bad signature refused");
+        return forbidden();
+    }
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let (Some(call_sid), Some(call_status)) = (get("CallSid"), get("CallStatus").or_else(|| get("StreamEvent"))) else {
+        return (StatusCode::BAD_REQUEST, "CallSid and CallStatus are required").into_response();
+    };
+    match state.db.record_carrier_status(&call_sid, &call_status).await {
+        Ok(found) => {
+            tracing::info!(call_sid = %call_sid, status = %call_status, known = found, "call status");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a call status");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn stream(State(state): State<Arc<TelephonyState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Some(validator) = &state.validator {
+        let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+        let url = format!("{}/telephony/twilio/stream", base_url(&state, &headers));
+        let ok = signature.is_some_and(|sig| validator.validate_websocket(&url, sig));
+        if !ok {
+            tracing::warn!("media stream upgrade with a bad signature refused");
+            return forbidden();
+        }
+    }
+    let Ok(permit) = state.call_slots.clone().try_acquire_owned() else {
+        tracing::warn!("media stream refused: all call slots busy");
+        state.metrics.calls_rejected_busy.inc();
+        return (StatusCode::SERVICE_UNAVAILABLE, "all call slots are busy").into_response();
+    };
+    ws.max_message_size(256 * 1024)
+        .on_upgrade(move |socket| async move {
+            handle_socket(state, socket).await;
+            drop(permit);
+        })
+}
+
+/// Bridges the websocket to the call loop: a writer task drains the
+/// outbound queue; inbound frames become [`WireIn`].
+async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
+    let (mut sink, mut source) = socket.split();
+    // Bounded: a reply is a few hundred frames; if the socket stalls the
+    // speaker waits rather than buffering without limit.
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(1024);
+    let writer = tokio::spawn(async move {
+        while let Some(text) = out_rx.recv().await {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.close().await;
+    });
+    let inbound = async_stream_of(&mut source);
+    state.metrics.calls_active.inc();
+    state.metrics.calls_started.inc();
+    let summary = run_stream(state.services.clone(), inbound, out_tx).await;
+    state.metrics.calls_active.dec();
+    if let (StreamEnd::Transferred { number }, Some(rest)) = (&summary.end, &state.rest) {
+        if let Some(call_sid) = summary.call_sid.as_deref() {
+            if let Err(e) = rest.transfer(call_sid, number).await {
+                tracing::error!(error = format!("{e:#}"), "transfer through Twilio's API failed");
+            }
+        }
+    }
+    let _ = writer.await;
+}
+
+/// Maps websocket messages to the call loop's frames; ends at close.
+fn async_stream_of(source: &mut futures_util::stream::SplitStream<WebSocket>) -> impl futures_util::Stream<Item = WireIn> + Unpin + '_ {
+    source
+        .take_while(|m| std::future::ready(!matches!(m, Err(_) | Ok(Message::Close(_)))))
+        .filter_map(|m| {
+            std::future::ready(match m {
+                Ok(Message::Text(text)) => Some(WireIn::Text(text.to_string())),
+                Ok(Message::Binary(bytes)) => Some(WireIn::Binary(bytes.len())),
+                _ => None,
+            })
+        })
+}
+
+#[allow(dead_code)]
+fn _params_are_ordered(_: BTreeMap<String, String>) {}

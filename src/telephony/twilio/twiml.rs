@@ -1,0 +1,219 @@
+//! TwiML we answer Twilio's webhooks with: connect the call to our media
+//! stream, or dial a number to hand the call to staff.
+//!
+//! Every value placed in the XML is escaped; values such as the caller's
+//! number come from the webhook and are attacker-controlled.
+
+/// Path of our Media Streams websocket, below the public URL.
+pub const STREAM_PATH: &str = "/telephony/twilio/stream";
+/// Path Twilio reports stream status to, below the public URL.
+pub const STATUS_PATH: &str = "/telephony/twilio/status";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwimlError {
+    #[error("public URL {url:?} must start with https:// (or http:// for local testing)")]
+    Scheme { url: String },
+    #[error("public URL {url:?} has no host")]
+    NoHost { url: String },
+    #[error("public URL {url:?} must not carry a query or fragment")]
+    QueryOrFragment { url: String },
+}
+
+/// `<Response><Connect><Stream …>` pointing Twilio at our websocket, with
+/// `from` and `extra_params` passed as `<Parameter>`s (they come back in
+/// `start.customParameters`; the stream URL itself takes no query string).
+///
+/// `public_base_url` is the server's public URL, e.g. `https://frontdesk.example.org`
+/// (a path prefix is kept); `https` becomes `wss` and `http` becomes `ws`.
+pub fn connect_stream_twiml(
+    public_base_url: &str,
+    from: Option<&str>,
+    extra_params: &[(&str, &str)],
+) -> Result<String, TwimlError> {
+    let (secure, host_and_prefix) = split_public_url(public_base_url)?;
+    let (ws_scheme, http_scheme) = if secure {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    };
+    let stream_url = format!("{ws_scheme}://{host_and_prefix}{STREAM_PATH}");
+    let status_url = format!("{http_scheme}://{host_and_prefix}{STATUS_PATH}");
+
+    let mut xml = String::with_capacity(256);
+    xml.push_str("<Response><Connect><Stream url=\"");
+    push_escaped(&mut xml, &stream_url);
+    xml.push_str("\" statusCallback=\"");
+    push_escaped(&mut xml, &status_url);
+    xml.push_str("\">");
+    let params = from
+        .map(|f| ("from", f))
+        .into_iter()
+        .chain(extra_params.iter().copied());
+    for (name, value) in params {
+        xml.push_str("<Parameter name=\"");
+        push_escaped(&mut xml, name);
+        xml.push_str("\" value=\"");
+        push_escaped(&mut xml, value);
+        xml.push_str("\"/>");
+    }
+    xml.push_str("</Stream></Connect></Response>");
+    Ok(xml)
+}
+
+/// `<Response><Dial>number</Dial></Response>`: transfers the call.
+pub fn dial_twiml(number: &str) -> String {
+    let mut xml = String::from("<Response><Dial>");
+    push_escaped(&mut xml, number);
+    xml.push_str("</Dial></Response>");
+    xml
+}
+
+/// Returns whether the URL is https, and `host[:port][/prefix]` without a trailing slash.
+fn split_public_url(url: &str) -> Result<(bool, &str), TwimlError> {
+    let trimmed = url.trim();
+    let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "https://") {
+        (true, rest)
+    } else if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
+        (false, rest)
+    } else {
+        return Err(TwimlError::Scheme {
+            url: url.to_string(),
+        });
+    };
+    if rest.contains(['?', '#']) {
+        return Err(TwimlError::QueryOrFragment {
+            url: url.to_string(),
+        });
+    }
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(TwimlError::NoHost {
+            url: url.to_string(),
+        });
+    }
+    Ok((secure, rest))
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// Escapes for both attribute values and text. Characters XML 1.0 cannot
+/// carry at all (most control characters) are dropped; tab and newlines are
+/// written as character references so attribute normalisation keeps them.
+fn push_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_stream_matches_the_spec_shape() {
+        let xml = connect_stream_twiml("https://frontdesk.example.org", Some("+15551234567"), &[])
+            .unwrap();
+        assert_eq!(
+            xml,
+            "<Response><Connect><Stream url=\"wss://frontdesk.example.org/telephony/twilio/stream\" \
+             statusCallback=\"https://frontdesk.example.org/telephony/twilio/status\">\
+             <Parameter name=\"from\" value=\"+15551234567\"/></Stream></Connect></Response>"
+        );
+    }
+
+    #[test]
+    fn http_becomes_ws_and_prefixes_and_ports_are_kept() {
+        let xml = connect_stream_twiml(
+            "http://localhost:8080/clinic-a/",
+            None,
+            &[("clinicId", "a")],
+        )
+        .unwrap();
+        assert!(
+            xml.contains("url=\"ws://localhost:8080/clinic-a/telephony/twilio/stream\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "statusCallback=\"http://localhost:8080/clinic-a/telephony/twilio/status\""
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<Parameter name=\"clinicId\" value=\"a\"/>"),
+            "{xml}"
+        );
+        assert!(!xml.contains("name=\"from\""));
+        let upper = connect_stream_twiml("HTTPS://Example.org", None, &[]).unwrap();
+        assert!(
+            upper.contains("url=\"wss://Example.org/telephony"),
+            "{upper}"
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_escaped() {
+        let hostile = "\"/><Dial>+19005550000</Dial><Parameter name=\"x' & <y>\u{0}\u{7}\n";
+        let xml =
+            connect_stream_twiml("https://h.example", Some(hostile), &[(hostile, "ok")]).unwrap();
+        assert!(!xml.contains("<Dial>"), "{xml}");
+        assert_eq!(xml.matches("<Parameter ").count(), 2);
+        assert_eq!(xml.matches('<').count(), 8, "only our own tags: {xml}");
+        assert!(xml.contains(
+            "value=\"&quot;/&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Parameter name=&quot;x&apos; &amp; &lt;y&gt;&#10;\""
+        ));
+        assert!(!xml.contains('\u{0}') && !xml.contains('\u{7}'));
+        let dial = dial_twiml("+1555<Hangup/>&");
+        assert_eq!(
+            dial,
+            "<Response><Dial>+1555&lt;Hangup/&gt;&amp;</Dial></Response>"
+        );
+    }
+
+    #[test]
+    fn bad_public_urls_are_refused() {
+        assert!(matches!(
+            connect_stream_twiml("ftp://h", None, &[]),
+            Err(TwimlError::Scheme { .. })
+        ));
+        assert!(matches!(
+            connect_stream_twiml("frontdesk.example.org", None, &[]),
+            Err(TwimlError::Scheme { .. })
+        ));
+        assert!(matches!(
+            connect_stream_twiml("https://", None, &[]),
+            Err(TwimlError::NoHost { .. })
+        ));
+        assert!(matches!(
+            connect_stream_twiml("https:///x", None, &[]),
+            Err(TwimlError::NoHost { .. })
+        ));
+        assert!(matches!(
+            connect_stream_twiml("https://h.example/?a=1", None, &[]),
+            Err(TwimlError::QueryOrFragment { .. })
+        ));
+    }
+
+    #[test]
+    fn dial_is_plain() {
+        assert_eq!(
+            dial_twiml("+15551230000"),
+            "<Response><Dial>+15551230000</Dial></Response>"
+        );
+    }
+}

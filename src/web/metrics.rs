@@ -1,0 +1,41 @@
+//! Counters for `GET /metrics` (Prometheus text format). Plain atomics: a
+//! handful of numbers does not need a metrics framework.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Counter(AtomicI64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn dec(&self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub calls_started: Counter,
+    pub calls_active: Counter,
+    pub calls_rejected_busy: Counter,
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let rows: [(&str, &str, &str, i64); 3] = [
+            ("frontdesk_calls_started_total", "counter", "Media streams started.", self.calls_started.get()),
+            ("frontdesk_calls_active", "gauge", "Calls in progress.", self.calls_active.get()),
+            ("frontdesk_calls_rejected_busy_total", "counter", "Calls refused because every call slot was busy.", self.calls_rejected_busy.get()),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+        }
+        out
+    }
+}

@@ -21,6 +21,7 @@ use frontdesk::caller::{
     CallArgs, CallEnd, CallReport, CallerOptions, CallerSpeech, ScriptStep, StepStart, is_voiced,
     place_call,
 };
+use futures_util::SinkExt;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha1::Sha1;
@@ -280,13 +281,17 @@ impl Peer {
             .unwrap();
     }
 
+    /// Sends audio in 20 ms messages, written together.
     async fn send_audio(&mut self, samples: &[i16]) {
         for frame in samples.chunks(160) {
             let payload = BASE64.encode(mulaw::encode_frame(frame));
-            let sid = self.stream_sid.clone();
-            self.send(json!({"event": "media", "streamSid": sid, "media": {"payload": payload}}))
-                .await;
+            let message = json!({"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}});
+            self.ws
+                .feed(Message::Text(message.to_string().into()))
+                .await
+                .unwrap();
         }
+        self.ws.flush().await.unwrap();
     }
 
     async fn send_mark(&mut self, name: &str) {
@@ -398,7 +403,7 @@ async fn a_signed_call_follows_the_protocol_and_measures_latency_on_the_audio_cl
     let mut fake = start_fake(Some(TOKEN)).await;
     let opts = CallerOptions {
         auth_token: Some(TOKEN.into()),
-        ..options(&fake, 2.0)
+        ..options(&fake, 1.0)
     };
     let script = vec![
         ScriptStep::say("I'd like to book an appointment."),
@@ -431,14 +436,20 @@ async fn a_signed_call_follows_the_protocol_and_measures_latency_on_the_audio_cl
         1000,
         "the whole line, in 20 ms frames"
     );
-    assert!(
-        caller_started_ms >= echoed_ms + 400 - 40,
-        "the caller waits for the agent to fall quiet"
+    assert_eq!(
+        caller_started_ms,
+        echoed_ms + 400,
+        "the caller starts once the agent has been quiet for 400 ms"
     );
-    // Answer exactly 300 ms of call audio after the caller's speech ended.
-    peer.frames(14).await;
-    assert_eq!(peer.clock_ms(), caller_ended_ms + 300);
-    peer.send_audio(&tone(400)).await;
+    // Answer 200 ms of call audio after the caller's speech ended, with
+    // 100 ms of leading silence: the caller hears the agent 300 ms after
+    // it stopped talking.
+    peer.frames(9).await;
+    let reply_sent_ms = peer.clock_ms();
+    assert_eq!(reply_sent_ms, caller_ended_ms + 200);
+    let mut reply = vec![0i16; 800];
+    reply.extend(tone(400));
+    peer.send_audio(&reply).await;
     peer.send_mark("reply").await;
     peer.until_mark("reply").await;
     // Then keys, 100 ms apart, and a short answer to them.
@@ -479,8 +490,10 @@ async fn a_signed_call_follows_the_protocol_and_measures_latency_on_the_audio_cl
         greeting >= greeting_sent_ms,
         "greeting latency {greeting} ms"
     );
+    // The fake reads in order, so its clock when a caller message arrives is
+    // the caller's clock when it was sent: this is exact.
     assert!(
-        (greeting + 500..=greeting + 520).contains(&echoed_ms),
+        echoed_ms == greeting + 500,
         "the mark comes back once the 500 ms before it have played: heard from {greeting}, echoed at {echoed_ms}"
     );
     assert_eq!(voiced_ms(&report.greeting_audio), 500);
@@ -493,13 +506,25 @@ async fn a_signed_call_follows_the_protocol_and_measures_latency_on_the_audio_cl
     assert_eq!(line.caller_end_ms, caller_ended_ms);
     assert_eq!(line.caller_frames, 50);
     let latency = line.latency_ms.expect("the reply was heard");
-    assert!(
-        (280..=320).contains(&latency),
-        "latency {latency} ms, expected 300 ± 20"
+    let arrival = line.agent_first_arrival_ms.unwrap();
+    assert!(arrival >= reply_sent_ms, "cannot arrive before it was sent");
+    assert_eq!(
+        line.agent_first_audio_ms,
+        Some(arrival + 100),
+        "heard after its leading silence"
     );
     assert_eq!(
         line.agent_first_audio_ms,
         Some(line.caller_end_ms + latency)
+    );
+    // The fake's clock when it sends lags the caller's by the frames still
+    // in flight (none on an idle machine, a few under load): take them out.
+    let in_flight_ms = arrival - reply_sent_ms;
+    assert!(in_flight_ms <= 200, "{in_flight_ms} ms of frames in flight");
+    assert_eq!(
+        latency - in_flight_ms,
+        300,
+        "latency {latency} ms with {in_flight_ms} ms in flight"
     );
     assert_eq!(voiced_ms(&line.agent_audio), 400, "the reply as heard");
     let keys = &report.turns[1];
@@ -570,7 +595,7 @@ async fn marks_come_back_after_playout_and_all_at_once_on_clear() {
     let a_ms = peer.until_mark("a").await;
     let b_ms = peer.until_mark("b").await;
     assert!(
-        a_ms <= cleared_ms + 60 && b_ms == a_ms,
+        a_ms >= cleared_ms && a_ms < sent_ms + 2000 && b_ms == a_ms,
         "both marks at once on clear: clear {cleared_ms}, a {a_ms}, b {b_ms}"
     );
     // After a clear, new audio plays at once and its mark waits for it.
@@ -579,7 +604,7 @@ async fn marks_come_back_after_playout_and_all_at_once_on_clear() {
     peer.send_mark("c").await;
     let c_ms = peer.until_mark("c").await;
     assert!(
-        c_ms >= c_sent_ms + 200 && c_ms <= c_sent_ms + 260,
+        c_ms >= c_sent_ms + 200,
         "c sent at {c_sent_ms}, echoed at {c_ms}"
     );
     // The agent hangs up by closing the stream.
@@ -614,6 +639,20 @@ async fn marks_come_back_after_playout_and_all_at_once_on_clear() {
         "heard {heard} ms: from {started} to the clear at {clear_ms}, then 200 ms"
     );
     assert!(heard < 1500, "not the 3 s queued");
+    assert_eq!(
+        report.marks_echoed[1].call_ms, clear_ms,
+        "all pending marks at once"
+    );
+    // "c" comes back exactly when its 200 ms have played, on the caller's clock.
+    let c_heard_ms = report.agent_audio[clear_ms as usize * 8..]
+        .iter()
+        .position(|&s| is_voiced(s))
+        .unwrap() as u64
+        / 8
+        + clear_ms;
+    assert_eq!(report.marks_echoed[2].call_ms, c_heard_ms / 20 * 20 + 200);
+    assert_eq!(report.marks_echoed[2].call_ms, c_ms);
+    assert_eq!(report.marks_echoed[0].call_ms, a_ms);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -646,7 +685,7 @@ async fn barge_in_starts_the_line_a_set_time_after_the_agent_starts() {
     let report = caller.await.unwrap().unwrap();
     let greeting = report.greeting_latency_ms.unwrap();
     assert!(
-        (200..=260).contains(&greeting),
+        (200..1000).contains(&greeting),
         "greeting heard at {greeting} ms"
     );
     let turn = &report.turns[0];
@@ -658,10 +697,10 @@ async fn barge_in_starts_the_line_a_set_time_after_the_agent_starts() {
     );
     assert_eq!(report.clears_received, 1);
     assert!(turn.latency_ms.is_some());
-    // Heard: the greeting up to the barge-in (plus one frame in flight), then the 200 ms answer.
+    // Heard: the greeting up to the barge-in (plus the frames in flight), then the 200 ms answer.
     let heard_greeting = voiced_ms(&report.greeting_audio);
     assert!(
-        (800..=1000).contains(&heard_greeting),
+        (800..=1200).contains(&heard_greeting),
         "greeting heard for {heard_greeting} ms"
     );
     assert_eq!(voiced_ms(&turn.agent_audio), 200);

@@ -460,12 +460,11 @@ impl<'o> Call<'o> {
 
         // 2. The caller's frame.
         let mut out = Vec::new();
-        if self.active.is_none() {
-            if let Some(start) = self.pending.front().map(|step| step.start)
-                && self.may_start(start, t)
-            {
-                self.start_step(t);
-            }
+        if self.active.is_none()
+            && let Some(start) = self.pending.front().map(|step| step.start)
+            && self.may_start(start, t)
+        {
+            self.start_step(t);
         }
         let (samples, digit) = self.caller_frame(t, wall);
         if let Some(digit) = digit {
@@ -534,12 +533,9 @@ impl<'o> Call<'o> {
                 let latency = at_ms - turn.caller_end_ms;
                 turn.latency_ms = Some(latency);
                 turn.wall_latency_ms = Some(wall_latency);
-                let wall_note = if self.opts.speed == 1.0 {
-                    String::new()
-                } else {
-                    format!(", wall {wall_latency} ms")
-                };
-                self.live(format!("agent   speaking: latency {latency} ms{wall_note}"));
+                self.live(format!(
+                    "agent   speaking: latency {latency} ms (wall clock {wall_latency} ms)"
+                ));
                 true
             }
             _ => false,
@@ -574,16 +570,15 @@ impl<'o> Call<'o> {
         };
         let timed_out =
             first_ms.is_none() && expects_reply && t >= ended_ms + self.opts.reply_timeout_ms;
-        if timed_out {
-            if let Some(turn) = self.turns.last_mut()
-                && !turn.reply_timed_out
-            {
-                turn.reply_timed_out = true;
-                self.live(format!(
-                    "agent   no answer within {} ms",
-                    self.opts.reply_timeout_ms
-                ));
-            }
+        if timed_out
+            && let Some(turn) = self.turns.last_mut()
+            && !turn.reply_timed_out
+        {
+            turn.reply_timed_out = true;
+            self.live(format!(
+                "agent   no answer within {} ms",
+                self.opts.reply_timeout_ms
+            ));
         }
         match start {
             StepStart::At { call_ms } => t >= call_ms,
@@ -665,7 +660,8 @@ impl<'o> Call<'o> {
             }
             PreparedAction::Dtmf(digits) => {
                 let frame_index = self.turns[turn].caller_frames as usize - 1;
-                let digit = (frame_index % DTMF_GAP_FRAMES == 0)
+                let digit = frame_index
+                    .is_multiple_of(DTMF_GAP_FRAMES)
                     .then(|| digits.get(frame_index / DTMF_GAP_FRAMES))
                     .flatten();
                 if digit.is_some() {

@@ -30,13 +30,17 @@ pub struct SttOptions {
 }
 
 impl Default for SttOptions {
-    /// Measured on 2 cores (see the report in `tests/stt_corpus.rs`): one
-    /// worker with two threads finishes a single utterance soonest, which is
-    /// what a caller waiting for an answer feels.
+    /// Two workers of one thread each, for 2 cores. Measured here (test
+    /// `measure_worker_layouts`, machine shared with other work): 2 × 1 took
+    /// 3.4–4.0 s per utterance and 30 s for 8 at once; 1 × 2 took 7.7–11.4 s
+    /// and 114 s. ggml's threads spin-wait for each other, which collapses
+    /// when the cores are also busy with voice synthesis and the rest; one
+    /// thread per worker never waits for a sibling, and two workers serve two
+    /// callers at once.
     fn default() -> Self {
         SttOptions {
-            workers: 1,
-            threads_per_worker: 2,
+            workers: 2,
+            threads_per_worker: 1,
             queue_depth: 4,
         }
     }

@@ -66,7 +66,7 @@ fn number_words(digits: &str) -> Vec<String> {
             return vec![ONES[n].to_string()];
         }
         let mut out = vec![TENS[n / 10].to_string()];
-        if n % 10 != 0 {
+        if !n.is_multiple_of(10) {
             out.push(ONES[n % 10].to_string());
         }
         return out;

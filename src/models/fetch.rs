@@ -551,12 +551,12 @@ fn pip_download(cache: &Path, pin: &PackagePin, python: &str) -> Result<(), Fetc
         .filter(|l| !l.is_empty())
         .collect();
     let detail = tail[tail.len().saturating_sub(4)..].join(" | ");
-    if NETWORK_SIGNS.iter().any(|s| text.contains(s)) {
+    if let Some(sign) = NETWORK_SIGNS.iter().find(|s| text.contains(*s)) {
         return Err(FetchError::Network {
             package: spec,
             wheel: pin.wheel.clone(),
             cache: cache.to_path_buf(),
-            detail,
+            detail: network_cause(&tail, sign),
         });
     }
     Err(FetchError::PipFailed {
@@ -564,6 +564,24 @@ fn pip_download(cache: &Path, pin: &PackagePin, python: &str) -> Result<(), Fetc
         status: output.status.to_string(),
         detail,
     })
+}
+
+/// The part of pip's output that names why the index was unreachable
+/// (e.g. "[Errno 111] Connection refused"), not its retry chatter.
+fn network_cause(lines: &[&str], sign: &str) -> String {
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.contains(sign))
+        .copied()
+        .unwrap_or(sign);
+    match line.find("[Errno") {
+        Some(start) => {
+            let rest = &line[start..];
+            rest[..rest.find(['\'', '"', ')']).unwrap_or(rest.len())].to_string()
+        }
+        None => line.chars().take(300).collect(),
+    }
 }
 
 /// Returns the number of files written (0 or 1).
@@ -813,6 +831,10 @@ mod tests {
         let err = pip_download(cache, &pin, &refused).unwrap_err();
         assert!(matches!(err, FetchError::Network { .. }), "{err}");
         assert!(err.to_string().contains("--offline"), "{err}");
+        assert!(
+            err.to_string().contains("[Errno 111] Connection refused"),
+            "{err}"
+        );
         let other = fake(
             "other",
             "echo 'ERROR: No matching distribution found for demo-pkg==1.0' >&2; exit 1",

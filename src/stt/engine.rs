@@ -1,0 +1,477 @@
+//! The Whisper worker pool.
+
+use std::ffi::{CStr, c_char, c_void};
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::STT_SAMPLE_RATE_HZ;
+use super::transcript_text::{clean_transcript, is_silence_hallucination};
+use crate::models::ModelPaths;
+use crate::models::whisper_ggml::check_ggml_file;
+
+/// Sizing of the worker pool.
+#[derive(Clone, Debug)]
+pub struct SttOptions {
+    /// Dedicated threads, each decoding one utterance at a time.
+    pub workers: usize,
+    /// whisper.cpp compute threads per worker.
+    pub threads_per_worker: usize,
+    /// Utterances that may wait for a free worker before
+    /// [`SpeechToText::try_transcribe`] reports [`SttError::Saturated`].
+    pub queue_depth: usize,
+}
+
+impl Default for SttOptions {
+    /// Two workers of one thread each, for 2 cores. Measured here (test
+    /// `measure_worker_layouts`, machine shared with other work): 2 × 1 took
+    /// 3.4–4.0 s per utterance and 30 s for 8 at once; 1 × 2 took 7.7–11.4 s
+    /// and 114 s. ggml's threads spin-wait for each other, which collapses
+    /// when the cores are also busy with voice synthesis and the rest; one
+    /// thread per worker never waits for a sibling, and two workers serve two
+    /// callers at once.
+    fn default() -> Self {
+        SttOptions {
+            workers: 2,
+            threads_per_worker: 1,
+            queue_depth: 4,
+        }
+    }
+}
+
+/// What Whisper heard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transcript {
+    /// Cleaned text; empty when nothing was said.
+    pub text: String,
+    /// Duration of the audio given.
+    pub audio_ms: u64,
+    /// Time spent decoding, excluding time in the queue.
+    pub compute_ms: u64,
+    /// Time spent waiting for a worker.
+    pub queue_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    /// Every worker is busy and the queue is full. The caller decides: drop
+    /// the utterance, ask the caller to repeat, or retry later.
+    #[error("speech-to-text is saturated ({capacity} utterances already running or queued)")]
+    Saturated { capacity: usize },
+    #[error("speech-to-text has stopped")]
+    Stopped,
+    #[error("invalid audio: {0}")]
+    InvalidAudio(String),
+    #[error("whisper failed: {0}")]
+    Inference(String),
+}
+
+/// Longest utterance accepted. Utterances should stay under 30 s (the VAD
+/// cuts them); files may be longer and are decoded 30 s window by window.
+const MAX_AUDIO_SECONDS: usize = 600;
+/// whisper.cpp refuses less than 100 ms and is unreliable near it.
+const MIN_PADDED_SAMPLES: usize = STT_SAMPLE_RATE_HZ as usize;
+/// Below this RMS level (-60 dBFS) an utterance is treated as silence
+/// without running Whisper, which tends to invent words ("you") for it.
+const SILENCE_RMS: f64 = 1e-3;
+/// Encoder frames per second of audio (1500 per 30 s window).
+const AUDIO_CTX_PER_SECOND: f64 = 50.0;
+const FULL_AUDIO_CTX: i32 = 1500;
+
+/// The encoder context to use for an utterance: cut to the utterance
+/// (`max(768, 50 × seconds + 64)`) up to 15 s, the full 1500 beyond. Cutting
+/// is the biggest speed lever; going below ~300 makes Whisper loop, and the
+/// margin keeps the whole utterance in view.
+pub fn audio_ctx_for(n_samples: usize) -> i32 {
+    let seconds = n_samples as f64 / STT_SAMPLE_RATE_HZ as f64;
+    if seconds > 15.0 {
+        return FULL_AUDIO_CTX;
+    }
+    ((AUDIO_CTX_PER_SECOND * seconds + 64.0).ceil() as i32).clamp(768, FULL_AUDIO_CTX)
+}
+
+/// Most tokens decoded for one 30 s window: generous for fast speech (about
+/// 6 tokens a second), small enough that a repetition loop ends quickly.
+pub fn token_cap_for(n_samples: usize) -> i32 {
+    let seconds = (n_samples as f64 / STT_SAMPLE_RATE_HZ as f64).min(30.0);
+    (24.0 + 6.0 * seconds).ceil().min(220.0) as i32
+}
+
+struct Job {
+    samples: Vec<f32>,
+    reply: oneshot::Sender<Result<Transcript, SttError>>,
+    enqueued: Instant,
+    /// Held until the job is done: the semaphore counts running + queued.
+    _slot: OwnedSemaphorePermit,
+}
+
+/// The shared speech-to-text engine.
+///
+/// Saturation policy: at most `workers + queue_depth` utterances are
+/// running or queued. [`try_transcribe`](Self::try_transcribe) fails at once
+/// with [`SttError::Saturated`] beyond that, for callers that would rather
+/// re-prompt than wait; [`transcribe`](Self::transcribe) waits for room
+/// (wrap it in a timeout). A job whose caller has gone away (its future was
+/// dropped) is skipped rather than decoded.
+pub struct SpeechToText {
+    jobs: mpsc::Sender<Job>,
+    slots: Arc<Semaphore>,
+    capacity: usize,
+    options: SttOptions,
+}
+
+impl SpeechToText {
+    /// Loads the model and starts the workers. Blocking (model load takes
+    /// a fraction of a second): call it at start-up or in `spawn_blocking`.
+    /// Fails with a message naming `frontdesk models` when the model file is
+    /// missing or damaged.
+    pub fn load(paths: &ModelPaths, options: SttOptions) -> anyhow::Result<Arc<SpeechToText>> {
+        anyhow::ensure!(
+            options.workers >= 1,
+            "speech-to-text needs at least one worker"
+        );
+        anyhow::ensure!(
+            options.threads_per_worker >= 1,
+            "speech-to-text needs at least one thread per worker"
+        );
+        let path = paths.whisper();
+        paths.require(&path, "Whisper speech-to-text")?;
+        check_ggml_file(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "the Whisper model at {} is damaged or not a whisper.cpp model ({e}) — run `frontdesk models` to fetch and convert it again",
+                path.display()
+            )
+        })?;
+        install_whisper_log_hook();
+        let path_str = path
+            .to_str()
+            .with_context(|| format!("model path {} is not UTF-8", path.display()))?;
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx = WhisperContext::new_with_params(path_str, params).map_err(|e| {
+            anyhow::anyhow!(
+                "whisper.cpp could not load {} ({e:?}) — run `frontdesk models` to fetch and convert it again",
+                path.display()
+            )
+        })?;
+
+        // One shared model; each state keeps it alive.
+        let ctx = Arc::new(ctx);
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        for worker in 0..options.workers {
+            let ctx = Arc::clone(&ctx);
+            let rx = Arc::clone(&rx);
+            let ready = ready_tx.clone();
+            let threads = options.threads_per_worker;
+            std::thread::Builder::new()
+                .name(format!("stt-worker-{worker}"))
+                .spawn(move || match ctx.create_state() {
+                    Ok(state) => {
+                        let _ = ready.send(Ok(()));
+                        drop(ready);
+                        worker_loop(worker, state, threads, &rx);
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(format!("{e:?}")));
+                    }
+                })
+                .context("starting a speech-to-text worker thread")?;
+        }
+        drop(ready_tx);
+        for _ in 0..options.workers {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => anyhow::bail!("creating a Whisper decoding state: {e}"),
+                Err(_) => anyhow::bail!("a speech-to-text worker stopped while starting"),
+            }
+        }
+        let capacity = options.workers + options.queue_depth;
+        tracing::info!(
+            workers = options.workers,
+            threads_per_worker = options.threads_per_worker,
+            queue_depth = options.queue_depth,
+            "speech-to-text ready"
+        );
+        Ok(Arc::new(SpeechToText {
+            jobs,
+            slots: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            options,
+        }))
+    }
+
+    pub fn options(&self) -> &SttOptions {
+        &self.options
+    }
+
+    /// Transcribes 16 kHz mono samples, waiting for room in the queue.
+    pub async fn transcribe(&self, samples_16k: Vec<f32>) -> Result<Transcript, SttError> {
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| SttError::Stopped)?;
+        self.submit(samples_16k, slot).await
+    }
+
+    /// Transcribes, or fails at once with [`SttError::Saturated`] when every
+    /// worker is busy and the queue is full.
+    pub async fn try_transcribe(&self, samples_16k: Vec<f32>) -> Result<Transcript, SttError> {
+        let slot = match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(SttError::Saturated {
+                    capacity: self.capacity,
+                });
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(SttError::Stopped),
+        };
+        self.submit(samples_16k, slot).await
+    }
+
+    async fn submit(
+        &self,
+        samples: Vec<f32>,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<Transcript, SttError> {
+        validate(&samples)?;
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                samples,
+                reply,
+                enqueued: Instant::now(),
+                _slot: slot,
+            })
+            .map_err(|_| SttError::Stopped)?;
+        answer.await.map_err(|_| SttError::Stopped)?
+    }
+}
+
+fn validate(samples: &[f32]) -> Result<(), SttError> {
+    if samples.len() > MAX_AUDIO_SECONDS * STT_SAMPLE_RATE_HZ as usize {
+        return Err(SttError::InvalidAudio(format!(
+            "{:.0} s of audio is more than the {MAX_AUDIO_SECONDS} s accepted",
+            samples.len() as f64 / STT_SAMPLE_RATE_HZ as f64
+        )));
+    }
+    if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
+        return Err(SttError::InvalidAudio(format!(
+            "sample {i} is not a finite number"
+        )));
+    }
+    Ok(())
+}
+
+fn worker_loop(
+    worker: usize,
+    mut state: WhisperState,
+    threads: usize,
+    rx: &Mutex<mpsc::Receiver<Job>>,
+) {
+    loop {
+        // Only the waiting worker holds the lock; a poisoned lock still
+        // guards a usable receiver.
+        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => break, // the engine was dropped
+        };
+        let Job {
+            samples,
+            reply,
+            enqueued,
+            _slot: slot,
+        } = job;
+        if reply.is_closed() {
+            tracing::debug!(worker, "skipping an utterance nobody waits for");
+            continue;
+        }
+        let queue_ms = enqueued.elapsed().as_millis() as u64;
+        let started = Instant::now();
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| decode(&mut state, &samples, threads)))
+                .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
+        let compute_ms = started.elapsed().as_millis() as u64;
+        let audio_ms = samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
+        let result = result.map(|text| Transcript {
+            text,
+            audio_ms,
+            compute_ms,
+            queue_ms,
+        });
+        match &result {
+            Ok(t) => tracing::debug!(
+                worker,
+                audio_ms,
+                compute_ms,
+                queue_ms,
+                chars = t.text.len(),
+                "utterance transcribed"
+            ),
+            Err(e) => tracing::warn!(worker, audio_ms, error = %e, "utterance failed"),
+        }
+        // Free the slot before answering, so a caller who got the answer
+        // finds the room it left.
+        drop(slot);
+        let _ = reply.send(result);
+    }
+    tracing::debug!(worker, "speech-to-text worker stopped");
+}
+
+/// One utterance through Whisper: greedy, English, no timestamps, one
+/// segment per 30 s window, nothing carried over from earlier utterances.
+fn decode(state: &mut WhisperState, samples: &[f32], threads: usize) -> Result<String, SttError> {
+    if rms(samples) < SILENCE_RMS {
+        return Ok(String::new());
+    }
+    let padded;
+    let audio = if samples.len() < MIN_PADDED_SAMPLES {
+        let mut p = samples.to_vec();
+        p.resize(MIN_PADDED_SAMPLES, 0.0);
+        padded = p;
+        &padded[..]
+    } else {
+        samples
+    };
+    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    params.set_n_threads(threads as i32);
+    params.set_translate(false);
+    params.set_no_context(true);
+    params.set_no_timestamps(true);
+    params.set_single_segment(true);
+    params.set_print_special(false);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_suppress_blank(true);
+    params.set_suppress_nst(true);
+    // No temperature fallback: deterministic, and the token cap ends loops.
+    params.set_temperature(0.0);
+    params.set_temperature_inc(0.0);
+    params.set_audio_ctx(audio_ctx_for(audio.len()));
+    params.set_max_tokens(token_cap_for(audio.len()));
+    state
+        .full(params, audio)
+        .map_err(|e| SttError::Inference(format!("{e:?}")))?;
+    let mut pieces = Vec::new();
+    for segment in state.as_iter() {
+        let raw = segment
+            .to_str_lossy()
+            .map_err(|e| SttError::Inference(format!("{e:?}")))?;
+        let text = clean_transcript(&raw);
+        let no_speech_probability = segment.no_speech_probability();
+        tracing::trace!(no_speech_probability, chars = text.len(), "segment");
+        if text.is_empty() || is_silence_hallucination(&text, no_speech_probability) {
+            continue;
+        }
+        pieces.push(text);
+    }
+    Ok(pieces.join(" "))
+}
+
+/// Root mean square level; 0 for no samples.
+fn rms(samples: &[f32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|&s| s as f64 * s as f64).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+static LOG_HOOK: Once = Once::new();
+
+/// Routes whisper.cpp's and ggml's logging into `tracing` (target
+/// `whisper_cpp`). Debug output is dropped: it can carry decoded text,
+/// which must never reach the logs.
+fn install_whisper_log_hook() {
+    LOG_HOOK.call_once(|| unsafe {
+        whisper_rs::whisper_rs_sys::whisper_log_set(Some(whisper_log), std::ptr::null_mut());
+        whisper_rs::whisper_rs_sys::ggml_log_set(Some(whisper_log), std::ptr::null_mut());
+    });
+}
+
+unsafe extern "C" fn whisper_log(
+    level: whisper_rs::whisper_rs_sys::ggml_log_level,
+    text: *const c_char,
+    _: *mut c_void,
+) {
+    use whisper_rs::whisper_rs_sys as sys;
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: whisper.cpp passes a NUL-terminated string valid for this call.
+    let message = unsafe { CStr::from_ptr(text) }.to_string_lossy();
+    let message = message.trim();
+    if message.is_empty() {
+        return;
+    }
+    match level {
+        sys::ggml_log_level_GGML_LOG_LEVEL_ERROR => {
+            tracing::error!(target: "whisper_cpp", "{message}")
+        }
+        sys::ggml_log_level_GGML_LOG_LEVEL_WARN => {
+            tracing::warn!(target: "whisper_cpp", "{message}")
+        }
+        sys::ggml_log_level_GGML_LOG_LEVEL_INFO => {
+            tracing::trace!(target: "whisper_cpp", "{message}")
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_context_follows_the_spec_rule() {
+        let s = |seconds: f64| (seconds * 16_000.0) as usize;
+        assert_eq!(audio_ctx_for(s(1.0)), 768);
+        assert_eq!(audio_ctx_for(s(2.7)), 768);
+        assert_eq!(audio_ctx_for(s(14.0)), 768);
+        assert_eq!(audio_ctx_for(s(14.5)), 789);
+        assert_eq!(audio_ctx_for(s(15.0)), 814);
+        assert_eq!(audio_ctx_for(s(15.01)), 1500);
+        assert_eq!(audio_ctx_for(s(40.0)), 1500);
+        // Always covers the utterance.
+        for tenths in 1..=150 {
+            let n = s(tenths as f64 / 10.0);
+            assert!(audio_ctx_for(n) as f64 >= n as f64 / 16_000.0 * 50.0);
+        }
+    }
+
+    #[test]
+    fn token_cap_grows_with_audio_and_is_bounded() {
+        assert_eq!(token_cap_for(16_000), 30);
+        assert!(token_cap_for(16_000 * 11) > 60);
+        assert_eq!(token_cap_for(16_000 * 300), 204);
+        assert!(token_cap_for(usize::MAX / 2) <= 220);
+    }
+
+    #[test]
+    fn silence_is_recognised_by_level() {
+        assert_eq!(rms(&[]), 0.0);
+        assert!(rms(&[0.0005; 100]) < SILENCE_RMS);
+        assert!(rms(&[0.01, -0.01]) > SILENCE_RMS);
+    }
+
+    #[test]
+    fn bad_samples_are_rejected() {
+        assert!(matches!(
+            validate(&[0.0, f32::NAN]),
+            Err(SttError::InvalidAudio(_))
+        ));
+        assert!(matches!(
+            validate(&vec![0.0; 16_000 * 601]),
+            Err(SttError::InvalidAudio(_))
+        ));
+        assert!(validate(&[0.0; 16]).is_ok());
+    }
+}

@@ -41,12 +41,17 @@ impl Engines {
         let started = Instant::now();
         crate::models::init_onnx_runtime(paths)?;
         let vad = VadModel::load(paths).context("loading the voice activity detector")?;
-        let stt = SpeechToText::load(paths, SttOptions::default()).context("loading speech recognition")?;
+        let stt = SpeechToText::load(paths, SttOptions::default())
+            .context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
         let nlu = Arc::new(
-            Nlu::load(paths, crate::nlu::ProviderRoster::default()).context("loading the intent classifier")?,
+            Nlu::load(paths, crate::nlu::ProviderRoster::default())
+                .context("loading the intent classifier")?,
         );
-        tracing::info!(load_ms = started.elapsed().as_millis() as u64, "models loaded");
+        tracing::info!(
+            load_ms = started.elapsed().as_millis() as u64,
+            "models loaded"
+        );
         Ok(Engines { stt, vad, tts, nlu })
     }
 }
@@ -72,7 +77,9 @@ impl Application {
     /// Builds the server around models already loaded.
     pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
         let db = Db::open(&settings.database_url).await?;
-        let replayed = replay_spool(&db, &settings.spool_dir()).await.context("replaying spooled call writes")?;
+        let replayed = replay_spool(&db, &settings.spool_dir())
+            .await
+            .context("replaying spooled call writes")?;
         if replayed > 0 {
             tracing::info!(replayed, "spooled calls written to the database");
         }
@@ -91,7 +98,11 @@ impl Application {
             .await
             .context("prompt rendering panicked")?
             .context("rendering the fixed prompts")?;
-        tracing::info!(sentences = rendered, render_ms = render_started.elapsed().as_millis() as u64, "fixed prompts rendered");
+        tracing::info!(
+            sentences = rendered,
+            render_ms = render_started.elapsed().as_millis() as u64,
+            "fixed prompts rendered"
+        );
 
         let metrics = Arc::new(web::metrics::Metrics::default());
         let services = Arc::new(CallServices {
@@ -120,7 +131,8 @@ impl Application {
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
             rest: match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
                 (Some(sid), Some(token)) => Some(TwilioRest::new(
-                    std::env::var("TWILIO_API_BASE").unwrap_or_else(|_| "https://api.twilio.com".into()),
+                    std::env::var("TWILIO_API_BASE")
+                        .unwrap_or_else(|_| "https://api.twilio.com".into()),
                     sid.clone(),
                     token.clone(),
                 )),
@@ -140,9 +152,15 @@ impl Application {
             .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let addr = settings.listen_addr()?;
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
         let port = listener.local_addr()?.port();
-        Ok(Application { listener, router, port })
+        Ok(Application {
+            listener,
+            router,
+            port,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -150,7 +168,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets calls in progress finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "frontdesk is listening");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

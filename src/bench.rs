@@ -57,7 +57,11 @@ const VOICES: &[&str] = &["mid", "high-fast", "low-slow"];
 
 pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
-        BenchWhat::Calls { calls, speed, stagger_ms } => bench_calls(settings, calls, speed, stagger_ms).await,
+        BenchWhat::Calls {
+            calls,
+            speed,
+            stagger_ms,
+        } => bench_calls(settings, calls, speed, stagger_ms).await,
         BenchWhat::Nlu { rounds } => bench_nlu(settings, rounds).await,
     }
 }
@@ -71,7 +75,12 @@ pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-async fn bench_calls(mut settings: Settings, calls: usize, speed: f32, stagger_ms: u64) -> anyhow::Result<()> {
+async fn bench_calls(
+    mut settings: Settings,
+    calls: usize,
+    speed: f32,
+    stagger_ms: u64,
+) -> anyhow::Result<()> {
     anyhow::ensure!(calls >= 1, "--calls must be at least 1");
     let scratch = tempfile_dir()?;
     settings.data_dir = scratch.clone();
@@ -128,10 +137,25 @@ async fn bench_calls(mut settings: Settings, calls: usize, speed: f32, stagger_m
     let show = |v: Option<u64>| v.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "–".into());
     println!();
     println!("calls                      {calls} simultaneous, {speed}x real time");
-    println!("greeting after start       p50 {}  p95 {}  (n={})", show(percentile(&greetings, 50.0)), show(percentile(&greetings, 95.0)), greetings.len());
-    println!("reply after caller speech  p50 {}  p95 {}  max {}  (n={}, unanswered {missing})", show(percentile(&turns, 50.0)), show(percentile(&turns, 95.0)), show(turns.last().copied()), turns.len());
-    println!("speech-to-text             real-time factor {stt_rtf:.3} ({stt_ms} ms for a short utterance, idle)");
-    println!("voice, first audio         {tts_first_ms} ms for an uncached sentence ({tts_audio_ms} ms of audio)");
+    println!(
+        "greeting after start       p50 {}  p95 {}  (n={})",
+        show(percentile(&greetings, 50.0)),
+        show(percentile(&greetings, 95.0)),
+        greetings.len()
+    );
+    println!(
+        "reply after caller speech  p50 {}  p95 {}  max {}  (n={}, unanswered {missing})",
+        show(percentile(&turns, 50.0)),
+        show(percentile(&turns, 95.0)),
+        show(turns.last().copied()),
+        turns.len()
+    );
+    println!(
+        "speech-to-text             real-time factor {stt_rtf:.3} ({stt_ms} ms for a short utterance, idle)"
+    );
+    println!(
+        "voice, first audio         {tts_first_ms} ms for an uncached sentence ({tts_audio_ms} ms of audio)"
+    );
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
@@ -166,7 +190,8 @@ async fn measure_tts(engines: &Engines) -> anyhow::Result<(u64, u64)> {
         let mut audio_ms = 0;
         for _ in 0..3 {
             let started = Instant::now();
-            let audio = tts.synthesize_8k("Your appointment is on Tuesday at nine thirty.", None)?;
+            let audio =
+                tts.synthesize_8k("Your appointment is on Tuesday at nine thirty.", None)?;
             best = best.min(started.elapsed().as_millis() as u64);
             audio_ms = audio.len() as u64 / 8;
         }
@@ -181,11 +206,17 @@ async fn bench_nlu(settings: Settings, rounds: usize) -> anyhow::Result<()> {
         crate::nlu::Nlu::load(&settings.models, crate::nlu::ProviderRoster::default())
     })
     .await??;
-    let lines = crate::nlu::eval::load_labelled(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/intents/heldout.jsonl")))
-        .context("the held-out lines are read from the source tree")?;
+    let lines = crate::nlu::eval::load_labelled(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/intents/heldout.jsonl"
+    )))
+    .context("the held-out lines are read from the source tree")?;
     let texts: Vec<String> = lines.iter().map(|l| l.text.clone()).collect();
     let today = chrono::Local::now().date_naive();
-    let report = tokio::task::spawn_blocking(move || crate::nlu::eval::bench_nlu(&nlu, &texts, today, rounds)).await?;
+    let report = tokio::task::spawn_blocking(move || {
+        crate::nlu::eval::bench_nlu(&nlu, &texts, today, rounds)
+    })
+    .await?;
     println!("{report:?}");
     Ok(())
 }

@@ -64,9 +64,12 @@ enum Command {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
     let json = std::env::var("FRONTDESK_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -77,7 +80,10 @@ fn init_tracing() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");
@@ -98,7 +104,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(serve) => {
             let settings = Settings::resolve(&cli.common, &serve)?;
             let app = frontdesk::app::Application::build(settings).await?;
-            app.run_until_stopped(frontdesk::app::shutdown_signal()).await
+            app.run_until_stopped(frontdesk::app::shutdown_signal())
+                .await
         }
         Command::Call { args, voice } => {
             let speaks_text = !args.say.is_empty() || args.script.is_some();
@@ -115,10 +122,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await??;
             frontdesk::caller::run_call_command_with(args, Some(std::sync::Arc::new(speech))).await
         }
-        Command::Models { offline, force, python } => {
+        Command::Models {
+            offline,
+            force,
+            python,
+        } => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
-            let options = frontdesk::models::fetch::ModelsOptions { offline, force, python };
-            tokio::task::spawn_blocking(move || frontdesk::models::fetch::run_models_command(&settings.models, options)).await?
+            let options = frontdesk::models::fetch::ModelsOptions {
+                offline,
+                force,
+                python,
+            };
+            tokio::task::spawn_blocking(move || {
+                frontdesk::models::fetch::run_models_command(&settings.models, options)
+            })
+            .await?
         }
         Command::Migrate => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
@@ -134,14 +152,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 frontdesk::models::init_onnx_runtime(&settings.models)?;
-                let nlu = frontdesk::nlu::Nlu::load(&settings.models, frontdesk::nlu::ProviderRoster::default())?;
+                let nlu = frontdesk::nlu::Nlu::load(
+                    &settings.models,
+                    frontdesk::nlu::ProviderRoster::default(),
+                )?;
                 match eval {
                     Some(path) => {
                         let lines = frontdesk::nlu::eval::load_labelled(&path)?;
                         println!("{}", frontdesk::nlu::eval::evaluate(&nlu, &lines).render());
                         Ok(())
                     }
-                    None => frontdesk::nlu::run_nlu_command(&nlu, std::io::stdin().lock(), std::io::stdout().lock()),
+                    None => frontdesk::nlu::run_nlu_command(
+                        &nlu,
+                        std::io::stdin().lock(),
+                        std::io::stdout().lock(),
+                    ),
                 }
             })
             .await?

@@ -89,20 +89,27 @@ fn env(name: &str) -> Option<String> {
 
 impl Settings {
     pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
-        let config_path = common.config.clone().or_else(|| env("FRONTDESK_CONFIG").map(PathBuf::from));
-        let config_text = match &config_path {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("reading the clinic configuration {}", path.display()))?,
-            ),
-            None => None,
-        };
+        let config_path = common
+            .config
+            .clone()
+            .or_else(|| env("FRONTDESK_CONFIG").map(PathBuf::from));
+        let config_text =
+            match &config_path {
+                Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+                    format!("reading the clinic configuration {}", path.display())
+                })?),
+                None => None,
+            };
         let file: FileTop = match &config_text {
             Some(text) => toml::from_str::<toml::Value>(text)
                 .ok()
                 .and_then(|v| v.get("server").cloned())
                 .map(|server| -> anyhow::Result<FileTop> {
-                    Ok(FileTop { server: server.try_into().context("the [server] table of the config file")? })
+                    Ok(FileTop {
+                        server: server
+                            .try_into()
+                            .context("the [server] table of the config file")?,
+                    })
                 })
                 .transpose()?
                 .unwrap_or_default(),
@@ -143,8 +150,9 @@ impl Settings {
             .clone()
             .or_else(|| env("FRONTDESK_NOW"))
             .map(|text| {
-                chrono::DateTime::parse_from_rfc3339(&text)
-                    .with_context(|| format!("FRONTDESK_NOW / --now must be an RFC 3339 instant, got {text:?}"))
+                chrono::DateTime::parse_from_rfc3339(&text).with_context(|| {
+                    format!("FRONTDESK_NOW / --now must be an RFC 3339 instant, got {text:?}")
+                })
             })
             .transpose()?;
         let models = common
@@ -175,9 +183,12 @@ impl Settings {
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.listen
-            .parse()
-            .with_context(|| format!("--listen / FRONTDESK_LISTEN must be HOST:PORT, got {:?}", self.listen))
+        self.listen.parse().with_context(|| {
+            format!(
+                "--listen / FRONTDESK_LISTEN must be HOST:PORT, got {:?}",
+                self.listen
+            )
+        })
     }
 
     pub fn recordings_dir(&self) -> PathBuf {

@@ -22,14 +22,21 @@ async fn malformed_messages_are_skipped_and_the_call_goes_on() {
     raw::send(&mut socket, "this is not json").await;
     raw::send(&mut socket, r#"{"event":"surprise"}"#).await;
     raw::send(&mut socket, raw::media(1, &[0xFF; 160])).await; // media before start
-    raw::send(&mut socket, r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#).await;
+    raw::send(
+        &mut socket,
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#,
+    )
+    .await;
     raw::send(&mut socket, raw::start(sid)).await;
     raw::send(&mut socket, r#"{"event":"media","streamSid":"MZ00000000000000000000000000000001","media":{"track":"inbound","chunk":"2","timestamp":"20","payload":"%%% not base64 %%%"}}"#).await;
     raw::send(&mut socket, raw::media(3, &vec![0xFF; 40_000])).await; // absurd size
     raw::send(&mut socket, raw::media(4, &[0xFF; 161])).await; // odd length is fine for µ-law
     raw::send(&mut socket, "[1,2,3]").await;
     let greeting = raw::wait_for(&mut socket, 10, |m| m["event"] == "media").await;
-    assert!(greeting.is_some(), "the call did not start after bad messages");
+    assert!(
+        greeting.is_some(),
+        "the call did not start after bad messages"
+    );
     let audio = speech_mulaw("I would like to ask about my bill please.");
     raw::send_audio(&mut socket, &audio, 5, 8.0).await;
     let reply = raw::wait_for(&mut socket, 30, |m| m["event"] == "mark").await;
@@ -47,24 +54,45 @@ async fn malformed_messages_are_skipped_and_the_call_goes_on() {
 async fn a_socket_dropped_mid_utterance_keeps_what_was_said() {
     let app = spawn_app().await;
     let mut socket = raw::connect(app.port).await;
-    raw::send(&mut socket, raw::start("CA00000000000000000000000000000102")).await;
-    raw::wait_for(&mut socket, 10, |m| m["event"] == "media").await.expect("greeting");
+    raw::send(
+        &mut socket,
+        raw::start("CA00000000000000000000000000000102"),
+    )
+    .await;
+    raw::wait_for(&mut socket, 10, |m| m["event"] == "media")
+        .await
+        .expect("greeting");
     // Speak, and drop the connection before the sentence ends.
-    let pcm = caller_voice("low-slow").synthesize("My name is Robert and I need a refill of my blood pressure medicine.").unwrap();
+    let pcm = caller_voice("low-slow")
+        .synthesize("My name is Robert and I need a refill of my blood pressure medicine.")
+        .unwrap();
     let cut = mulaw::encode_frame(&pcm[..pcm.len() * 3 / 4]);
     raw::send_audio(&mut socket, &cut, 1, 8.0).await;
     drop(socket);
     let call = app.ended_call(30).await;
     let heard = caller_text(&call);
-    assert!(heard.contains("robert") || heard.contains("refill"), "the last words were lost: {heard:?}");
+    assert!(
+        heard.contains("robert") || heard.contains("refill"),
+        "the last words were lost: {heard:?}"
+    );
     assert_eq!(call["outcome"], "abandoned");
 }
 
 #[tokio::test]
 async fn unsigned_requests_are_refused_when_a_token_is_set() {
     let app = spawn_app_with(|s| s.twilio_auth_token = Some("test-auth-token".into())).await;
-    let form = [("CallSid", "CA00000000000000000000000000000103"), ("From", "+15555550123"), ("To", "+15555550100")];
-    let unsigned = app.client.post(app.url("/telephony/twilio/voice")).form(&form).send().await.unwrap();
+    let form = [
+        ("CallSid", "CA00000000000000000000000000000103"),
+        ("From", "+15555550123"),
+        ("To", "+15555550100"),
+    ];
+    let unsigned = app
+        .client
+        .post(app.url("/telephony/twilio/voice"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 403);
     let forged = app
         .client
@@ -75,24 +103,44 @@ async fn unsigned_requests_are_refused_when_a_token_is_set() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let params: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let url = app.url("/telephony/twilio/voice");
     let signature = frontdesk::caller::twilio_signature("test-auth-token", &url, &params);
-    let signed = app.client.post(&url).header("X-Twilio-Signature", signature).form(&form).send().await.unwrap();
+    let signed = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", signature)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(signed.status(), 200);
     assert!(signed.text().await.unwrap().contains("<Connect><Stream"));
 
-    let upgrade = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/telephony/twilio/stream", app.port)).await;
+    let upgrade = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{}/telephony/twilio/stream",
+        app.port
+    ))
+    .await;
     let status = match upgrade {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
-        other => panic!("an unsigned upgrade must fail with 403, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "an unsigned upgrade must fail with 403, got {:?}",
+            other.map(|_| ())
+        ),
     };
     assert_eq!(status, 403);
 
     // The caller signs like Twilio: a whole call works.
     let mut opts = app.caller();
     opts.auth_token = Some("test-auth-token".into());
-    let report = frontdesk::caller::place_call(&opts, vec![frontdesk::caller::ScriptStep::wait(500)], None).await.unwrap();
+    let report =
+        frontdesk::caller::place_call(&opts, vec![frontdesk::caller::ScriptStep::wait(500)], None)
+            .await
+            .unwrap();
     assert!(report.greeting_latency_ms.is_some());
 }
 
@@ -121,17 +169,33 @@ async fn a_locked_database_spools_the_call_and_a_restart_restores_it() {
     // Another process holds an exclusive lock for the whole call.
     let locker = frontdesk::store::Db::connect(&url).await.unwrap();
     let mut lock = locker.pool.acquire().await.unwrap();
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut *lock).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
 
-    let report = app.call(vec![frontdesk::caller::ScriptStep::say("Please have someone call me about my test results.")], "mid").await;
-    assert!(report.turns[0].latency_ms.is_some(), "the call must go on while the database is locked");
+    let report = app
+        .call(
+            vec![frontdesk::caller::ScriptStep::say(
+                "Please have someone call me about my test results.",
+            )],
+            "mid",
+        )
+        .await;
+    assert!(
+        report.turns[0].latency_ms.is_some(),
+        "the call must go on while the database is locked"
+    );
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 
     let spool = app.data_dir.path().join("spool");
     let mut spooled = false;
     for _ in 0..600 {
-        if std::fs::read_dir(&spool).map(|d| d.count() > 0).unwrap_or(false) {
+        if std::fs::read_dir(&spool)
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+        {
             spooled = true;
             break;
         }
@@ -163,5 +227,8 @@ async fn a_locked_database_spools_the_call_and_a_restart_restores_it() {
     .await;
     let call = restarted.only_call().await;
     assert!(caller_text(&call).contains("test results"), "{call}");
-    assert!(std::fs::read_dir(&spool).unwrap().count() == 0, "the spool was not emptied");
+    assert!(
+        std::fs::read_dir(&spool).unwrap().count() == 0,
+        "the spool was not emptied"
+    );
 }

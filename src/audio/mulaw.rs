@@ -12,7 +12,11 @@ const fn expand(code: u8) -> i16 {
     let exponent = ((u >> 4) & 0x07) as i32;
     let mantissa = (u & 0x0F) as i32;
     let magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
-    if u & 0x80 != 0 { -magnitude as i16 } else { magnitude as i16 }
+    if u & 0x80 != 0 {
+        -magnitude as i16
+    } else {
+        magnitude as i16
+    }
 }
 
 static DECODE: [i16; 256] = {
@@ -29,7 +33,11 @@ static DECODE: [i16; 256] = {
 fn compress(sample: i16) -> u8 {
     let linear = sample as i32;
     // G.191 works on the 14-bit magnitude; negative values use one's complement.
-    let magnitude = if linear < 0 { (!linear) >> 2 } else { linear >> 2 };
+    let magnitude = if linear < 0 {
+        (!linear) >> 2
+    } else {
+        linear >> 2
+    };
     let biased = (magnitude + 33).min(0x1FFF);
     let mut segment = 1;
     let mut probe = biased >> 6;
@@ -40,7 +48,11 @@ fn compress(sample: i16) -> u8 {
     let high_nibble = 8 - segment;
     let low_nibble = 0x0F - ((biased >> segment) & 0x0F);
     let code = (high_nibble << 4) | low_nibble;
-    if linear >= 0 { (code | 0x80) as u8 } else { code as u8 }
+    if linear >= 0 {
+        (code | 0x80) as u8
+    } else {
+        code as u8
+    }
 }
 
 static ENCODE: LazyLock<Vec<u8>> =
@@ -80,7 +92,10 @@ mod tests {
         if dir.is_dir() {
             Some(dir)
         } else {
-            eprintln!("corpus not found at {}, skipping the G.711 vector test", dir.display());
+            eprintln!(
+                "corpus not found at {}, skipping the G.711 vector test",
+                dir.display()
+            );
             None
         }
     }
@@ -114,7 +129,10 @@ mod tests {
         let text = std::fs::read_to_string(dir.join("g711_ulaw_encode_vectors.csv")).unwrap();
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').map(str::trim).collect();
-        let g191 = header.iter().position(|h| h.starts_with("g191")).expect("g191 column");
+        let g191 = header
+            .iter()
+            .position(|h| h.starts_with("g191"))
+            .expect("g191 column");
         let mut checked = 0;
         for line in lines.filter(|l| !l.trim().is_empty()) {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -124,7 +142,10 @@ mod tests {
             if pcm >= 0 {
                 assert_eq!(got, expected, "pcm {pcm}");
             } else {
-                assert!((got - expected).abs() <= 1, "pcm {pcm}: got {got}, want {expected}±1");
+                assert!(
+                    (got - expected).abs() <= 1,
+                    "pcm {pcm}: got {got}, want {expected}±1"
+                );
             }
             checked += 1;
         }

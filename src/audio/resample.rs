@@ -28,18 +28,30 @@ pub struct Resampler {
 
 impl Resampler {
     pub fn new(from_hz: u32, to_hz: u32) -> anyhow::Result<Resampler> {
-        anyhow::ensure!(from_hz > 0 && to_hz > 0, "sample rates must be positive ({from_hz} → {to_hz})");
+        anyhow::ensure!(
+            from_hz > 0 && to_hz > 0,
+            "sample rates must be positive ({from_hz} → {to_hz})"
+        );
         let chunk_in = (from_hz as usize * CHUNK_MS / 1000).max(1);
         let (inner, delay, out_max) = if from_hz == to_hz {
             (None, 0, 0)
         } else {
-            let fft = Fft::<f32>::new(from_hz as usize, to_hz as usize, chunk_in, 1, FixedSync::Input)
-                .with_context(|| format!("building a {from_hz} Hz → {to_hz} Hz resampler"))?;
+            let fft = Fft::<f32>::new(
+                from_hz as usize,
+                to_hz as usize,
+                chunk_in,
+                1,
+                FixedSync::Input,
+            )
+            .with_context(|| format!("building a {from_hz} Hz → {to_hz} Hz resampler"))?;
             let delay = fft.output_delay();
             let out_max = fft.output_frames_max();
             (Some(fft), delay, out_max)
         };
-        let chunk_in = inner.as_ref().map(|f| f.input_frames_next()).unwrap_or(chunk_in);
+        let chunk_in = inner
+            .as_ref()
+            .map(|f| f.input_frames_next())
+            .unwrap_or(chunk_in);
         Ok(Resampler {
             inner,
             from_hz,
@@ -69,7 +81,8 @@ impl Resampler {
             return input.to_vec();
         }
         self.pending.extend_from_slice(input);
-        let mut out = Vec::with_capacity(input.len() * self.to_hz as usize / self.from_hz as usize + 16);
+        let mut out =
+            Vec::with_capacity(input.len() * self.to_hz as usize / self.from_hz as usize + 16);
         let mut start = 0;
         while self.pending.len() - start >= self.chunk_in {
             self.run_chunk(start, None, &mut out);
@@ -106,7 +119,8 @@ impl Resampler {
         let input = &self.pending[start..start + self.chunk_in];
         let capacity = self.out_buf.len();
         let adapter_in = InterleavedSlice::new(input, 1, self.chunk_in).expect("input adapter");
-        let mut adapter_out = InterleavedSlice::new_mut(&mut self.out_buf, 1, capacity).expect("output adapter");
+        let mut adapter_out =
+            InterleavedSlice::new_mut(&mut self.out_buf, 1, capacity).expect("output adapter");
         let indexing = partial.map(|n| rubato::Indexing::new().partial_len(n));
         // Sizes are fixed at construction, so processing cannot fail.
         let (_, written) = fft
@@ -135,7 +149,10 @@ pub fn i16_to_f32(samples: &[i16]) -> Vec<f32> {
 
 /// f32 → PCM16, clipping.
 pub fn f32_to_i16(samples: &[f32]) -> Vec<i16> {
-    samples.iter().map(|&s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16).collect()
+    samples
+        .iter()
+        .map(|&s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
 }
 
 #[cfg(test)]
@@ -144,12 +161,17 @@ mod tests {
 
     fn sine(freq_hz: f32, rate_hz: u32, seconds: f32) -> Vec<f32> {
         let n = (rate_hz as f32 * seconds) as usize;
-        (0..n).map(|i| 0.5 * (2.0 * std::f32::consts::PI * freq_hz * i as f32 / rate_hz as f32).sin()).collect()
+        (0..n)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * freq_hz * i as f32 / rate_hz as f32).sin())
+            .collect()
     }
 
     /// Estimates the dominant frequency by counting zero crossings.
     fn frequency(samples: &[f32], rate_hz: u32) -> f32 {
-        let crossings = samples.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+        let crossings = samples
+            .windows(2)
+            .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+            .count();
         crossings as f32 * rate_hz as f32 / samples.len() as f32
     }
 
@@ -161,7 +183,9 @@ mod tests {
             assert_eq!(out.len(), to as usize, "{from}->{to} length");
             let f = frequency(&out[200..out.len() - 200], to);
             assert!((f - 440.0).abs() < 8.0, "{from}->{to}: {f} Hz");
-            let peak = out[200..out.len() - 200].iter().fold(0f32, |m, s| m.max(s.abs()));
+            let peak = out[200..out.len() - 200]
+                .iter()
+                .fold(0f32, |m, s| m.max(s.abs()));
             assert!((peak - 0.5).abs() < 0.05, "{from}->{to}: peak {peak}");
         }
     }
@@ -188,7 +212,12 @@ mod tests {
         let mut input = vec![0.0f32; 8000];
         input[800] = 1.0;
         let out = resample(&input, 8000, 16000).unwrap();
-        let peak = out.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap().0;
+        let peak = out
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap()
+            .0;
         assert!((peak as i64 - 1600).abs() <= 4, "peak at {peak}");
     }
 

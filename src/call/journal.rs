@@ -42,7 +42,11 @@ pub struct Journal {
 impl Journal {
     /// Starts the writer for one call. The returned handle completes when
     /// every entry is written (or spooled).
-    pub fn start(db: Db, spool_dir: PathBuf, call_id: String) -> (Journal, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        db: Db,
+        spool_dir: PathBuf,
+        call_id: String,
+    ) -> (Journal, tokio::task::JoinHandle<()>) {
         // Unbounded on purpose: a call produces a few entries a minute, and
         // dropping one would lose part of a transcript.
         let (tx, rx) = mpsc::unbounded_channel();
@@ -61,7 +65,12 @@ impl Journal {
     }
 }
 
-async fn write_entries(db: Db, spool_dir: PathBuf, call_id: String, mut rx: mpsc::UnboundedReceiver<Entry>) {
+async fn write_entries(
+    db: Db,
+    spool_dir: PathBuf,
+    call_id: String,
+    mut rx: mpsc::UnboundedReceiver<Entry>,
+) {
     // Once one write is spooled, later ones follow it so order is kept.
     let mut spooling = false;
     while let Some(entry) = rx.recv().await {
@@ -124,8 +133,12 @@ async fn spool(dir: &Path, call_id: &str, entry: &Entry) -> anyhow::Result<()> {
         .open(&path)
         .await
         .with_context(|| format!("opening {}", path.display()))?;
-    file.write_all(line.as_bytes()).await.with_context(|| format!("appending to {}", path.display()))?;
-    file.sync_data().await.with_context(|| format!("syncing {}", path.display()))?;
+    file.write_all(line.as_bytes())
+        .await
+        .with_context(|| format!("appending to {}", path.display()))?;
+    file.sync_data()
+        .await
+        .with_context(|| format!("syncing {}", path.display()))?;
     Ok(())
 }
 
@@ -141,16 +154,28 @@ pub async fn replay_spool(db: &Db, dir: &Path) -> anyhow::Result<usize> {
         if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
             continue;
         }
-        let call_id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        let text = tokio::fs::read_to_string(&path).await.with_context(|| format!("reading {}", path.display()))?;
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let call_id = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = tokio::fs::read_to_string(&path)
+            .await
+            .with_context(|| format!("reading {}", path.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let entry: Entry = serde_json::from_str(line)
                 .with_context(|| format!("{}:{}: not a journal entry", path.display(), n + 1))?;
             apply(db, &call_id, &entry)
                 .await
                 .with_context(|| format!("replaying {}:{}", path.display(), n + 1))?;
         }
-        tokio::fs::remove_file(&path).await.with_context(|| format!("removing {}", path.display()))?;
+        tokio::fs::remove_file(&path)
+            .await
+            .with_context(|| format!("removing {}", path.display()))?;
         tracing::info!(call_id = %call_id, "replayed a spooled call into the database");
         replayed += 1;
     }
@@ -177,17 +202,26 @@ mod tests {
     #[tokio::test]
     async fn writes_reach_the_database_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&crate::store::sqlite_url_in(dir.path())).await.unwrap();
+        let db = Db::open(&crate::store::sqlite_url_in(dir.path()))
+            .await
+            .unwrap();
         let id = crate::store::new_id();
         let (journal, writer) = Journal::start(db.clone(), dir.path().join("spool"), id.clone());
-        journal.record(Entry::Call(NewCall { id: id.clone(), provider: "twilio".into(), ..Default::default() }));
+        journal.record(Entry::Call(NewCall {
+            id: id.clone(),
+            provider: "twilio".into(),
+            ..Default::default()
+        }));
         journal.record(Entry::Turn(turn("first")));
         journal.record(Entry::Turn(turn("second")));
         journal.record(Entry::End(Outcome::Answered));
         drop(journal);
         writer.await.unwrap();
         let turns = db.list_turns(&id).await.unwrap();
-        assert_eq!(turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["first", "second"]);
+        assert_eq!(
+            turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            ["first", "second"]
+        );
         assert_eq!(db.get_call(&id).await.unwrap().unwrap().outcome, "answered");
     }
 
@@ -195,13 +229,19 @@ mod tests {
     async fn an_unreachable_database_spools_and_replay_restores_everything() {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("db");
-        let db = Db::open(&crate::store::sqlite_url_in(&db_path)).await.unwrap();
+        let db = Db::open(&crate::store::sqlite_url_in(&db_path))
+            .await
+            .unwrap();
         let spool_dir = dir.path().join("spool");
         let id = crate::store::new_id();
         // Close the pool: every write now fails as if the database were gone.
         db.pool.close().await;
         let (journal, writer) = Journal::start(db.clone(), spool_dir.clone(), id.clone());
-        journal.record(Entry::Call(NewCall { id: id.clone(), provider: "twilio".into(), ..Default::default() }));
+        journal.record(Entry::Call(NewCall {
+            id: id.clone(),
+            provider: "twilio".into(),
+            ..Default::default()
+        }));
         journal.record(Entry::Turn(turn("please call me back")));
         journal.record(Entry::End(Outcome::Abandoned));
         drop(journal);
@@ -209,11 +249,16 @@ mod tests {
         let spooled = std::fs::read_to_string(spool_dir.join(format!("{id}.jsonl"))).unwrap();
         assert_eq!(spooled.lines().count(), 3);
 
-        let reopened = Db::open(&crate::store::sqlite_url_in(&db_path)).await.unwrap();
+        let reopened = Db::open(&crate::store::sqlite_url_in(&db_path))
+            .await
+            .unwrap();
         assert_eq!(replay_spool(&reopened, &spool_dir).await.unwrap(), 1);
         let turns = reopened.list_turns(&id).await.unwrap();
         assert_eq!(turns[0].text, "please call me back");
-        assert_eq!(reopened.get_call(&id).await.unwrap().unwrap().outcome, "abandoned");
+        assert_eq!(
+            reopened.get_call(&id).await.unwrap().unwrap().outcome,
+            "abandoned"
+        );
         assert!(!spool_dir.join(format!("{id}.jsonl")).exists());
     }
 }

@@ -18,7 +18,11 @@ pub enum Heard {
     /// The caller started talking (used for barge-in and silence timing).
     SpeechStarted { at_sample: u64 },
     /// A whole utterance, ready for recognition: 16 kHz mono f32.
-    Utterance { samples_16k: Vec<f32>, start_sample: u64, end_sample: u64 },
+    Utterance {
+        samples_16k: Vec<f32>,
+        start_sample: u64,
+        end_sample: u64,
+    },
     /// VAD failed; the call goes on without hearing more.
     Failed(String),
 }
@@ -30,7 +34,11 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn start(vad: Arc<VadModel>, config: EndpointConfig, call_id: &str) -> (Listener, mpsc::UnboundedReceiver<Heard>) {
+    pub fn start(
+        vad: Arc<VadModel>,
+        config: EndpointConfig,
+        call_id: &str,
+    ) -> (Listener, mpsc::UnboundedReceiver<Heard>) {
         let (audio_tx, audio_rx) = std_mpsc::channel::<Vec<i16>>();
         let (heard_tx, heard_rx) = mpsc::unbounded_channel();
         let call_id = call_id.to_string();
@@ -38,12 +46,21 @@ impl Listener {
             .name(format!("listener-{}", &call_id[..8.min(call_id.len())]))
             .spawn(move || listen(vad, config, audio_rx, heard_tx, call_id))
             .expect("spawning a listener thread");
-        (Listener { audio: Some(audio_tx), thread: Some(thread) }, heard_rx)
+        (
+            Listener {
+                audio: Some(audio_tx),
+                thread: Some(thread),
+            },
+            heard_rx,
+        )
     }
 
     /// A listener that hears nothing (after `join`).
     pub fn closed() -> Listener {
-        Listener { audio: None, thread: None }
+        Listener {
+            audio: None,
+            thread: None,
+        }
     }
 
     pub fn push(&self, samples_8k: Vec<i16>) {
@@ -79,10 +96,19 @@ fn listen(
         for event in events {
             let message = match event {
                 VadEvent::SpeechStarted { at_sample } => Heard::SpeechStarted { at_sample },
-                VadEvent::UtteranceEnded { samples, start_sample, end_sample, .. } => {
+                VadEvent::UtteranceEnded {
+                    samples,
+                    start_sample,
+                    end_sample,
+                    ..
+                } => {
                     let pcm = resample::i16_to_f32(&samples);
                     match resample::resample(&pcm, 8000, 16000) {
-                        Ok(samples_16k) => Heard::Utterance { samples_16k, start_sample, end_sample },
+                        Ok(samples_16k) => Heard::Utterance {
+                            samples_16k,
+                            start_sample,
+                            end_sample,
+                        },
                         Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
                     }
                 }

@@ -12,7 +12,8 @@ pub struct CallPrompts {
 }
 
 static PROMPTS: LazyLock<CallPrompts> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../prompts/call.toml")).expect("prompts/call.toml is valid (checked by a test)")
+    toml::from_str(include_str!("../../prompts/call.toml"))
+        .expect("prompts/call.toml is valid (checked by a test)")
 });
 
 pub fn call_prompts() -> &'static CallPrompts {

@@ -84,7 +84,11 @@ pub struct CallSummary {
 const MAX_BAD_MESSAGES: u64 = 500;
 
 /// Runs one media stream to its end.
-pub async fn run_stream<S>(services: Arc<CallServices>, mut inbound: S, out: mpsc::Sender<String>) -> CallSummary
+pub async fn run_stream<S>(
+    services: Arc<CallServices>,
+    mut inbound: S,
+    out: mpsc::Sender<String>,
+) -> CallSummary
 where
     S: Stream<Item = WireIn> + Unpin,
 {
@@ -94,17 +98,30 @@ where
     let start = loop {
         let Some(frame) = inbound.next().await else {
             tracing::warn!(bad_messages, "media stream closed before it started");
-            return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+            return CallSummary {
+                call_id: None,
+                call_sid: None,
+                end: StreamEnd::NeverStarted,
+                bad_messages,
+            };
         };
         match decode(frame) {
             Ok(Inbound::Start(start)) => break start,
             Ok(Inbound::Connected { .. }) => {}
             Ok(Inbound::Stop { .. }) => {
-                return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+                return CallSummary {
+                    call_id: None,
+                    call_sid: None,
+                    end: StreamEnd::NeverStarted,
+                    bad_messages,
+                };
             }
             Ok(other) => {
                 bad_messages += 1;
-                tracing::warn!(event = event_name(&other), "message before the stream's start; ignored");
+                tracing::warn!(
+                    event = event_name(&other),
+                    "message before the stream's start; ignored"
+                );
             }
             Err(e) => {
                 bad_messages += 1;
@@ -113,7 +130,12 @@ where
         }
         if bad_messages > MAX_BAD_MESSAGES {
             tracing::warn!(bad_messages, "too many bad messages before start; closing");
-            return CallSummary { call_id: None, call_sid: None, end: StreamEnd::NeverStarted, bad_messages };
+            return CallSummary {
+                call_id: None,
+                call_sid: None,
+                end: StreamEnd::NeverStarted,
+                bad_messages,
+            };
         }
     };
     let call_id = crate::store::new_id();
@@ -121,13 +143,20 @@ where
     let span = tracing::info_span!("call", call_id = %call_id, call_sid = %start.call_sid, stream_sid = %start.stream_sid);
     let call = Call::begin(services, call_id.clone(), start, out, bad_messages);
     let (end, bad_messages) = call.run(inbound).instrument(span).await;
-    CallSummary { call_id: Some(call_id), call_sid: Some(call_sid), end, bad_messages }
+    CallSummary {
+        call_id: Some(call_id),
+        call_sid: Some(call_sid),
+        end,
+        bad_messages,
+    }
 }
 
 fn decode(frame: WireIn) -> Result<Inbound, StreamError> {
     match frame {
         WireIn::Text(text) => parse_inbound(&text),
-        WireIn::Binary(bytes) => Err(StreamError::UnknownEvent(format!("binary frame of {bytes} bytes"))),
+        WireIn::Binary(bytes) => Err(StreamError::UnknownEvent(format!(
+            "binary frame of {bytes} bytes"
+        ))),
     }
 }
 
@@ -200,8 +229,11 @@ impl Call {
     ) -> Call {
         let from = start.custom_parameters.get("from").cloned();
         let to = start.custom_parameters.get("to").cloned();
-        let (journal, journal_writer) =
-            Journal::start(services.db.clone(), services.spool_dir.clone(), call_id.clone());
+        let (journal, journal_writer) = Journal::start(
+            services.db.clone(),
+            services.spool_dir.clone(),
+            call_id.clone(),
+        );
         let recording_path = services.recordings_dir.join(format!("{call_id}.wav"));
         let recording = match CallRecorder::create(&recording_path) {
             Ok(r) => Some(r),
@@ -217,11 +249,18 @@ impl Call {
             stream_id: Some(start.stream_sid.clone()),
             from: from.clone(),
             to,
-            recording_path: recording.as_ref().map(|_| recording_path.display().to_string()),
+            recording_path: recording
+                .as_ref()
+                .map(|_| recording_path.display().to_string()),
         }));
-        let info = CallInfo { call_id: call_id.clone(), from, started_local: (services.local_now)() };
+        let info = CallInfo {
+            call_id: call_id.clone(),
+            from,
+            started_local: (services.local_now)(),
+        };
         let conversation = services.conversations.start(&info);
-        let (listener, heard) = Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
+        let (listener, heard) =
+            Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
         let speaker = Speaker::new(services.tts.clone(), out.clone(), start.stream_sid.clone());
         let (transcripts_tx, transcripts) = mpsc::unbounded_channel();
         tracing::info!("call started");
@@ -320,7 +359,10 @@ impl Call {
                 self.bad_messages += 1;
                 tracing::warn!(error = %e, "unreadable media stream message; ignored");
                 if self.bad_messages > MAX_BAD_MESSAGES {
-                    tracing::warn!(bad_messages = self.bad_messages, "too many bad messages; closing the stream");
+                    tracing::warn!(
+                        bad_messages = self.bad_messages,
+                        "too many bad messages; closing the stream"
+                    );
                     return Some(StreamEnd::Dropped);
                 }
                 return None;
@@ -352,7 +394,10 @@ impl Call {
         let pcm = mulaw::decode_frame(payload_mulaw);
         if let Some(recording) = self.recording.as_mut() {
             if let Err(e) = recording.push_caller(&pcm) {
-                tracing::error!(error = format!("{e:#}"), "recording failed; the call goes on unrecorded");
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "recording failed; the call goes on unrecorded"
+                );
                 self.recording = None;
             }
         }
@@ -395,7 +440,11 @@ impl Call {
                     }
                 }
             }
-            Heard::Utterance { samples_16k, start_sample, end_sample } => {
+            Heard::Utterance {
+                samples_16k,
+                start_sample,
+                end_sample,
+            } => {
                 self.caller_talking = false;
                 self.last_activity_sample = end_sample;
                 self.utterances_pending += 1;
@@ -404,7 +453,11 @@ impl Call {
                 tokio::spawn(
                     async move {
                         let result = stt.try_transcribe(samples_16k).await.map(|t| t.text);
-                        let _ = tx.send(Transcribed { start_sample, end_sample, result });
+                        let _ = tx.send(Transcribed {
+                            start_sample,
+                            end_sample,
+                            result,
+                        });
                     }
                     .in_current_span(),
                 );
@@ -421,7 +474,8 @@ impl Call {
             Ok(text) => text.trim().to_string(),
             Err(SttError::Saturated { .. }) => {
                 tracing::warn!("speech recognition saturated; asking the caller to repeat");
-                self.speaker.say(vec![crate::call::prompts::call_prompts().saturated.clone()]);
+                self.speaker
+                    .say(vec![crate::call::prompts::call_prompts().saturated.clone()]);
                 return;
             }
             Err(e) => {
@@ -435,13 +489,14 @@ impl Call {
         let nlu = self.services.nlu.clone();
         let today = self.info.started_local.date();
         let utterance = text.clone();
-        let understanding = match tokio::task::spawn_blocking(move || nlu.understand(&utterance, today)).await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::error!(error = %e, "understanding failed");
-                return;
-            }
-        };
+        let understanding =
+            match tokio::task::spawn_blocking(move || nlu.understand(&utterance, today)).await {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::error!(error = %e, "understanding failed");
+                    return;
+                }
+            };
         tracing::info!(intent = %understanding.intent, confidence = understanding.confidence, audio_ms = (done.end_sample - done.start_sample) / 8, "caller utterance");
         self.journal.record(Entry::Turn(NewTurn {
             speaker: Who::Caller,
@@ -453,7 +508,11 @@ impl Call {
             interrupted: false,
         }));
         self.silence_reported = false;
-        self.converse(CallEvent::Utterance { text, understanding }).await;
+        self.converse(CallEvent::Utterance {
+            text,
+            understanding,
+        })
+        .await;
     }
 
     fn on_spoken(&mut self, spoken: SpokenReply) {
@@ -478,8 +537,14 @@ impl Call {
         let turn = match self.conversation.handle(event).await {
             Ok(turn) => turn,
             Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "the conversation failed; apologising");
-                AgentTurn { say: vec![crate::call::prompts::call_prompts().internal_error.clone()], ..Default::default() }
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "the conversation failed; apologising"
+                );
+                AgentTurn {
+                    say: vec![crate::call::prompts::call_prompts().internal_error.clone()],
+                    ..Default::default()
+                }
             }
         };
         self.act(turn);
@@ -527,7 +592,10 @@ impl Call {
                         self.journal.record(Entry::Outcome(outcome));
                     }
                 }
-                Err(e) => tracing::error!(error = format!("{e:#}"), "the conversation failed at hang-up"),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "the conversation failed at hang-up"
+                ),
             }
         }
         let fallback = match &end {
@@ -541,7 +609,11 @@ impl Call {
             }
         }
         let bad_messages = self.bad_messages;
-        let Call { journal, journal_writer, .. } = self;
+        let Call {
+            journal,
+            journal_writer,
+            ..
+        } = self;
         drop(journal);
         let _ = journal_writer.await;
         tracing::info!(end = ?end, bad_messages, "call ended");

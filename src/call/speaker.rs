@@ -64,7 +64,14 @@ pub trait AgentAudioSink {
 
 impl Speaker {
     pub fn new(tts: Arc<Tts>, out: mpsc::Sender<String>, stream_sid: String) -> Speaker {
-        Speaker { tts, out, stream_sid, reply: None, discarded_marks: Vec::new(), mark_counter: 0 }
+        Speaker {
+            tts,
+            out,
+            stream_sid,
+            reply: None,
+            discarded_marks: Vec::new(),
+            mark_counter: 0,
+        }
     }
 
     /// Whether the agent is talking: synthesising, or audio not yet heard.
@@ -117,12 +124,20 @@ impl Speaker {
         now_sample: u64,
         recording: &mut (dyn AgentAudioSink + Send),
     ) -> anyhow::Result<()> {
-        let Some(reply) = self.reply.as_mut() else { return Ok(()) };
-        let sentence = reply.sentences.get(chunk.index).cloned().unwrap_or_default();
+        let Some(reply) = self.reply.as_mut() else {
+            return Ok(());
+        };
+        let sentence = reply
+            .sentences
+            .get(chunk.index)
+            .cloned()
+            .unwrap_or_default();
         reply.started_sample.get_or_insert(now_sample);
         for frame in chunk.samples_8k.chunks(FRAME_SAMPLES) {
             let payload = mulaw::encode_frame(frame);
-            self.out.send(media_message(&self.stream_sid, &payload)).await?;
+            self.out
+                .send(media_message(&self.stream_sid, &payload))
+                .await?;
             recording.agent_audio(frame);
         }
         self.mark_counter += 1;
@@ -164,12 +179,15 @@ impl Speaker {
     /// The caller started talking over the agent: drop unplayed audio and
     /// stop synthesis. Returns the cut-short reply.
     pub async fn barge_in(&mut self, now_sample: u64) -> anyhow::Result<Option<SpokenReply>> {
-        let Some(mut reply) = self.reply.take() else { return Ok(None) };
+        let Some(mut reply) = self.reply.take() else {
+            return Ok(None);
+        };
         self.out.send(clear_message(&self.stream_sid)).await?;
         if let Some(mut stream) = reply.stream.take() {
             stream.cancel();
         }
-        self.discarded_marks.extend(reply.marks.drain(..).map(|m| m.name));
+        self.discarded_marks
+            .extend(reply.marks.drain(..).map(|m| m.name));
         reply.interrupted = true;
         Ok(Some(finish(reply, now_sample)))
     }
@@ -185,8 +203,15 @@ impl Speaker {
     }
 
     fn take_if_finished(&mut self, now_sample: u64) -> Option<SpokenReply> {
-        let done = self.reply.as_ref().is_some_and(|r| r.stream.is_none() && r.marks.is_empty());
-        if done { self.reply.take().map(|r| finish(r, now_sample)) } else { None }
+        let done = self
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.stream.is_none() && r.marks.is_empty());
+        if done {
+            self.reply.take().map(|r| finish(r, now_sample))
+        } else {
+            None
+        }
     }
 
     /// After `synthesis_done`, a reply whose marks are all back is complete.

@@ -6,7 +6,9 @@
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
-use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory, Outcome};
+use super::{
+    AfterSpeech, AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory, Outcome,
+};
 use crate::nlu::Intent;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -35,7 +37,11 @@ impl TakeMessage {
 
 impl ConversationFactory for TakeMessage {
     fn start(&self, _call: &CallInfo) -> Box<dyn Conversation> {
-        Box::new(MessageTaker { prompts: self.prompts.clone(), messages: 0, silences: 0 })
+        Box::new(MessageTaker {
+            prompts: self.prompts.clone(),
+            messages: 0,
+            silences: 0,
+        })
     }
 
     fn fixed_sentences(&self) -> Vec<String> {
@@ -61,7 +67,10 @@ impl MessageTaker {
     fn step(&mut self, event: CallEvent) -> AgentTurn {
         let p = &self.prompts;
         match event {
-            CallEvent::Started => AgentTurn { say: vec![p.greeting.clone()], ..Default::default() },
+            CallEvent::Started => AgentTurn {
+                say: vec![p.greeting.clone()],
+                ..Default::default()
+            },
             CallEvent::Utterance { understanding, .. } => {
                 self.silences = 0;
                 if understanding.intent == Intent::Emergency {
@@ -84,9 +93,15 @@ impl MessageTaker {
                         ..Default::default()
                     };
                 }
-                AgentTurn { say: vec![p.noted.clone(), p.anything_else.clone()], ..Default::default() }
+                AgentTurn {
+                    say: vec![p.noted.clone(), p.anything_else.clone()],
+                    ..Default::default()
+                }
             }
-            CallEvent::Dtmf(_) => AgentTurn { say: vec![p.still_there.clone()], ..Default::default() },
+            CallEvent::Dtmf(_) => AgentTurn {
+                say: vec![p.still_there.clone()],
+                ..Default::default()
+            },
             CallEvent::Silence { .. } => {
                 self.silences += 1;
                 if self.silences >= 2 {
@@ -97,11 +112,18 @@ impl MessageTaker {
                         ..Default::default()
                     }
                 } else {
-                    AgentTurn { say: vec![p.still_there.clone()], ..Default::default() }
+                    AgentTurn {
+                        say: vec![p.still_there.clone()],
+                        ..Default::default()
+                    }
                 }
             }
             CallEvent::Hangup => AgentTurn {
-                outcome: Some(if self.messages > 0 { Outcome::Escalated } else { Outcome::Abandoned }),
+                outcome: Some(if self.messages > 0 {
+                    Outcome::Escalated
+                } else {
+                    Outcome::Abandoned
+                }),
                 ..Default::default()
             },
         }
@@ -123,14 +145,22 @@ mod tests {
     fn said(intent: Intent) -> CallEvent {
         CallEvent::Utterance {
             text: "…".into(),
-            understanding: Understanding { intent, confidence: 0.9, entities: Entities::default() },
+            understanding: Understanding {
+                intent,
+                confidence: 0.9,
+                entities: Entities::default(),
+            },
         }
     }
 
     #[test]
     fn greets_takes_a_message_and_says_goodbye() {
         let factory = TakeMessage::new("Maple Clinic").unwrap();
-        let mut c = MessageTaker { prompts: factory.prompts.clone(), messages: 0, silences: 0 };
+        let mut c = MessageTaker {
+            prompts: factory.prompts.clone(),
+            messages: 0,
+            silences: 0,
+        };
         let greet = c.step(CallEvent::Started);
         assert!(greet.say[0].contains("Maple Clinic"));
         let noted = c.step(said(Intent::Billing));
@@ -144,7 +174,11 @@ mod tests {
     #[test]
     fn an_emergency_gets_911_at_once() {
         let factory = TakeMessage::new("Maple Clinic").unwrap();
-        let mut c = MessageTaker { prompts: factory.prompts.clone(), messages: 0, silences: 0 };
+        let mut c = MessageTaker {
+            prompts: factory.prompts.clone(),
+            messages: 0,
+            silences: 0,
+        };
         c.step(CallEvent::Started);
         let turn = c.step(said(Intent::Emergency));
         assert!(turn.say[0].contains("911"));
@@ -155,8 +189,16 @@ mod tests {
     fn every_sentence_is_pre_rendered() {
         let factory = TakeMessage::new("Maple Clinic").unwrap();
         let fixed = factory.fixed_sentences();
-        let mut c = MessageTaker { prompts: factory.prompts.clone(), messages: 0, silences: 0 };
-        for event in [CallEvent::Started, said(Intent::Billing), CallEvent::Silence { silent_ms: 9000 }] {
+        let mut c = MessageTaker {
+            prompts: factory.prompts.clone(),
+            messages: 0,
+            silences: 0,
+        };
+        for event in [
+            CallEvent::Started,
+            said(Intent::Billing),
+            CallEvent::Silence { silent_ms: 9000 },
+        ] {
             for s in c.step(event).say {
                 assert!(fixed.contains(&s), "{s} is not pre-rendered");
             }

@@ -18,9 +18,15 @@ impl PiperCaller {
     pub fn new(tts: Arc<Tts>, preset_name: &str) -> anyhow::Result<PiperCaller> {
         let preset = preset(preset_name).ok_or_else(|| {
             let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-            anyhow::anyhow!("unknown caller voice {preset_name:?}; one of {}", names.join(", "))
+            anyhow::anyhow!(
+                "unknown caller voice {preset_name:?}; one of {}",
+                names.join(", ")
+            )
         })?;
-        Ok(PiperCaller { voice: CallerVoice::new(tts), preset })
+        Ok(PiperCaller {
+            voice: CallerVoice::new(tts),
+            preset,
+        })
     }
 }
 

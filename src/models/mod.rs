@@ -116,7 +116,9 @@ pub fn init_onnx_runtime(paths: &ModelPaths) -> anyhow::Result<()> {
 
 /// The process-wide ONNX Runtime environment (set up on first use);
 /// `ort::session::Session::builder` takes it as an argument in rc.15.
-pub fn onnx_environment(paths: &ModelPaths) -> anyhow::Result<&'static ort::environment::Environment> {
+pub fn onnx_environment(
+    paths: &ModelPaths,
+) -> anyhow::Result<&'static ort::environment::Environment> {
     init_onnx_runtime(paths)?;
     match ORT_ENV.get() {
         Some(Ok(env)) => Ok(env),

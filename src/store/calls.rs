@@ -127,11 +127,12 @@ impl Db {
     /// Appends a turn; `seq` is the next number for the call.
     pub async fn append_turn(&self, call_id: &str, turn: &NewTurn) -> sqlx::Result<i64> {
         let mut tx = self.pool.begin().await?;
-        let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE call_id = $1")
-            .bind(call_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let next: i64 =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE call_id = $1")
+                .bind(call_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
         sqlx::query(
             "INSERT INTO turns (call_id, seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -185,7 +186,11 @@ impl Db {
     }
 
     /// Records Twilio's status callback against the call with that CallSid.
-    pub async fn record_carrier_status(&self, provider_call_id: &str, status: &str) -> sqlx::Result<bool> {
+    pub async fn record_carrier_status(
+        &self,
+        provider_call_id: &str,
+        status: &str,
+    ) -> sqlx::Result<bool> {
         let done = sqlx::query("UPDATE calls SET carrier_status = $1 WHERE provider_call_id = $2")
             .bind(status)
             .bind(provider_call_id)
@@ -195,10 +200,12 @@ impl Db {
     }
 
     pub async fn get_call(&self, id: &str) -> sqlx::Result<Option<CallRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         match row {
             Some(row) => Ok(Some(self.call_from_row(&row).await?)),
             None => Ok(None),
@@ -223,16 +230,25 @@ impl Db {
         }
         if let Some(q) = &filter.q {
             let pattern = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
-            arg(&mut sql, " AND id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ?)", pattern);
+            arg(
+                &mut sql,
+                " AND id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ?)",
+                pattern,
+            );
         }
         if let Some((started_at, id)) = &filter.cursor {
             binds.push(started_at.clone());
             let a = binds.len();
             binds.push(id.clone());
             let b = binds.len();
-            sql.push_str(&format!(" AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"));
+            sql.push_str(&format!(
+                " AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"
+            ));
         }
-        sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT {}", filter.limit.clamp(1, 500)));
+        sql.push_str(&format!(
+            " ORDER BY started_at DESC, id DESC LIMIT {}",
+            filter.limit.clamp(1, 500)
+        ));
         // Built from fixed fragments; every value is a bind parameter.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
@@ -316,7 +332,9 @@ mod tests {
 
     async fn fresh_db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&crate::store::sqlite_url_in(dir.path())).await.unwrap();
+        let db = Db::open(&crate::store::sqlite_url_in(dir.path()))
+            .await
+            .unwrap();
         (dir, db)
     }
 
@@ -324,7 +342,12 @@ mod tests {
     async fn turns_are_numbered_and_read_back_with_intents() {
         let (_dir, db) = fresh_db().await;
         let id = crate::store::new_id();
-        let call = NewCall { id: id.clone(), provider: "twilio".into(), provider_call_id: Some("CA1".into()), ..Default::default() };
+        let call = NewCall {
+            id: id.clone(),
+            provider: "twilio".into(),
+            provider_call_id: Some("CA1".into()),
+            ..Default::default()
+        };
         db.insert_call(&call).await.unwrap();
         db.insert_call(&call).await.unwrap();
         let caller = NewTurn {
@@ -337,7 +360,13 @@ mod tests {
             interrupted: false,
         };
         assert_eq!(db.append_turn(&id, &caller).await.unwrap(), 1);
-        let agent = NewTurn { speaker: Speaker::Agent, text: "Sure.".into(), intent: None, confidence: None, ..caller.clone() };
+        let agent = NewTurn {
+            speaker: Speaker::Agent,
+            text: "Sure.".into(),
+            intent: None,
+            confidence: None,
+            ..caller.clone()
+        };
         assert_eq!(db.append_turn(&id, &agent).await.unwrap(), 2);
         let turns = db.list_turns(&id).await.unwrap();
         assert_eq!(turns.len(), 2);
@@ -359,9 +388,23 @@ mod tests {
         let mut ids = Vec::new();
         for i in 0..5 {
             let id = crate::store::new_id();
-            db.insert_call(&NewCall { id: id.clone(), provider: "twilio".into(), ..Default::default() }).await.unwrap();
+            db.insert_call(&NewCall {
+                id: id.clone(),
+                provider: "twilio".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
             let text = if i == 2 { "my bill is wrong" } else { "hello" }.to_string();
-            let turn = NewTurn { speaker: Speaker::Caller, text, started_at_ms: 0, ended_at_ms: 1, intent: None, confidence: None, interrupted: false };
+            let turn = NewTurn {
+                speaker: Speaker::Caller,
+                text,
+                started_at_ms: 0,
+                ended_at_ms: 1,
+                intent: None,
+                confidence: None,
+                interrupted: false,
+            };
             db.append_turn(&id, &turn).await.unwrap();
             if i % 2 == 0 {
                 db.set_call_outcome(&id, Outcome::Escalated).await.unwrap();
@@ -369,15 +412,42 @@ mod tests {
             ids.push(id);
             tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         }
-        let escalated = db.list_calls(&CallFilter { outcome: Some("escalated".into()), limit: 50, ..Default::default() }).await.unwrap();
+        let escalated = db
+            .list_calls(&CallFilter {
+                outcome: Some("escalated".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(escalated.len(), 3);
-        let bill = db.list_calls(&CallFilter { q: Some("BILL".into()), limit: 50, ..Default::default() }).await.unwrap();
-        assert_eq!(bill.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[2].clone()]);
-        let page1 = db.list_calls(&CallFilter { limit: 2, ..Default::default() }).await.unwrap();
+        let bill = db
+            .list_calls(&CallFilter {
+                q: Some("BILL".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            bill.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+            vec![ids[2].clone()]
+        );
+        let page1 = db
+            .list_calls(&CallFilter {
+                limit: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(page1.len(), 2);
         let last = page1.last().unwrap();
         let page2 = db
-            .list_calls(&CallFilter { limit: 10, cursor: Some((last.started_at.clone(), last.id.clone())), ..Default::default() })
+            .list_calls(&CallFilter {
+                limit: 10,
+                cursor: Some((last.started_at.clone(), last.id.clone())),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(page2.len(), 3);

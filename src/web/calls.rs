@@ -36,37 +36,69 @@ struct ListQuery {
 
 fn rfc3339_utc(field: &str, value: &str) -> Result<String, ApiError> {
     chrono::DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .map_err(|_| ApiError::BadRequest(format!("`{field}` must be an RFC 3339 time, e.g. 2026-11-28T09:00:00-05:00")))
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "`{field}` must be an RFC 3339 time, e.g. 2026-11-28T09:00:00-05:00"
+            ))
+        })
 }
 
 const OUTCOMES: &[&str] = &[
-    "in_progress", "booked", "rescheduled", "cancelled", "answered", "escalated", "transferred", "emergency", "abandoned",
+    "in_progress",
+    "booked",
+    "rescheduled",
+    "cancelled",
+    "answered",
+    "escalated",
+    "transferred",
+    "emergency",
+    "abandoned",
 ];
 
-async fn list(State(state): State<AppState>, staff: Staff, Query(query): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(READERS)?;
     if let Some(outcome) = &query.outcome {
         if !OUTCOMES.contains(&outcome.as_str()) {
-            return Err(ApiError::BadRequest(format!("unknown outcome {outcome:?}; one of {}", OUTCOMES.join(", "))));
+            return Err(ApiError::BadRequest(format!(
+                "unknown outcome {outcome:?}; one of {}",
+                OUTCOMES.join(", ")
+            )));
         }
     }
     let cursor = match &query.cursor {
         Some(c) => {
-            let (started_at, id) = c
-                .split_once('|')
-                .ok_or_else(|| ApiError::BadRequest("`cursor` is not one this API gave out".into()))?;
+            let (started_at, id) = c.split_once('|').ok_or_else(|| {
+                ApiError::BadRequest("`cursor` is not one this API gave out".into())
+            })?;
             Some((started_at.to_string(), id.to_string()))
         }
         None => None,
     };
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("`limit` must be between 1 and 500".into()));
+        return Err(ApiError::BadRequest(
+            "`limit` must be between 1 and 500".into(),
+        ));
     }
     let filter = CallFilter {
-        since: query.since.as_deref().map(|v| rfc3339_utc("since", v)).transpose()?,
-        until: query.until.as_deref().map(|v| rfc3339_utc("until", v)).transpose()?,
+        since: query
+            .since
+            .as_deref()
+            .map(|v| rfc3339_utc("since", v))
+            .transpose()?,
+        until: query
+            .until
+            .as_deref()
+            .map(|v| rfc3339_utc("until", v))
+            .transpose()?,
         outcome: query.outcome,
         q: query.q.filter(|q| !q.trim().is_empty()),
         limit,
@@ -79,19 +111,37 @@ async fn list(State(state): State<AppState>, staff: Staff, Query(query): Query<L
     Ok(Json(json!({"calls": calls, "next_cursor": next_cursor})))
 }
 
-async fn one(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn one(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(READERS)?;
-    let call = state.db.get_call(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    let call = state
+        .db
+        .get_call(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
     let turns = state.db.list_turns(&id).await?;
     let mut body = serde_json::to_value(&call).map_err(anyhow::Error::from)?;
     body["turns"] = serde_json::to_value(turns).map_err(anyhow::Error::from)?;
     Ok(Json(body))
 }
 
-async fn recording(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn recording(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     staff.require(READERS)?;
-    let call = state.db.get_call(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
-    let path = call.recording_path.ok_or_else(|| ApiError::NotFound(format!("call {id} has no recording")))?;
+    let call = state
+        .db
+        .get_call(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    let path = call
+        .recording_path
+        .ok_or_else(|| ApiError::NotFound(format!("call {id} has no recording")))?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| ApiError::NotFound(format!("the recording of call {id} is not on disk")))?;

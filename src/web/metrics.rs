@@ -28,13 +28,30 @@ pub struct Metrics {
 impl Metrics {
     pub fn render(&self) -> String {
         let rows: [(&str, &str, &str, i64); 3] = [
-            ("frontdesk_calls_started_total", "counter", "Media streams started.", self.calls_started.get()),
-            ("frontdesk_calls_active", "gauge", "Calls in progress.", self.calls_active.get()),
-            ("frontdesk_calls_rejected_busy_total", "counter", "Calls refused because every call slot was busy.", self.calls_rejected_busy.get()),
+            (
+                "frontdesk_calls_started_total",
+                "counter",
+                "Media streams started.",
+                self.calls_started.get(),
+            ),
+            (
+                "frontdesk_calls_active",
+                "gauge",
+                "Calls in progress.",
+                self.calls_active.get(),
+            ),
+            (
+                "frontdesk_calls_rejected_busy_total",
+                "counter",
+                "Calls refused because every call slot was busy.",
+                self.calls_rejected_busy.get(),
+            ),
         ];
         let mut out = String::new();
         for (name, kind, help, value) in rows {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            ));
         }
         out
     }

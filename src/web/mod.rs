@@ -24,5 +24,8 @@ pub struct AppState {
 
 /// Every staff-facing route, with its state applied.
 pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new().merge(health::router()).merge(calls::router()).with_state(state)
+    axum::Router::new()
+        .merge(health::router())
+        .merge(calls::router())
+        .with_state(state)
 }

@@ -14,7 +14,8 @@ pub fn engines() -> Engines {
     ENGINES
         .get_or_init(|| {
             let settings = settings::for_data_dir(std::env::temp_dir().as_path());
-            Engines::load(&settings).expect("models load (run `frontdesk models` / `make models` first)")
+            Engines::load(&settings)
+                .expect("models load (run `frontdesk models` / `make models` first)")
         })
         .clone()
 }
@@ -35,7 +36,13 @@ impl TestApp {
 
     /// GET with the admin token, parsed as JSON.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = self.client.get(self.url(path)).bearer_auth(&self.admin_token).send().await.unwrap();
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let body = response.json().await.unwrap_or(serde_json::Value::Null);
         (status, body)
@@ -48,7 +55,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = settings::for_data_dir(data_dir.path());
     settings.admin_token = Some("test-admin-token".into());
     tweak(&mut settings);
-    let app = Application::build_with(settings.clone(), engines()).await.expect("application builds");
+    let app = Application::build_with(settings.clone(), engines())
+        .await
+        .expect("application builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {
@@ -72,7 +81,10 @@ pub fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("corpus not found at {}, skipping the parts of this test that need it", dir.display());
+        eprintln!(
+            "corpus not found at {}, skipping the parts of this test that need it",
+            dir.display()
+        );
         None
     }
 }
@@ -101,7 +113,9 @@ impl TestApp {
 
     /// Places a call with a script, in a caller voice.
     pub async fn call(&self, script: Vec<ScriptStep>, voice: &str) -> CallReport {
-        place_call(&self.caller(), script, Some(caller_voice(voice))).await.expect("the call runs")
+        place_call(&self.caller(), script, Some(caller_voice(voice)))
+            .await
+            .expect("the call runs")
     }
 
     /// The only call stored, with its turns.
@@ -152,17 +166,24 @@ pub mod raw {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
 
-    pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    pub type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
 
     pub async fn connect(port: u16) -> Socket {
-        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/telephony/twilio/stream"))
-            .await
-            .expect("websocket connects");
+        let (socket, _) = tokio_tungstenite::connect_async(format!(
+            "ws://127.0.0.1:{port}/telephony/twilio/stream"
+        ))
+        .await
+        .expect("websocket connects");
         socket
     }
 
     pub async fn send(socket: &mut Socket, text: impl Into<String>) {
-        socket.send(Message::Text(text.into().into())).await.expect("send");
+        socket
+            .send(Message::Text(text.into().into()))
+            .await
+            .expect("send");
     }
 
     pub fn start(call_sid: &str) -> String {
@@ -196,7 +217,12 @@ pub mod raw {
     }
 
     /// Sends 8 kHz µ-law audio in 20 ms frames, `speed` times real time.
-    pub async fn send_audio(socket: &mut Socket, mulaw: &[u8], first_chunk: u64, speed: f64) -> u64 {
+    pub async fn send_audio(
+        socket: &mut Socket,
+        mulaw: &[u8],
+        first_chunk: u64,
+        speed: f64,
+    ) -> u64 {
         let mut chunk = first_chunk;
         let frame_wall = std::time::Duration::from_secs_f64(0.020 / speed);
         for frame in mulaw.chunks(160) {
@@ -208,10 +234,16 @@ pub mod raw {
     }
 
     /// Reads server messages until `pred` matches one (or `secs` pass).
-    pub async fn wait_for(socket: &mut Socket, secs: u64, pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+    pub async fn wait_for(
+        socket: &mut Socket,
+        secs: u64,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
-            let next = tokio::time::timeout_at(deadline, socket.next()).await.ok()??;
+            let next = tokio::time::timeout_at(deadline, socket.next())
+                .await
+                .ok()??;
             if let Ok(Message::Text(text)) = next {
                 if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
                     if pred(&value) {

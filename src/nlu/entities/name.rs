@@ -469,7 +469,9 @@ mod tests {
 mod born_is_not_a_name {
     #[test]
     fn a_date_of_birth_after_the_name_is_not_part_of_it() {
-        let got = super::super::parse_person_name("um yeah hi this is maria gonzalez born 3/4/85 I need to move my appointment");
+        let got = super::super::parse_person_name(
+            "um yeah hi this is maria gonzalez born 3/4/85 I need to move my appointment",
+        );
         assert_eq!(got.as_deref(), Some("Maria Gonzalez"));
     }
 }

@@ -15,12 +15,20 @@ pub struct TwilioRest {
 
 impl TwilioRest {
     pub fn new(api_base: String, account_sid: String, auth_token: String) -> TwilioRest {
-        TwilioRest { client: reqwest::Client::new(), api_base, account_sid, auth_token }
+        TwilioRest {
+            client: reqwest::Client::new(),
+            api_base,
+            account_sid,
+            auth_token,
+        }
     }
 
     /// Redirects the call to `<Dial>number</Dial>`.
     pub async fn transfer(&self, call_sid: &str, number: &str) -> anyhow::Result<()> {
-        let url = format!("{}/2010-04-01/Accounts/{}/Calls/{}.json", self.api_base, self.account_sid, call_sid);
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Calls/{}.json",
+            self.api_base, self.account_sid, call_sid
+        );
         let response = self
             .client
             .post(&url)
@@ -30,7 +38,10 @@ impl TwilioRest {
             .await
             .context("calling Twilio's API to transfer the call")?;
         let status = response.status();
-        anyhow::ensure!(status.is_success(), "Twilio refused the transfer: HTTP {status}");
+        anyhow::ensure!(
+            status.is_success(),
+            "Twilio refused the transfer: HTTP {status}"
+        );
         Ok(())
     }
 }

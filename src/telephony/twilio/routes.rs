@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
@@ -43,7 +43,11 @@ pub fn router(state: Arc<TelephonyState>) -> Router {
 }
 
 fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "invalid or missing X-Twilio-Signature").into_response()
+    (
+        StatusCode::FORBIDDEN,
+        "invalid or missing X-Twilio-Signature",
+    )
+        .into_response()
 }
 
 /// The base URL Twilio used to reach us.
@@ -51,18 +55,33 @@ fn base_url(state: &TelephonyState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.public_url {
         return url.clone();
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     format!("http://{host}")
 }
 
 fn form_params(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// Checks the signature of a form POST when a token is configured.
-fn signed_ok(state: &TelephonyState, headers: &HeaderMap, uri: &axum::http::Uri, params: &[(String, String)]) -> bool {
-    let Some(validator) = &state.validator else { return true };
-    let Some(signature) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
+fn signed_ok(
+    state: &TelephonyState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    params: &[(String, String)],
+) -> bool {
+    let Some(validator) = &state.validator else {
+        return true;
+    };
+    let Some(signature) = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -70,19 +89,30 @@ fn signed_ok(state: &TelephonyState, headers: &HeaderMap, uri: &axum::http::Uri,
     validator.validate(&url, params, signature)
 }
 
-async fn voice(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Response {
+async fn voice(
+    State(state): State<Arc<TelephonyState>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = form_params(&body);
     if !signed_ok(&state, &headers, &uri, &params) {
         tracing::warn!("voice webhook with a bad signature refused");
         return forbidden();
     }
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let call_sid = get("CallSid").unwrap_or("");
     let xml = if state.call_slots.available_permits() == 0 {
         tracing::warn!(call_sid, "all call slots busy; rejecting");
         state.metrics.calls_rejected_busy.inc();
         // Twilio plays a busy tone; the caller can try again.
-        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#.to_string()
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
+            .to_string()
     } else {
         tracing::info!(call_sid, "incoming call; connecting a media stream");
         let mut extra = Vec::new();
@@ -93,24 +123,49 @@ async fn voice(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): Origi
             Ok(xml) => xml,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the stream TwiML; check FRONTDESK_PUBLIC_URL");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "the public URL setting is invalid").into_response();
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the public URL setting is invalid",
+                )
+                    .into_response();
             }
         }
     };
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
 }
 
-async fn status(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Response {
+async fn status(
+    State(state): State<Arc<TelephonyState>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = form_params(&body);
     if !signed_ok(&state, &headers, &uri, &params) {
         tracing::warn!("status callback with a bad signature refused");
         return forbidden();
     }
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let (Some(call_sid), Some(call_status)) = (get("CallSid"), get("CallStatus").or_else(|| get("StreamEvent"))) else {
-        return (StatusCode::BAD_REQUEST, "CallSid and CallStatus are required").into_response();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     };
-    match state.db.record_carrier_status(&call_sid, &call_status).await {
+    let (Some(call_sid), Some(call_status)) = (
+        get("CallSid"),
+        get("CallStatus").or_else(|| get("StreamEvent")),
+    ) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "CallSid and CallStatus are required",
+        )
+            .into_response();
+    };
+    match state
+        .db
+        .record_carrier_status(&call_sid, &call_status)
+        .await
+    {
         Ok(found) => {
             tracing::info!(call_sid = %call_sid, status = %call_status, known = found, "call status");
             StatusCode::NO_CONTENT.into_response()
@@ -122,9 +177,15 @@ async fn status(State(state): State<Arc<TelephonyState>>, OriginalUri(uri): Orig
     }
 }
 
-async fn stream(State(state): State<Arc<TelephonyState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn stream(
+    State(state): State<Arc<TelephonyState>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if let Some(validator) = &state.validator {
-        let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+        let signature = headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok());
         let url = format!("{}/telephony/twilio/stream", base_url(&state, &headers));
         let ok = signature.is_some_and(|sig| validator.validate_websocket(&url, sig));
         if !ok {
@@ -168,7 +229,10 @@ async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
     if let (StreamEnd::Transferred { number }, Some(rest)) = (&summary.end, &state.rest) {
         if let Some(call_sid) = summary.call_sid.as_deref() {
             if let Err(e) = rest.transfer(call_sid, number).await {
-                tracing::error!(error = format!("{e:#}"), "transfer through Twilio's API failed");
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "transfer through Twilio's API failed"
+                );
             }
         }
     }
@@ -176,7 +240,9 @@ async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
 }
 
 /// Maps websocket messages to the call loop's frames; ends at close.
-fn async_stream_of(source: &mut futures_util::stream::SplitStream<WebSocket>) -> impl futures_util::Stream<Item = WireIn> + Unpin + '_ {
+fn async_stream_of(
+    source: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> impl futures_util::Stream<Item = WireIn> + Unpin + '_ {
     source
         .take_while(|m| std::future::ready(!matches!(m, Err(_) | Ok(Message::Close(_)))))
         .filter_map(|m| {

@@ -25,13 +25,17 @@ impl ModelPaths {
     /// else `models/` beside the crate sources (tests, `cargo run`).
     pub fn locate() -> ModelPaths {
         if let Ok(dir) = std::env::var("FRONTDESK_MODELS_DIR") {
-            return ModelPaths { root: PathBuf::from(dir) };
+            return ModelPaths {
+                root: PathBuf::from(dir),
+            };
         }
         let cwd = PathBuf::from("models");
         if cwd.join("manifest.toml").exists() {
             return ModelPaths { root: cwd };
         }
-        ModelPaths { root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models") }
+        ModelPaths {
+            root: Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
+        }
     }
 
     pub fn at(root: impl Into<PathBuf>) -> ModelPaths {

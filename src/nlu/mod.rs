@@ -4,8 +4,8 @@
 //! `emergency` (the deterministic safety net that overrides every label),
 //! `entities` (one parser per entity of `spec/intents.md`).
 
-pub mod intent;
 pub mod entities;
+pub mod intent;
 
 pub use entities::Entities;
 pub use intent::Intent;

@@ -31,9 +31,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            anyhow::bail!(
-                "unsupported database URL scheme (expected sqlite:… or postgres://…)"
-            )
+            anyhow::bail!("unsupported database URL scheme (expected sqlite:… or postgres://…)")
         }
     }
 }
@@ -52,7 +50,9 @@ impl Db {
         let backend = Backend::of_url(url)?;
         let mut options = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(5));
         if backend == Backend::Sqlite {
-            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or(path);
             if path != ":memory:" && !path.is_empty() {
                 if let Some(dir) = Path::new(path).parent() {

@@ -32,7 +32,13 @@ impl Tokens {
 
     pub fn with_admin(mut self, token: Option<String>) -> Tokens {
         if let Some(token) = token.filter(|t| !t.is_empty()) {
-            self.entries.push((token, Staff { id: "admin".into(), role: Role::Admin }));
+            self.entries.push((
+                token,
+                Staff {
+                    id: "admin".into(),
+                    role: Role::Admin,
+                },
+            ));
         }
         self
     }
@@ -72,7 +78,13 @@ impl FromRequestParts<AppState> for Staff {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::Unauthorized)?;
-        let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthorized)?;
-        state.auth.find(token.trim()).cloned().ok_or(ApiError::Unauthorized)
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthorized)?;
+        state
+            .auth
+            .find(token.trim())
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod clock;
 pub mod config;
+pub mod desk;
+pub mod script;
 
 pub mod prompts;
 

@@ -2,7 +2,11 @@
 //! joins it with the telephony routes.
 
 pub mod auth;
+pub mod clinic;
 pub mod error;
+pub mod patients;
+pub mod scheduling;
+pub mod tasks;
 
 use std::sync::Arc;
 

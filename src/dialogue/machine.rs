@@ -821,7 +821,10 @@ impl Dialogue {
                 }
             }
             Phase::AskWhen => {
-                if changed || yes || no || intent == Intent::Inform {
+                if !changed && !self.turn_says.is_empty() {
+                    // A note (impossible or past date) was said: ask again.
+                    self.ask_current(env, out);
+                } else if changed || yes || no || intent == Intent::Inform {
                     self.prefs.when_given = true;
                     self.advance(env, out);
                 } else if !self.turn_says.is_empty() {
@@ -1256,7 +1259,7 @@ impl Dialogue {
                 .is_some_and(|t| t.providers.contains(&pid));
             if !offers {
                 let who = self.provider_spoken(env, &pid).to_string();
-                let what = self.type_name(env, &type_id).to_string();
+                let what = words::with_article(self.type_name(env, &type_id));
                 self.say_key(
                     env,
                     out,
@@ -1351,7 +1354,7 @@ impl Dialogue {
                     .clinic
                     .appointment_types
                     .iter()
-                    .map(|t| format!("a {}", t.name))
+                    .map(|t| words::with_article(&t.name))
                     .collect();
                 let options = words::join_list(&names, "or");
                 self.say_key(env, out, "ask_type", &[("options", &options)])
@@ -1385,7 +1388,12 @@ impl Dialogue {
                 let Some(slot) = self.chosen.clone() else {
                     return;
                 };
-                let what = self.type_name(env, &slot.type_id).to_string();
+                let name = self.type_name(env, &slot.type_id);
+                let what = if self.goal == Some(Goal::Reschedule) {
+                    name.to_string()
+                } else {
+                    words::with_article(name)
+                };
                 let when = words::say_datetime(slot.start_local, today);
                 let who = self.provider_spoken(env, &slot.provider_id).to_string();
                 let key = if self.goal == Some(Goal::Reschedule) {
@@ -1613,6 +1621,11 @@ impl Dialogue {
             ActionResult::Booked(Ok(a)) | ActionResult::Rescheduled(Ok(a)) => {
                 let rescheduled = self.goal == Some(Goal::Reschedule);
                 let what = self.type_name(env, &a.type_id).to_string();
+                let what = if rescheduled {
+                    what
+                } else {
+                    words::with_article(&what)
+                };
                 let when = words::say_datetime(a.start_local, today);
                 let who = self.provider_spoken(env, &a.provider_id).to_string();
                 let key = if rescheduled { "rescheduled" } else { "booked" };

@@ -383,6 +383,15 @@ pub fn bare_name(text: &str) -> Option<String> {
     )
 }
 
+/// "an annual physical", "a sick visit".
+pub fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 pub fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
@@ -587,7 +596,7 @@ mod tests {
         let c = Clinic::demo();
         let week = say_week_hours(&c);
         assert!(
-            week.starts_with("Monday, Tuesday and Thursday from 8 AM to 5 PM"),
+            week.starts_with("Monday, Tuesday, and Thursday from 8 AM to 5 PM"),
             "{week}"
         );
     }

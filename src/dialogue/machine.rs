@@ -616,7 +616,7 @@ impl Dialogue {
         }
         if let Some(bad) = words::impossible_date(text) {
             self.say_key(env, out, "date_impossible", &[("date", &bad)]);
-        } else if let Some(d) = e.date.filter(|_| e.date_of_birth.is_none()) {
+        } else if let Some(d) = e.date.filter(|d| e.date_of_birth != Some(*d)) {
             if d < today {
                 let said = words::say_date(d, today);
                 self.say_key(env, out, "date_past", &[("date", &said)]);
@@ -761,7 +761,10 @@ impl Dialogue {
         let no = intent == Intent::Deny;
         match self.phase {
             Phase::Start | Phase::Open => {
-                if no && self.answered_or_done() {
+                if no
+                    || (intent == Intent::Inform
+                        && words::any_phrase(text, &["that's all", "that's it", "nothing else"]))
+                {
                     self.say_key(env, out, "goodbye", &[]);
                     self.finish(out, AfterSpeech::Hangup);
                 } else if yes {
@@ -971,10 +974,6 @@ impl Dialogue {
             }
             Phase::Waiting | Phase::Ended => {}
         }
-    }
-
-    fn answered_or_done(&self) -> bool {
-        self.answered_something || self.outcome.is_some()
     }
 
     fn on_offer_reply(

@@ -242,7 +242,7 @@ fn booking_happy_path() {
                     slot("2026-03-17T10:30", "patel", "physical"),
                 ]))),
                 &[
-                    "say:tomorrow, Tuesday the 17th at 8 AM with Dr. Patel",
+                    "say:Tuesday the 17th at 8 AM with Dr. Patel",
                     "say:10:30 AM with Dr. Patel",
                     "phase:Offering",
                 ],
@@ -817,7 +817,7 @@ fn cancel_with_two_appointments_the_same_day() {
                     r#"{"time": "14:00"}"#,
                 ),
                 &[
-                    "say:cancel your sick visit with Sarah Chen",
+                    "say:cancel your sick visit with nurse practitioner Sarah Chen",
                     "phase:ConfirmCancel",
                 ],
             ),
@@ -943,7 +943,7 @@ fn bad_input_gets_a_polite_next_step() {
                 ),
                 &[
                     "say:We don't have a Dr. Smith",
-                    "say:Dr. Patel, Dr. Kim, and Sarah Chen",
+                    "say:Dr. Patel, Dr. Kim, and nurse practitioner Sarah Chen",
                     "phase:AskName",
                 ],
             ),

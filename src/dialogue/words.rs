@@ -451,16 +451,12 @@ pub fn say_time(t: NaiveTime) -> String {
     }
 }
 
-/// "today", "tomorrow", "Tuesday the 21st" (within two weeks), else
+/// "Tuesday the 21st" (within two weeks), else
 /// "Tuesday, April 21st".
 pub fn say_date(d: NaiveDate, today: NaiveDate) -> String {
     let days = (d - today).num_days();
     let day = weekday_name(d.weekday());
-    if days == 0 {
-        format!("today, {day} the {}", ordinal(d.day()))
-    } else if days == 1 {
-        format!("tomorrow, {day} the {}", ordinal(d.day()))
-    } else if (0..14).contains(&days) {
+    if (0..14).contains(&days) {
         format!("{day} the {}", ordinal(d.day()))
     } else {
         format!("{day}, {} {}", month_name(d.month()), ordinal(d.day()))

@@ -13,6 +13,9 @@ use tokio::sync::Semaphore;
 
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
+use crate::clinic::desk::Desk;
+use crate::clinic::{Clinic, Clock, Prompts};
+use crate::nlu::entities::{ProviderRoster, RosterEntry};
 use crate::call::journal::replay_spool;
 use crate::call::session::CallServices;
 use crate::nlu::Nlu;
@@ -44,16 +47,38 @@ impl Engines {
         let stt = SpeechToText::load(paths, SttOptions::default())
             .context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
-        let nlu = Arc::new(
-            Nlu::load(paths, crate::nlu::ProviderRoster::default())
-                .context("loading the intent classifier")?,
-        );
+        let clinic = load_clinic(settings)?;
+        let nlu = Arc::new(Nlu::load(paths, roster_of(&clinic)).context("loading the intent classifier")?);
         tracing::info!(
             load_ms = started.elapsed().as_millis() as u64,
             "models loaded"
         );
         Ok(Engines { stt, vad, tts, nlu })
     }
+}
+
+/// The clinic of `--config`, else the bundled demo clinic.
+fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
+    match &settings.config_text {
+        Some(text) => Clinic::from_toml_str(text).with_context(|| {
+            format!(
+                "the clinic configuration {}",
+                settings.config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        }),
+        None => Ok(Clinic::demo()),
+    }
+}
+
+/// The clinic's providers, for "doctor patel" → a provider id.
+fn roster_of(clinic: &Clinic) -> ProviderRoster {
+    ProviderRoster::new(
+        clinic
+            .providers
+            .iter()
+            .map(|p| RosterEntry { id: p.id.clone(), name: p.name.clone(), title: p.title.clone() })
+            .collect(),
+    )
 }
 
 pub struct Application {
@@ -86,9 +111,14 @@ impl Application {
         std::fs::create_dir_all(settings.recordings_dir())
             .with_context(|| format!("creating {}", settings.recordings_dir().display()))?;
 
-        let clinic = Arc::new(crate::clinic::Clinic::default());
+        let clinic = Arc::new(load_clinic(&settings)?);
+        let clock = match settings.now {
+            Some(start) => Clock::starting_at(start.with_timezone(&chrono::Utc)),
+            None => Clock::system(),
+        };
+        let prompts = Arc::new(Prompts::builtin());
         let conversations: Arc<dyn ConversationFactory> =
-            Arc::new(crate::call::take_message::TakeMessage::new("the clinic")?);
+            Arc::new(Desk::new(db.clone(), clinic.clone(), prompts, clock.clone()));
 
         let mut fixed = conversations.fixed_sentences();
         fixed.extend(crate::call::prompts::call_prompts().all());
@@ -114,7 +144,10 @@ impl Application {
             tts: engines.tts.clone(),
             nlu: engines.nlu.clone(),
             conversations,
-            local_now: Arc::new(|| chrono::Local::now().naive_local()),
+            local_now: {
+                let (clock, tz) = (clock.clone(), clinic.timezone);
+                Arc::new(move || clock.now().with_timezone(&tz).naive_local())
+            },
             endpoint: EndpointConfig::default(),
             silence_prompt_ms: 8000,
         });
@@ -143,7 +176,7 @@ impl Application {
         let state = AppState {
             db,
             clinic,
-            clock: crate::clinic::Clock::default(),
+            clock,
             auth: Arc::new(web::auth::Tokens::new().with_admin(settings.admin_token.clone())),
             metrics,
         };

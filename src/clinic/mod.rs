@@ -1,12 +1,31 @@
-//! The clinic: configuration (TOML), the demo clinic, and the clinic's clock.
-//! Placeholder until the conversation work lands.
+//! The clinic: configuration (TOML, the bundled demo clinic), the clinic's
+//! clock, the prompt templates the agent speaks, and the front desk that
+//! runs the dialogue against the database for each call.
 
-/// A clinic's configuration.
-#[derive(Clone, Debug, Default)]
-pub struct Clinic {
-    pub name: String,
+pub mod clock;
+pub mod config;
+pub mod desk;
+pub mod script;
+
+pub mod prompts;
+
+pub use clock::Clock;
+pub use config::{Clinic, ConfigError};
+pub use prompts::Prompts;
+
+impl Clinic {
+    /// The clinic's local wall time at a UTC instant.
+    pub fn local(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+        at.with_timezone(&self.timezone).naive_local()
+    }
+
+    /// The UTC instant of a local wall time (the earlier one when a DST
+    /// change makes it ambiguous; `None` when it does not exist).
+    pub fn to_utc(&self, local: chrono::NaiveDateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone;
+        self.timezone
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
 }
-
-/// The clinic's clock (real, or pinned by `FRONTDESK_NOW`).
-#[derive(Clone, Debug, Default)]
-pub struct Clock;

@@ -3,9 +3,13 @@
 
 pub mod auth;
 pub mod calls;
+pub mod clinic;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod patients;
+pub mod scheduling;
+pub mod tasks;
 
 use std::sync::Arc;
 
@@ -27,5 +31,9 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(health::router())
         .merge(calls::router())
+        .merge(clinic::router())
+        .merge(patients::router())
+        .merge(scheduling::router())
+        .merge(tasks::router())
         .with_state(state)
 }

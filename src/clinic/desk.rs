@@ -1,0 +1,301 @@
+//! The front desk: runs the pure dialogue for one call and performs the
+//! actions it asks for (patient lookups, slots, bookings, tasks) against the
+//! database. Implements the call loop's [`Conversation`] seam.
+//!
+//! Every action of a turn completes before the turn is returned, so the
+//! caller never hears a promise ("someone will call you back") whose task
+//! is not yet written.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use super::{Clinic, Clock, Prompts};
+use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
+use crate::dialogue::machine::BookFailure;
+use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
+use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
+use crate::store::Db;
+use crate::tasks;
+
+/// Upper bound on actions in one turn; a loop guard, never reached in practice.
+const MAX_ACTIONS_PER_TURN: usize = 64;
+
+/// Creates one [`DeskCall`] per call; cheap to clone.
+#[derive(Clone)]
+pub struct Desk {
+    pub db: Db,
+    pub clinic: Arc<Clinic>,
+    pub prompts: Arc<Prompts>,
+    pub clock: Clock,
+}
+
+impl Desk {
+    pub fn new(db: Db, clinic: Arc<Clinic>, prompts: Arc<Prompts>, clock: Clock) -> Desk {
+        Desk {
+            db,
+            clinic,
+            prompts,
+            clock,
+        }
+    }
+
+    pub fn call(&self, call_id: &str, from: Option<&str>) -> DeskCall {
+        DeskCall {
+            desk: self.clone(),
+            call_id: call_id.to_string(),
+            dialogue: Dialogue::new(from),
+        }
+    }
+}
+
+impl ConversationFactory for Desk {
+    fn start(&self, call: &CallInfo) -> Box<dyn Conversation> {
+        Box::new(self.call(&call.call_id, call.from.as_deref()))
+    }
+
+    fn fixed_sentences(&self) -> Vec<String> {
+        let mut out = vec![
+            self.prompts
+                .render("greeting", &[("clinic", &self.clinic.name)]),
+        ];
+        for key in self.prompts.keys() {
+            if let Some(t) = self.prompts.template(key) {
+                if !t.contains('{') && !t.is_empty() {
+                    out.push(t.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One call at the front desk.
+pub struct DeskCall {
+    desk: Desk,
+    call_id: String,
+    dialogue: Dialogue,
+}
+
+impl Conversation for DeskCall {
+    fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        Box::pin(self.turn(event))
+    }
+}
+
+impl DeskCall {
+    pub fn dialogue(&self) -> &Dialogue {
+        &self.dialogue
+    }
+
+    /// Runs one event through the dialogue and performs every action.
+    pub async fn turn(&mut self, event: CallEvent) -> anyhow::Result<AgentTurn> {
+        let desk = self.desk.clone();
+        let now_utc = desk.clock.now();
+        let env = Env {
+            clinic: &desk.clinic,
+            prompts: &desk.prompts,
+            now: desk.clinic.local(now_utc),
+        };
+        let mut turn = AgentTurn::default();
+        let mut queue: VecDeque<Action> = self.dialogue.step(&env, Input::Call(event)).into();
+        let mut done = 0;
+        while let Some(action) = queue.pop_front() {
+            done += 1;
+            if done > MAX_ACTIONS_PER_TURN {
+                tracing::error!(call_id = %self.call_id, "dialogue action loop guard tripped");
+                break;
+            }
+            let result = match action {
+                Action::Say(s) => {
+                    turn.say.push(s);
+                    continue;
+                }
+                Action::SetPatient(id) => {
+                    turn.patient_id = Some(id);
+                    continue;
+                }
+                Action::Outcome(o) => {
+                    turn.outcome = Some(o);
+                    continue;
+                }
+                Action::Finish { outcome, then } => {
+                    turn.outcome = Some(outcome);
+                    turn.then = then;
+                    continue;
+                }
+                other => self.perform(other, now_utc).await,
+            };
+            queue.extend(self.dialogue.step(&env, Input::Result(result)));
+        }
+        Ok(turn)
+    }
+
+    fn appt_ref(&self, a: &scheduling::Appointment) -> ApptRef {
+        ApptRef {
+            id: a.id.clone(),
+            provider_id: a.provider_id.clone(),
+            type_id: a.type_id.clone(),
+            start_local: self.desk.clinic.local(a.start),
+        }
+    }
+
+    fn book_failure(&self, e: BookError) -> BookFailure {
+        match e {
+            BookError::SlotTaken => BookFailure::SlotTaken,
+            BookError::SameDay { existing } => BookFailure::SameDay {
+                existing_local: self.desk.clinic.local(existing.start),
+            },
+            other => {
+                tracing::warn!(call_id = %self.call_id, error = %other, "booking failed");
+                BookFailure::Failed
+            }
+        }
+    }
+
+    async fn perform(&self, action: Action, now: chrono::DateTime<chrono::Utc>) -> ActionResult {
+        let db = &self.desk.db;
+        let clinic = &*self.desk.clinic;
+        let today = clinic.local(now).date();
+        let log = |what: &str, e: &dyn std::fmt::Display| {
+            tracing::error!(call_id = %self.call_id, action = what, error = %e, "front desk action failed");
+        };
+        match action {
+            Action::Verify {
+                name,
+                date_of_birth,
+            } => match patients::find_by_identity(db, &name, date_of_birth).await {
+                Ok(p) => ActionResult::Verified(p.map(|p| PatientRef { id: p.id })),
+                Err(e) => {
+                    log("verify", &e);
+                    ActionResult::Verified(None)
+                }
+            },
+            Action::Register {
+                name,
+                date_of_birth,
+                phone,
+            } => {
+                let new = patients::NewPatient {
+                    name,
+                    date_of_birth,
+                    phone,
+                };
+                match patients::find_or_register(db, &new, today).await {
+                    Ok((p, _new)) => ActionResult::Registered(Some(PatientRef { id: p.id })),
+                    Err(e) => {
+                        log("register", &e);
+                        ActionResult::Registered(None)
+                    }
+                }
+            }
+            Action::FindSlots(query) => {
+                match appointments::find_slots(db, clinic, &query, now).await {
+                    Ok(slots) => ActionResult::Slots(Some(slots)),
+                    Err(e) => {
+                        log("find_slots", &e);
+                        ActionResult::Slots(None)
+                    }
+                }
+            }
+            Action::ListAppointments { patient_id } => {
+                let filter = appointments::AppointmentFilter {
+                    patient_id: Some(patient_id),
+                    status: Some("booked".into()),
+                    starting_after: Some(now),
+                    limit: Some(20),
+                    ..Default::default()
+                };
+                match appointments::list(db, clinic, &filter).await {
+                    Ok(list) => ActionResult::Appointments(Some(
+                        list.iter().map(|a| self.appt_ref(a)).collect(),
+                    )),
+                    Err(e) => {
+                        log("list_appointments", &e);
+                        ActionResult::Appointments(None)
+                    }
+                }
+            }
+            Action::Book { patient_id, slot } => {
+                let req = BookRequest {
+                    patient_id,
+                    provider_id: slot.provider_id,
+                    type_id: slot.type_id,
+                    start: slot.start,
+                    source: Source::PhoneAgent,
+                    call_id: Some(self.call_id.clone()),
+                    one_per_day: true,
+                };
+                match appointments::book(db, clinic, &req, now).await {
+                    Ok(a) => ActionResult::Booked(Ok(self.appt_ref(&a))),
+                    Err(e) => ActionResult::Booked(Err(self.book_failure(e))),
+                }
+            }
+            Action::Reschedule {
+                appointment_id,
+                patient_id,
+                slot,
+            } => {
+                let req = BookRequest {
+                    patient_id,
+                    provider_id: slot.provider_id,
+                    type_id: slot.type_id,
+                    start: slot.start,
+                    source: Source::PhoneAgent,
+                    call_id: Some(self.call_id.clone()),
+                    one_per_day: true,
+                };
+                match appointments::reschedule(db, clinic, &appointment_id, &req, now).await {
+                    Ok(a) => ActionResult::Rescheduled(Ok(self.appt_ref(&a))),
+                    Err(e) => ActionResult::Rescheduled(Err(self.book_failure(e))),
+                }
+            }
+            Action::Cancel { appointment_id } => {
+                match appointments::cancel(db, &appointment_id).await {
+                    Ok(a) => ActionResult::Cancelled(Ok(self.appt_ref(&a))),
+                    Err(e) => ActionResult::Cancelled(Err(self.book_failure(e))),
+                }
+            }
+            Action::CreateTask(draft) => ActionResult::TaskCreated(self.create_task(draft).await),
+            Action::Say(_) | Action::SetPatient(_) | Action::Outcome(_) | Action::Finish { .. } => {
+                unreachable!("handled by the turn loop")
+            }
+        }
+    }
+
+    async fn create_task(&self, draft: TaskDraft) -> bool {
+        let db = &self.desk.db;
+        let mut summary = draft.summary;
+        let mut patient_id = draft.patient_id;
+        if patient_id.is_none() {
+            if let Some((name, dob)) = &draft.identity {
+                match patients::find_by_identity(db, name, *dob).await {
+                    Ok(Some(p)) => patient_id = Some(p.id),
+                    Ok(None) => summary.push_str(
+                        " The name and date of birth given did not match a patient record.",
+                    ),
+                    Err(e) => {
+                        tracing::warn!(call_id = %self.call_id, error = %e, "patient link failed")
+                    }
+                }
+            }
+        }
+        let new = tasks::NewTask {
+            queue: draft.queue,
+            priority: draft.priority,
+            kind: draft.kind,
+            summary,
+            call_id: Some(self.call_id.clone()),
+            patient_id,
+            callback_number: draft.callback_number,
+        };
+        match tasks::create(db, &new).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(call_id = %self.call_id, error = %format!("{e:#}"), "task not written");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! Pure helpers that read caller text and phrase dates, times and slots the
+//! way a receptionist says them. No I/O.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
+
+use crate::clinic::Clinic;
+use crate::clinic::config::{AppointmentType, TimeRange};
+
+/// Lower-case words of `text`, punctuation stripped (apostrophes kept).
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+/// `text` lower-cased with single spaces and no punctuation, padded with a
+/// space on both sides so `contains(" word ")` matches whole words.
+pub fn normalised(text: &str) -> String {
+    format!(" {} ", words(text).join(" "))
+}
+
+fn has_phrase(norm: &str, phrase: &str) -> bool {
+    norm.contains(&format!(" {} ", words(phrase).join(" ")))
+}
+
+pub fn any_phrase(text: &str, phrases: &[&str]) -> bool {
+    let norm = normalised(text);
+    phrases.iter().any(|p| has_phrase(&norm, p))
+}
+
+/// "Say that again", "repeat that", "what was that?"
+pub fn asks_to_repeat(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "repeat",
+            "say that again",
+            "say again",
+            "come again",
+            "pardon",
+            "what was that",
+            "what did you say",
+            "i didn't catch that",
+            "didn't hear",
+            "one more time",
+            "sorry what",
+        ],
+    )
+}
+
+/// Suicide or self-harm wording: the emergency is a 988 call, not 911.
+/// A private stand-in until `nlu::emergency` reports the kind.
+pub fn is_suicidal_crisis(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "suicide",
+            "suicidal",
+            "kill myself",
+            "killing myself",
+            "end my life",
+            "ending my life",
+            "take my own life",
+            "want to die",
+            "hurt myself",
+            "hurting myself",
+            "harm myself",
+            "self harm",
+            "no reason to live",
+            "better off dead",
+            "overdose on purpose",
+        ],
+    )
+}
+
+/// "As soon as possible", "whenever", "no preference": search from now.
+pub fn wants_earliest(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "soon",
+            "soonest",
+            "earliest",
+            "first available",
+            "next available",
+            "asap",
+            "whenever",
+            "anytime",
+            "any time",
+            "any day",
+            "doesn't matter",
+            "does not matter",
+            "no preference",
+            "don't care",
+            "whatever",
+            "anything",
+        ],
+    )
+}
+
+/// "No", "rather not", "I don't want to give that".
+pub fn refuses(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "rather not",
+            "don't want to",
+            "do not want to",
+            "won't give",
+            "not going to",
+            "why do you need",
+            "none of your business",
+            "prefer not",
+            "not comfortable",
+        ],
+    )
+}
+
+/// "Next week" as a range: Monday to Sunday of the week after `today`'s.
+pub fn next_week(text: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    if !any_phrase(text, &["next week"]) {
+        return None;
+    }
+    let days_to_monday = 7 - today.weekday().num_days_from_monday() as i64;
+    let monday = today + chrono::Duration::days(days_to_monday);
+    Some((monday, monday + chrono::Duration::days(6)))
+}
+
+/// Which offered option the caller picked by position: "the first one",
+/// "second", "the last", "the earlier one".
+pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
+    let w = words(text);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let pick = if has("first")
+        || has("1st")
+        || (has("one") && w.len() <= 2 && !has("another")) && offered >= 1
+    {
+        Some(0)
+    } else if has("second") || has("2nd") || has("middle") {
+        Some(1)
+    } else if has("third") || has("3rd") {
+        Some(2)
+    } else if has("last") || has("latest") || has("later") {
+        offered.checked_sub(1)
+    } else if has("earlier") || has("earliest") {
+        Some(0)
+    } else {
+        None
+    };
+    pick.filter(|i| *i < offered)
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn spoken_number(w: &str) -> Option<u32> {
+    let digits: String = w.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if !digits.is_empty() {
+        return digits.parse().ok();
+    }
+    let table = [
+        ("thirtieth", 30),
+        ("thirty", 30),
+        ("thirtyfirst", 31),
+        ("twentieth", 20),
+        ("twenty", 20),
+        ("first", 1),
+        ("second", 2),
+        ("third", 3),
+        ("fourth", 4),
+        ("fifth", 5),
+        ("sixth", 6),
+        ("seventh", 7),
+        ("eighth", 8),
+        ("ninth", 9),
+        ("tenth", 10),
+        ("eleventh", 11),
+        ("twelfth", 12),
+        ("thirteenth", 13),
+        ("fourteenth", 14),
+        ("fifteenth", 15),
+        ("sixteenth", 16),
+        ("seventeenth", 17),
+        ("eighteenth", 18),
+        ("nineteenth", 19),
+    ];
+    table.iter().find(|(name, _)| *name == w).map(|(_, n)| *n)
+}
+
+/// A month and day that no calendar has ("February 30th", "April 31"):
+/// returns the words to echo back ("February 30th").
+pub fn impossible_date(text: &str) -> Option<String> {
+    let w = words(text);
+    for (i, word) in w.iter().enumerate() {
+        let Some(m) = MONTHS.iter().position(|m| m == word) else {
+            continue;
+        };
+        let mut j = i + 1;
+        if w.get(j).is_some_and(|x| x == "the") {
+            j += 1;
+        }
+        let Some(first) = w.get(j) else { continue };
+        let mut day = match spoken_number(first) {
+            Some(n) => n,
+            None => continue,
+        };
+        // "thirty first", "twenty ninth"
+        if (day == 20 || day == 30) && !first.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            if let Some(n) = w
+                .get(j + 1)
+                .and_then(|x| spoken_number(x))
+                .filter(|n| *n < 10)
+            {
+                day += n;
+            }
+        }
+        let max = match m + 1 {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day > max || day == 0 {
+            let mut month = MONTHS[m].to_string();
+            month[..1].make_ascii_uppercase();
+            return Some(format!("{month} {}", ordinal(day)));
+        }
+    }
+    None
+}
+
+/// A doctor the caller named who is not on staff: "Dr. Smith" → "Smith".
+pub fn unknown_doctor(text: &str, clinic: &Clinic) -> Option<String> {
+    let w = words(text);
+    for (i, word) in w.iter().enumerate() {
+        if word == "doctor" || word == "dr" {
+            let Some(name) = w.get(i + 1) else { continue };
+            if [
+                "a",
+                "the",
+                "any",
+                "someone",
+                "anyone",
+                "who",
+                "that",
+                "and",
+                "or",
+                "i",
+                "to",
+                "about",
+                "is",
+                "for",
+                "visit",
+                "appointment",
+                "office",
+            ]
+            .contains(&name.as_str())
+            {
+                continue;
+            }
+            let known = clinic
+                .providers
+                .iter()
+                .any(|p| p.name_words().iter().any(|n| n == name));
+            if !known {
+                let mut n = name.clone();
+                n[..1].make_ascii_uppercase();
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
+/// The appointment type a caller's reason points to.
+pub fn appointment_type_in<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c AppointmentType> {
+    let norm = normalised(text);
+    // Longer keywords first: "new patient" beats "patient".
+    let mut best: Option<(&AppointmentType, usize)> = None;
+    for t in &clinic.appointment_types {
+        for k in &t.keywords {
+            if has_phrase(&norm, k) && best.is_none_or(|(_, len)| k.len() > len) {
+                best = Some((t, k.len()));
+            }
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+/// An accepted plan named in `text`.
+pub fn accepted_plan_in<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c str> {
+    let norm = normalised(text);
+    clinic
+        .insurance
+        .iter()
+        .find(|p| p.aliases.iter().any(|a| has_phrase(&norm, a)))
+        .map(|p| p.name.as_str())
+}
+
+/// A well-known US payer named in `text` (accepted or not), as spoken.
+pub fn known_payer_in(text: &str) -> Option<String> {
+    const PAYERS: &[&str] = &[
+        "aetna",
+        "anthem",
+        "blue cross",
+        "blue shield",
+        "cigna",
+        "humana",
+        "kaiser",
+        "united healthcare",
+        "unitedhealthcare",
+        "medicare",
+        "medicaid",
+        "tricare",
+        "oscar",
+        "molina",
+        "ambetter",
+        "wellcare",
+        "highmark",
+        "centene",
+        "health net",
+        "amerigroup",
+        "caresource",
+        "bright health",
+        "emblem",
+        "geisinger",
+        "harvard pilgrim",
+        "tufts",
+        "premera",
+        "regence",
+        "priority health",
+        "medi-cal",
+        "champva",
+    ];
+    let norm = normalised(text);
+    PAYERS.iter().find(|p| has_phrase(&norm, p)).map(|p| {
+        p.split(' ')
+            .map(|w| {
+                let mut w = w.to_string();
+                w[..1].make_ascii_uppercase();
+                w
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// "my name is Maria Gonzalez" → "Maria Gonzalez", for when the name parser
+/// found nothing but the agent just asked for a name.
+pub fn bare_name(text: &str) -> Option<String> {
+    let mut w = words(text);
+    let fillers = [
+        "my", "name", "is", "it's", "its", "this", "i'm", "im", "i", "am", "yes", "hi", "hello",
+        "sure", "it", "uh", "um",
+    ];
+    while w.first().is_some_and(|x| fillers.contains(&x.as_str())) {
+        w.remove(0);
+    }
+    if w.is_empty() || w.len() > 4 || w.iter().any(|x| x.chars().any(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    Some(
+        w.iter()
+            .map(|x| {
+                let mut x = x.clone();
+                x[..1].make_ascii_uppercase();
+                x
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// "an annual physical", "a sick visit".
+pub fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+pub fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
+pub fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES[(m.clamp(1, 12) - 1) as usize]
+}
+
+/// "9:30 AM", "2 PM", "noon".
+pub fn say_time(t: NaiveTime) -> String {
+    let (h, m) = (t.hour(), t.minute());
+    if h == 12 && m == 0 {
+        return "noon".into();
+    }
+    let suffix = if h < 12 { "AM" } else { "PM" };
+    let h12 = match h % 12 {
+        0 => 12,
+        x => x,
+    };
+    if m == 0 {
+        format!("{h12} {suffix}")
+    } else {
+        format!("{h12}:{m:02} {suffix}")
+    }
+}
+
+/// "Tuesday the 21st" (within two weeks), else
+/// "Tuesday, April 21st".
+pub fn say_date(d: NaiveDate, today: NaiveDate) -> String {
+    let days = (d - today).num_days();
+    let day = weekday_name(d.weekday());
+    if (0..14).contains(&days) {
+        format!("{day} the {}", ordinal(d.day()))
+    } else {
+        format!("{day}, {} {}", month_name(d.month()), ordinal(d.day()))
+    }
+}
+
+pub fn say_datetime(at: NaiveDateTime, today: NaiveDate) -> String {
+    format!("{} at {}", say_date(at.date(), today), say_time(at.time()))
+}
+
+/// A date of birth as read back: "March 4th, 1985".
+pub fn say_birth_date(d: NaiveDate) -> String {
+    format!(
+        "{} {}, {}",
+        month_name(d.month()),
+        ordinal(d.day()),
+        d.year()
+    )
+}
+
+/// "a, b, or c" / "a and b".
+pub fn join_list(items: &[String], last_word: &str) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        2 => format!("{} {last_word} {}", items[0], items[1]),
+        n => format!(
+            "{}, {last_word} {}",
+            items[..n - 1].join(", "),
+            items[n - 1]
+        ),
+    }
+}
+
+fn say_range(r: &TimeRange) -> String {
+    format!("{} to {}", say_time(r.start), say_time(r.end))
+}
+
+/// The week's hours, days with equal hours grouped: "Monday, Tuesday and
+/// Thursday from 8 AM to 5 PM, Wednesday from 8 AM to 7 PM".
+pub fn say_week_hours(clinic: &Clinic) -> String {
+    let mut groups: Vec<(TimeRange, Vec<String>)> = Vec::new();
+    for (i, day) in clinic.hours.0.iter().enumerate() {
+        let Some(r) = day.first() else { continue };
+        let name = weekday_name(Weekday::try_from(i as u8).unwrap_or(Weekday::Mon)).to_string();
+        match groups.iter_mut().find(|(g, _)| g == r) {
+            Some((_, days)) => days.push(name),
+            None => groups.push((*r, vec![name])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(r, days)| format!("{} from {}", join_list(days, "and"), say_range(r)))
+        .collect();
+    join_list(&parts, "and")
+}
+
+/// Today's hours, said relative to now: open until 5, opens at 8, closed.
+pub fn say_today_hours(clinic: &Clinic, now: NaiveDateTime) -> (String, Option<String>) {
+    let today = now.date();
+    if let Some(h) = clinic.holiday(today) {
+        return ("closed_holiday".into(), Some(h.name.clone()));
+    }
+    match clinic.hours_on(today) {
+        None => ("closed_today".into(), None),
+        Some(r) if now.time() < r.start => ("opens_today".into(), Some(say_time(r.start))),
+        Some(r) if now.time() < r.end => ("open_until".into(), Some(say_time(r.end))),
+        Some(r) => ("closed_for_day".into(), Some(say_time(r.end))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_checks() {
+        assert!(asks_to_repeat("Sorry, could you repeat that?"));
+        assert!(!asks_to_repeat("I need a physical"));
+        assert!(is_suicidal_crisis("I want to kill myself"));
+        assert!(!is_suicidal_crisis("my chest hurts"));
+        assert_eq!(
+            impossible_date("how about February 30th"),
+            Some("February 30th".into())
+        );
+        assert_eq!(
+            impossible_date("april thirty first please"),
+            Some("April 31st".into())
+        );
+        assert_eq!(impossible_date("march 3rd"), None);
+        assert_eq!(ordinal_choice("the second one", 3), Some(1));
+        assert_eq!(ordinal_choice("the last one", 3), Some(2));
+        assert_eq!(ordinal_choice("third", 2), None);
+        assert_eq!(
+            bare_name("it's Maria Gonzalez"),
+            Some("Maria Gonzalez".into())
+        );
+        let c = Clinic::demo();
+        assert_eq!(
+            unknown_doctor("can I see doctor smith", &c),
+            Some("Smith".into())
+        );
+        assert_eq!(unknown_doctor("can I see dr. patel", &c), None);
+        assert_eq!(
+            appointment_type_in("I need my annual physical", &c)
+                .unwrap()
+                .id,
+            "physical"
+        );
+        assert_eq!(
+            appointment_type_in("I'm a new patient", &c).unwrap().id,
+            "new_patient"
+        );
+        assert_eq!(
+            accepted_plan_in("do you take blue cross", &c),
+            Some("Blue Cross Blue Shield")
+        );
+        assert_eq!(known_payer_in("I have humana"), Some("Humana".into()));
+    }
+
+    #[test]
+    fn phrasing() {
+        let today = NaiveDate::from_ymd_opt(2026, 4, 14).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 4, 21).unwrap();
+        assert_eq!(say_date(d, today), "Tuesday the 21st");
+        assert_eq!(
+            say_time(NaiveTime::from_hms_opt(9, 30, 0).unwrap()),
+            "9:30 AM"
+        );
+        assert_eq!(say_time(NaiveTime::from_hms_opt(14, 0, 0).unwrap()), "2 PM");
+        let far = NaiveDate::from_ymd_opt(2026, 6, 2).unwrap();
+        assert_eq!(say_date(far, today), "Tuesday, June 2nd");
+        let c = Clinic::demo();
+        let week = say_week_hours(&c);
+        assert!(
+            week.starts_with("Monday, Tuesday, and Thursday from 8 AM to 5 PM"),
+            "{week}"
+        );
+    }
+}

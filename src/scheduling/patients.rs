@@ -1,0 +1,236 @@
+//! Patients: identity is name plus date of birth.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::store::{Db, new_id, now_text};
+
+/// A US phone number as ten digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Accepts any punctuation and a leading `+1`/`1`.
+    pub fn parse(raw: &str) -> Option<PhoneNumber> {
+        let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
+        let digits = match digits.len() {
+            11 if digits.starts_with('1') => digits[1..].to_string(),
+            10 => digits,
+            _ => return None,
+        };
+        Some(PhoneNumber(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn last_four(&self) -> &str {
+        &self.0[6..]
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        PhoneNumber::parse(&s).ok_or_else(|| format!("{s:?} is not a 10-digit phone number"))
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(p: PhoneNumber) -> String {
+        p.0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    pub id: String,
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+    pub phone: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct NewPatient {
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PatientError {
+    #[error("a patient needs a name")]
+    EmptyName,
+    #[error("the date of birth {0} is in the future")]
+    FutureBirth(NaiveDate),
+    #[error("the date of birth {0} is implausibly early")]
+    AncientBirth(NaiveDate),
+    #[error("{0:?} is not a 10-digit phone number")]
+    Phone(String),
+    #[error(transparent)]
+    Db(#[from] anyhow::Error),
+}
+
+/// Lower-case, single-spaced, punctuation-free: "Maria  Gonzalez." → "maria gonzalez".
+pub fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '\'')
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<Patient> {
+    let dob: String = row.try_get("date_of_birth")?;
+    Ok(Patient {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        date_of_birth: NaiveDate::parse_from_str(&dob, "%Y-%m-%d")
+            .with_context(|| format!("stored date of birth {dob:?}"))?,
+        phone: row.try_get("phone")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, date_of_birth, phone";
+
+pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Patient>> {
+    let row = sqlx::query("SELECT id, name, date_of_birth, phone FROM patients WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+        .context("loading a patient")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The patient whose name and date of birth both match, if any.
+pub async fn find_by_identity(
+    db: &Db,
+    name: &str,
+    date_of_birth: NaiveDate,
+) -> anyhow::Result<Option<Patient>> {
+    let row = sqlx::query(
+        "SELECT id, name, date_of_birth, phone FROM patients \
+         WHERE name_key = $1 AND date_of_birth = $2 ORDER BY created_at LIMIT 1",
+    )
+    .bind(name_key(name))
+    .bind(date_of_birth.to_string())
+    .fetch_optional(&db.pool)
+    .await
+    .context("looking up a patient")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Staff search: any combination of a name fragment, date of birth, phone.
+pub async fn search(
+    db: &Db,
+    name: Option<&str>,
+    date_of_birth: Option<NaiveDate>,
+    phone: Option<&PhoneNumber>,
+    limit: i64,
+) -> anyhow::Result<Vec<Patient>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM patients WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(n) = name.map(name_key).filter(|n| !n.is_empty()) {
+        binds.push(format!("%{}%", n.replace('%', "").replace('_', "")));
+        sql.push_str(&format!(" AND name_key LIKE ${}", binds.len()));
+    }
+    if let Some(d) = date_of_birth {
+        binds.push(d.to_string());
+        sql.push_str(&format!(" AND date_of_birth = ${}", binds.len()));
+    }
+    if let Some(p) = phone {
+        binds.push(p.as_str().to_string());
+        sql.push_str(&format!(" AND phone = ${}", binds.len()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY name_key, date_of_birth LIMIT {}",
+        limit.clamp(1, 500)
+    ));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(&db.pool).await.context("searching patients")?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Validates and inserts a patient. `today` is the clinic's local date.
+pub async fn create(db: &Db, new: &NewPatient, today: NaiveDate) -> Result<Patient, PatientError> {
+    let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name_key(&name).is_empty() {
+        return Err(PatientError::EmptyName);
+    }
+    if new.date_of_birth > today {
+        return Err(PatientError::FutureBirth(new.date_of_birth));
+    }
+    if new.date_of_birth < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid") {
+        return Err(PatientError::AncientBirth(new.date_of_birth));
+    }
+    let phone = match &new.phone {
+        Some(p) if !p.trim().is_empty() => Some(
+            PhoneNumber::parse(p)
+                .ok_or_else(|| PatientError::Phone(p.clone()))?
+                .0,
+        ),
+        _ => None,
+    };
+    let patient = Patient {
+        id: new_id(),
+        name,
+        date_of_birth: new.date_of_birth,
+        phone,
+    };
+    sqlx::query(
+        "INSERT INTO patients (id, name, name_key, date_of_birth, phone, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&patient.id)
+    .bind(&patient.name)
+    .bind(name_key(&patient.name))
+    .bind(patient.date_of_birth.to_string())
+    .bind(&patient.phone)
+    .bind(now_text())
+    .execute(&db.pool)
+    .await
+    .context("inserting a patient")?;
+    tracing::info!(patient_id = %patient.id, "patient registered");
+    Ok(patient)
+}
+
+/// The matching patient, or a new registration. The caller hears the same
+/// words either way, so nobody can probe who is a patient.
+pub async fn find_or_register(
+    db: &Db,
+    new: &NewPatient,
+    today: NaiveDate,
+) -> Result<(Patient, bool), PatientError> {
+    if let Some(p) = find_by_identity(db, &new.name, new.date_of_birth).await? {
+        return Ok((p, false));
+    }
+    Ok((create(db, new, today).await?, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_and_name_keys_normalise() {
+        assert_eq!(
+            PhoneNumber::parse("+1 (555) 123-4567").unwrap().as_str(),
+            "5551234567"
+        );
+        assert_eq!(PhoneNumber::parse("555-1234"), None);
+        assert_eq!(name_key("  Maria   Gonzalez. "), "maria gonzalez");
+        assert_eq!(name_key("O'Brien-Smith"), "o'brien-smith");
+    }
+}

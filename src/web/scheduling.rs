@@ -1,0 +1,208 @@
+//! Availability and appointments: `GET /api/v1/slots`,
+//! `GET/POST /api/v1/appointments`, `POST /api/v1/appointments/{id}/cancel`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{Role, Staff};
+use super::error::ApiError;
+use crate::scheduling::{
+    self, AppointmentFilter, BookError, BookRequest, SlotError, SlotQuery, Source, appointments,
+};
+
+/// Roles that may book and cancel.
+const SCHEDULERS: &[Role] = &[Role::Receptionist, Role::Manager];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/slots", get(slots))
+        .route("/api/v1/appointments", get(list).post(create))
+        .route("/api/v1/appointments/{id}/cancel", post(cancel))
+}
+
+pub(crate) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(format!("{field} must be a date like 2026-03-16")))
+}
+
+fn slot_error(e: SlotError) -> ApiError {
+    ApiError::Unprocessable(e.to_string())
+}
+
+fn book_error(e: BookError) -> ApiError {
+    match e {
+        BookError::SlotTaken => ApiError::Conflict("that slot is already booked".into()),
+        BookError::NotBooked => ApiError::Conflict("the appointment is already cancelled".into()),
+        BookError::NotFound => ApiError::NotFound("no such appointment".into()),
+        BookError::Db(e) => ApiError::Internal(e),
+        BookError::SameDay { .. } => {
+            ApiError::Conflict("the patient already has an appointment that day".into())
+        }
+        other @ (BookError::Slot(_)
+        | BookError::UnknownPatient
+        | BookError::NotASlot
+        | BookError::InPast) => ApiError::Unprocessable(other.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct SlotParams {
+    date: Option<String>,
+    provider_id: Option<String>,
+    #[serde(rename = "type")]
+    type_id: Option<String>,
+}
+
+async fn slots(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(params): Query<SlotParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now();
+    let date = match &params.date {
+        Some(d) => parse_date("date", d)?,
+        None => state.clinic.local(now).date(),
+    };
+    let types: Vec<String> = match &params.type_id {
+        Some(t) => vec![t.clone()],
+        None => state
+            .clinic
+            .appointment_types
+            .iter()
+            .filter(|t| {
+                params
+                    .provider_id
+                    .as_ref()
+                    .is_none_or(|p| t.providers.contains(p))
+            })
+            .map(|t| t.id.clone())
+            .collect(),
+    };
+    if let Some(p) = &params.provider_id {
+        if state.clinic.provider(p).is_none() {
+            return Err(ApiError::NotFound(format!("no provider {p:?}")));
+        }
+    }
+    let mut out = Vec::new();
+    for type_id in types {
+        let query = SlotQuery {
+            type_id,
+            provider_id: params.provider_id.clone(),
+            from: date,
+            to: date,
+            part_of_day: None,
+            limit: 1000,
+        };
+        let found = appointments::find_slots(&state.db, &state.clinic, &query, now)
+            .await
+            .map_err(|e| match e {
+                BookError::Slot(s) => slot_error(s),
+                other => book_error(other),
+            })?;
+        for s in found {
+            let name = state
+                .clinic
+                .provider(&s.provider_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            out.push(json!({
+                "provider_id": s.provider_id,
+                "provider_name": name,
+                "type": s.type_id,
+                "start": scheduling::api_time(&state.clinic, s.start),
+                "end": scheduling::api_time(&state.clinic, s.end),
+            }));
+        }
+    }
+    Ok(Json(json!({ "slots": out })))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    date: Option<String>,
+    provider_id: Option<String>,
+    patient_id: Option<String>,
+    status: Option<String>,
+    call_id: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(p): Query<ListParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(s) = &p.status {
+        if s != "booked" && s != "cancelled" {
+            return Err(ApiError::BadRequest(
+                "status must be booked or cancelled".into(),
+            ));
+        }
+    }
+    let filter = AppointmentFilter {
+        date: p
+            .date
+            .as_deref()
+            .map(|d| parse_date("date", d))
+            .transpose()?,
+        provider_id: p.provider_id,
+        patient_id: p.patient_id,
+        status: p.status,
+        call_id: p.call_id,
+        starting_after: None,
+        limit: Some(1000),
+    };
+    let found = appointments::list(&state.db, &state.clinic, &filter).await?;
+    let items: Vec<_> = found.iter().map(|a| a.to_api(&state.clinic)).collect();
+    Ok(Json(json!({ "appointments": items })))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    patient_id: String,
+    provider_id: String,
+    #[serde(rename = "type")]
+    type_id: String,
+    start: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Json(body): Json<CreateBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    staff.require(SCHEDULERS)?;
+    let start = DateTime::parse_from_rfc3339(&body.start)
+        .map_err(|_| ApiError::BadRequest("start must be RFC 3339 with an offset".into()))?
+        .with_timezone(&Utc);
+    let req = BookRequest {
+        patient_id: body.patient_id,
+        provider_id: body.provider_id,
+        type_id: body.type_id,
+        start,
+        source: Source::Staff,
+        call_id: None,
+        one_per_day: false,
+    };
+    let booked = appointments::book(&state.db, &state.clinic, &req, state.clock.now())
+        .await
+        .map_err(book_error)?;
+    Ok((StatusCode::CREATED, Json(booked.to_api(&state.clinic))))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(SCHEDULERS)?;
+    let cancelled = appointments::cancel(&state.db, &id)
+        .await
+        .map_err(book_error)?;
+    Ok(Json(cancelled.to_api(&state.clinic)))
+}

@@ -167,9 +167,17 @@ pub fn open_slots(
         *v = merged;
     }
     let mut out = Vec::new();
+    let four_am = NaiveTime::from_hms_opt(4, 0, 0).expect("valid");
+    let mut day: Vec<(DateTime<Utc>, usize, NaiveDateTime)> = Vec::new();
     let mut date = query.from;
     while date <= query.to && out.len() < query.limit {
-        let mut day: Vec<Slot> = Vec::new();
+        // One timezone lookup per day: clocks change at night, so every time
+        // from 4 AM on shares midday's offset. Earlier times convert singly.
+        let midday = date.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("valid"));
+        let offset = clinic.to_utc(midday).map(|u| u.naive_utc() - midday);
+        // Found starts as (start, provider index, local time): sorted
+        // cheaply, turned into `Slot`s (which own strings) only at the end.
+        day.clear();
         for (pi, provider) in providers.iter().enumerate() {
             for t in candidate_starts(clinic, provider, kind, date) {
                 if let Some(pod) = query.part_of_day {
@@ -178,8 +186,12 @@ pub fn open_slots(
                     }
                 }
                 let local = date.and_time(t);
-                let Some(start) = clinic.to_utc(local) else {
-                    continue;
+                let start = match offset {
+                    Some(off) if t >= four_am => (local + off).and_utc(),
+                    _ => match clinic.to_utc(local) {
+                        Some(s) => s,
+                        None => continue,
+                    },
                 };
                 if start < earliest {
                     continue;
@@ -187,25 +199,22 @@ pub fn open_slots(
                 let end = start + length;
                 let intervals = &per_provider[pi];
                 let idx = intervals.partition_point(|(s, _)| *s < end);
-                let overlaps = idx > 0 && intervals[idx - 1].1 > start;
-                if overlaps {
+                if idx > 0 && intervals[idx - 1].1 > start {
                     continue;
                 }
-                day.push(Slot {
-                    provider_id: provider.id.clone(),
-                    type_id: kind.id.clone(),
-                    start,
-                    end,
-                    start_local: local,
-                });
+                day.push((start, pi, local));
             }
         }
-        day.sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
-                .then_with(|| a.provider_id.cmp(&b.provider_id))
-        });
-        out.extend(day);
+        // Same start: providers in configuration order.
+        day.sort_unstable_by_key(|&(start, pi, _)| (start, pi));
+        let room = query.limit.saturating_sub(out.len());
+        out.extend(day.iter().take(room).map(|&(start, pi, local)| Slot {
+            provider_id: providers[pi].id.clone(),
+            type_id: kind.id.clone(),
+            start,
+            end: start + length,
+            start_local: local,
+        }));
         match date.succ_opt() {
             Some(d) => date = d,
             None => break,

@@ -111,7 +111,22 @@ impl Application {
         std::fs::create_dir_all(settings.recordings_dir())
             .with_context(|| format!("creating {}", settings.recordings_dir().display()))?;
 
-        let clinic = Arc::new(load_clinic(&settings)?);
+        let mut clinic = load_clinic(&settings)?;
+        let twilio_rest = match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
+            (Some(sid), Some(token)) => Some(TwilioRest::new(
+                std::env::var("TWILIO_API_BASE").unwrap_or_else(|_| "https://api.twilio.com".into()),
+                sid.clone(),
+                token.clone(),
+            )),
+            _ => None,
+        };
+        if twilio_rest.is_none() && clinic.transfer_number.take().is_some() {
+            // A warm transfer needs Twilio's REST API; without it the agent
+            // takes a callback task instead of promising a transfer it cannot make.
+            tracing::warn!("transfer number configured but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not: callers get callback tasks instead");
+        }
+        crate::scheduling::sync_catalog(&db, &clinic).await.context("writing the clinic's providers and appointment types")?;
+        let clinic = Arc::new(clinic);
         let clock = match settings.now {
             Some(start) => Clock::starting_at(start.with_timezone(&chrono::Utc)),
             None => Clock::system(),
@@ -162,15 +177,7 @@ impl Application {
                 .transpose()
                 .context("TWILIO_AUTH_TOKEN")?,
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
-            rest: match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
-                (Some(sid), Some(token)) => Some(TwilioRest::new(
-                    std::env::var("TWILIO_API_BASE")
-                        .unwrap_or_else(|_| "https://api.twilio.com".into()),
-                    sid.clone(),
-                    token.clone(),
-                )),
-                _ => None,
-            },
+            rest: twilio_rest,
             metrics: metrics.clone(),
         });
         let state = AppState {

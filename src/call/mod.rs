@@ -114,4 +114,3 @@ pub mod listener;
 pub mod prompts;
 pub mod session;
 pub mod speaker;
-pub mod take_message;

@@ -24,6 +24,7 @@ async fn app() -> (Router, AppState, tempfile::TempDir) {
         clinic: Arc::new(Clinic::demo()),
         clock: Clock::frozen_at("2026-03-16T13:00:00Z".parse().unwrap()),
         auth: Arc::new(Tokens::new().with_admin(Some(TOKEN.into()))),
+        metrics: Arc::default(),
     };
     let router = Router::new()
         .merge(web::clinic::router())

@@ -13,12 +13,12 @@ use tokio::sync::Semaphore;
 
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
-use crate::clinic::desk::Desk;
-use crate::clinic::{Clinic, Clock, Prompts};
-use crate::nlu::entities::{ProviderRoster, RosterEntry};
 use crate::call::journal::replay_spool;
 use crate::call::session::CallServices;
+use crate::clinic::desk::Desk;
+use crate::clinic::{Clinic, Clock, Prompts};
 use crate::nlu::Nlu;
+use crate::nlu::entities::{ProviderRoster, RosterEntry};
 use crate::settings::Settings;
 use crate::store::Db;
 use crate::stt::{SpeechToText, SttOptions};
@@ -48,7 +48,9 @@ impl Engines {
             .context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
         let clinic = load_clinic(settings)?;
-        let nlu = Arc::new(Nlu::load(paths, roster_of(&clinic)).context("loading the intent classifier")?);
+        let nlu = Arc::new(
+            Nlu::load(paths, roster_of(&clinic)).context("loading the intent classifier")?,
+        );
         tracing::info!(
             load_ms = started.elapsed().as_millis() as u64,
             "models loaded"
@@ -63,7 +65,11 @@ fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
         Some(text) => Clinic::from_toml_str(text).with_context(|| {
             format!(
                 "the clinic configuration {}",
-                settings.config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                settings
+                    .config_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             )
         }),
         None => Ok(Clinic::demo()),
@@ -76,7 +82,11 @@ fn roster_of(clinic: &Clinic) -> ProviderRoster {
         clinic
             .providers
             .iter()
-            .map(|p| RosterEntry { id: p.id.clone(), name: p.name.clone(), title: p.title.clone() })
+            .map(|p| RosterEntry {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                title: p.title.clone(),
+            })
             .collect(),
     )
 }
@@ -114,7 +124,8 @@ impl Application {
         let mut clinic = load_clinic(&settings)?;
         let twilio_rest = match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
             (Some(sid), Some(token)) => Some(TwilioRest::new(
-                std::env::var("TWILIO_API_BASE").unwrap_or_else(|_| "https://api.twilio.com".into()),
+                std::env::var("TWILIO_API_BASE")
+                    .unwrap_or_else(|_| "https://api.twilio.com".into()),
                 sid.clone(),
                 token.clone(),
             )),
@@ -123,17 +134,25 @@ impl Application {
         if twilio_rest.is_none() && clinic.transfer_number.take().is_some() {
             // A warm transfer needs Twilio's REST API; without it the agent
             // takes a callback task instead of promising a transfer it cannot make.
-            tracing::warn!("transfer number configured but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not: callers get callback tasks instead");
+            tracing::warn!(
+                "transfer number configured but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not: callers get callback tasks instead"
+            );
         }
-        crate::scheduling::sync_catalog(&db, &clinic).await.context("writing the clinic's providers and appointment types")?;
+        crate::scheduling::sync_catalog(&db, &clinic)
+            .await
+            .context("writing the clinic's providers and appointment types")?;
         let clinic = Arc::new(clinic);
         let clock = match settings.now {
             Some(start) => Clock::starting_at(start.with_timezone(&chrono::Utc)),
             None => Clock::system(),
         };
         let prompts = Arc::new(Prompts::builtin());
-        let conversations: Arc<dyn ConversationFactory> =
-            Arc::new(Desk::new(db.clone(), clinic.clone(), prompts, clock.clone()));
+        let conversations: Arc<dyn ConversationFactory> = Arc::new(Desk::new(
+            db.clone(),
+            clinic.clone(),
+            prompts,
+            clock.clone(),
+        ));
 
         let mut fixed = conversations.fixed_sentences();
         fixed.extend(crate::call::prompts::call_prompts().all());

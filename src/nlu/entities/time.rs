@@ -250,6 +250,23 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
         return Some((to_24h(*h, *m, mer), 1 + used));
     }
 
+    // Whisper writes "two thirty" as "230" and "ten thirty" as "1030": a
+    // time when am/pm follows or "at"/"around" comes before.
+    if let Some(n) = t.num().filter(|n| n.len() == 3 || n.len() == 4) {
+        let (h, m) = n.split_at(n.len() - 2);
+        if let (Ok(h), Ok(m)) = (h.parse::<u32>(), m.parse::<u32>())
+            && (1..=12).contains(&h)
+            && m < 60
+        {
+            if let Some((mer, used)) = meridiem_at(toks, i + 1) {
+                return Some((to_24h(h, m, Some(mer)), 1 + used));
+            }
+            if prev_is(&["at", "around", "about", "by"]) {
+                return Some((to_24h(h, m, None), 1));
+            }
+        }
+    }
+
     // "3 pm", "3 30 pm", "3 o'clock", "3 in the afternoon", "free in the afternoon".
     let digit_hour = hour_at(toks, i);
     let misheard = if digit_hour.is_none() && !prev_is(NOT_BEFORE_MISHEARD) {
@@ -421,6 +438,18 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn whisper_run_together_times() {
+        assert_eq!(
+            parse_time("Could I come in tomorrow at 230 in the afternoon?"),
+            hm(14, 30)
+        );
+        assert_eq!(parse_time("at 1030 please"), hm(10, 30));
+        assert_eq!(parse_time("930 am works"), hm(9, 30));
+        assert_eq!(parse_time("I live at 1985 Main Street"), None);
+        assert_eq!(parse_time("room 230 on the second floor"), None);
     }
 
     #[test]

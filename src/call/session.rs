@@ -173,6 +173,9 @@ fn event_name(message: &Inbound) -> &'static str {
 
 /// A transcript back from the recogniser.
 struct Transcribed {
+    /// Order of the utterance in the call: transcripts finish out of order
+    /// (several recognition workers), turns are kept in the order spoken.
+    seq: u64,
     start_sample: u64,
     end_sample: u64,
     result: Result<String, SttError>,
@@ -217,6 +220,11 @@ struct Call {
     bad_messages: u64,
     /// A silence event to hand to the conversation on the next loop turn.
     pending_silence: Option<CallEvent>,
+    /// Utterances sent to recognition, and handled, in spoken order.
+    utterances_heard: u64,
+    utterances_handled: u64,
+    /// Transcripts that finished before an earlier utterance's.
+    reordered: std::collections::BTreeMap<u64, Transcribed>,
 }
 
 impl Call {
@@ -285,6 +293,9 @@ impl Call {
             outcome: None,
             bad_messages,
             pending_silence: None,
+            utterances_heard: 0,
+            utterances_handled: 0,
+            reordered: std::collections::BTreeMap::new(),
         }
     }
 
@@ -314,7 +325,13 @@ impl Call {
                     }
                 },
                 Some(heard) = self.heard.recv() => self.on_heard(heard).await,
-                Some(done) = self.transcripts.recv() => self.on_transcript(done).await,
+                Some(done) = self.transcripts.recv() => {
+                    self.reordered.insert(done.seq, done);
+                    while let Some(next) = self.reordered.remove(&self.utterances_handled) {
+                        self.utterances_handled += 1;
+                        self.on_transcript(next).await;
+                    }
+                }
                 chunk = self.speaker.next_audio() => match chunk {
                     Some(Ok(chunk)) => {
                         let mut sink = RecordingSink { recording: &mut self.recording, now_sample: self.caller_samples };
@@ -448,12 +465,15 @@ impl Call {
                 self.caller_talking = false;
                 self.last_activity_sample = end_sample;
                 self.utterances_pending += 1;
+                let seq = self.utterances_heard;
+                self.utterances_heard += 1;
                 let stt = self.services.stt.clone();
                 let tx = self.transcripts_tx.clone();
                 tokio::spawn(
                     async move {
                         let result = stt.try_transcribe(samples_16k).await.map(|t| t.text);
                         let _ = tx.send(Transcribed {
+                            seq,
                             start_sample,
                             end_sample,
                             result,
@@ -578,11 +598,16 @@ impl Call {
                 self.on_heard(heard).await;
             }
         }
-        while self.utterances_pending > 0 {
+        while self.utterances_pending > self.reordered.len() {
             match self.transcripts.recv().await {
-                Some(done) => self.record_late_transcript(done).await,
+                Some(done) => {
+                    self.reordered.insert(done.seq, done);
+                }
                 None => break,
             }
+        }
+        for (_, done) in std::mem::take(&mut self.reordered) {
+            self.record_late_transcript(done).await;
         }
         if matches!(end, StreamEnd::Stopped | StreamEnd::Dropped) {
             match self.conversation.handle(CallEvent::Hangup).await {

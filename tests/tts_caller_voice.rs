@@ -219,28 +219,15 @@ fn canonical_words_and_wer() {
     assert_eq!(word_errors(&r, &r), 0);
 }
 
-fn transcribe(ctx: &whisper_rs::WhisperContext, pcm_8k: &[i16]) -> String {
+/// What the call path hears: the product's recogniser (token cap, single
+/// segment, audio context cut to the utterance), not a hand-set decoder.
+fn transcribe(
+    stt: &frontdesk::stt::SpeechToText,
+    runtime: &tokio::runtime::Runtime,
+    pcm_8k: &[i16],
+) -> String {
     let audio_16k = resample::resample(&resample::i16_to_f32(pcm_8k), 8_000, 16_000).unwrap();
-    let mut state = ctx.create_state().unwrap();
-    let mut params =
-        whisper_rs::FullParams::new(whisper_rs::SamplingStrategy::Greedy { best_of: 1 });
-    params.set_language(Some("en"));
-    params.set_n_threads(2);
-    params.set_no_context(true);
-    // A shorter audio context is the big speed lever; models.md's rule
-    // keeps it safely above the utterance length.
-    let seconds = audio_16k.len() as f64 / 16_000.0;
-    params.set_audio_ctx(((50.0 * seconds + 64.0) as i32).clamp(768, 1500));
-    params.set_print_special(false);
-    params.set_print_progress(false);
-    params.set_print_realtime(false);
-    params.set_print_timestamps(false);
-    state.full(params, &audio_16k).unwrap();
-    state
-        .as_iter()
-        .map(|s| s.to_str_lossy().unwrap().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    runtime.block_on(stt.transcribe(audio_16k)).unwrap().text
 }
 
 /// Whisper tiny.en understands every preset through the phone band. Prints
@@ -257,12 +244,12 @@ fn whisper_understands_every_caller() {
         );
         return;
     }
-    whisper_rs::install_logging_hooks();
-    let ctx = whisper_rs::WhisperContext::new_with_params(
-        whisper_path.to_str().unwrap(),
-        whisper_rs::WhisperContextParameters::default(),
+    let stt = frontdesk::stt::SpeechToText::load(
+        &ModelPaths::locate(),
+        frontdesk::stt::SttOptions::default(),
     )
     .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
     let caller = CallerVoice::new(tts.clone());
     let mut report = Vec::new();
     let with_agent = std::env::var_os("FRONTDESK_TTS_WER_AGENT").is_some();
@@ -284,7 +271,7 @@ fn whisper_understands_every_caller() {
                     frontdesk::audio::mulaw::decode_frame(&bytes)
                 }
             };
-            let heard = transcribe(&ctx, &pcm);
+            let heard = transcribe(&stt, &runtime, &pcm);
             let (reference, hypothesis) = (canonical_words(line), canonical_words(&heard));
             let e = word_errors(&reference, &hypothesis);
             eprintln!(

@@ -187,7 +187,6 @@ impl Application {
         });
         let telephony = Arc::new(TelephonyState {
             services,
-            db: db.clone(),
             public_url: settings.public_url.clone(),
             validator: settings
                 .twilio_auth_token

@@ -125,29 +125,6 @@ const CALLER_LINES: &[&str] = &[
 /// number words as digits and "dr" as "doctor", so WER counts words heard,
 /// not spelling conventions.
 fn canonical_words(text: &str) -> Vec<String> {
-    const SMALL: [&str; 21] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-    ];
     let chars: Vec<char> = text.to_lowercase().chars().collect();
     let mut cleaned = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -172,7 +149,7 @@ fn canonical_words(text: &str) -> Vec<String> {
             if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
                 return digits.to_string();
             }
-            if let Some(n) = SMALL.iter().position(|s| *s == w) {
+            if let Some(n) = (0..=20u32).find(|n| frontdesk::tts::text::number_words(*n) == w) {
                 return n.to_string();
             }
             if w == "dr" {

@@ -8,7 +8,6 @@
 pub mod calls;
 
 use std::path::Path;
-use std::str::FromStr;
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -127,9 +126,4 @@ pub fn now_text() -> String {
 /// A new random id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-#[allow(dead_code)]
-fn _assert_from_str() {
-    let _ = sqlx::any::AnyConnectOptions::from_str("sqlite::memory:");
 }

@@ -33,47 +33,20 @@ pub fn normalise(text: &str) -> Vec<String> {
     words
 }
 
-const ONES: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const TENS: [&str; 10] = [
-    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
-
+/// "21" → ["twenty", "one"]; longer digit runs are read digit by digit.
 fn number_words(digits: &str) -> Vec<String> {
+    let say = |n: u32| {
+        frontdesk::tts::text::number_words(n)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     if digits.len() <= 2 {
-        let n: usize = digits.parse().unwrap_or(0);
-        if n < 20 {
-            return vec![ONES[n].to_string()];
-        }
-        let mut out = vec![TENS[n / 10].to_string()];
-        if !n.is_multiple_of(10) {
-            out.push(ONES[n % 10].to_string());
-        }
-        return out;
+        return say(digits.parse().unwrap_or(0));
     }
     digits
         .chars()
-        .map(|c| ONES[c.to_digit(10).unwrap_or(0) as usize].to_string())
+        .flat_map(|c| say(c.to_digit(10).unwrap_or(0)))
         .collect()
 }
 

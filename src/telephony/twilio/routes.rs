@@ -3,7 +3,6 @@
 //! callback. With `TWILIO_AUTH_TOKEN` set, each request and the websocket
 //! upgrade must carry a valid `X-Twilio-Signature`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,12 +18,10 @@ use tokio::sync::{Semaphore, mpsc};
 use super::signature::SignatureValidator;
 use super::twiml;
 use crate::call::session::{CallServices, StreamEnd, WireIn, run_stream};
-use crate::store::Db;
 
 /// What the telephony routes share.
 pub struct TelephonyState {
     pub services: Arc<CallServices>,
-    pub db: Db,
     /// `https://host` as Twilio reaches us; `None` means derive from `Host`.
     pub public_url: Option<String>,
     pub validator: Option<SignatureValidator>,
@@ -162,6 +159,7 @@ async fn status(
             .into_response();
     };
     match state
+        .services
         .db
         .record_carrier_status(&call_sid, &call_status)
         .await
@@ -253,6 +251,3 @@ fn async_stream_of(
             })
         })
 }
-
-#[allow(dead_code)]
-fn _params_are_ordered(_: BTreeMap<String, String>) {}

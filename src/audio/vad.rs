@@ -226,6 +226,11 @@ pub struct EndpointConfig {
     pub tail_ms: u32,
     /// An utterance this long is cut and emitted even while speech goes on.
     pub max_utterance_ms: u32,
+    /// Silence after speech at which a [`VadEvent::Paused`] offers the
+    /// utterance for speculative recognition (0: never). At least `tail_ms`,
+    /// so the paused audio is exactly what the utterance will be if the
+    /// caller says no more.
+    pub speculate_after_ms: u32,
 }
 
 impl Default for EndpointConfig {
@@ -238,6 +243,7 @@ impl Default for EndpointConfig {
             pre_roll_ms: 200,
             tail_ms: 100,
             max_utterance_ms: 25_000,
+            speculate_after_ms: 100,
         }
     }
 }
@@ -271,6 +277,15 @@ pub enum VadEvent {
         speech_end_sample: u64,
         reason: EndReason,
     },
+    /// The caller has paused for `speculate_after_ms`: if the pause grows
+    /// into the end of the utterance, the `UtteranceEnded` that follows will
+    /// carry exactly these samples and positions, so recognition can start
+    /// now and the transcript be ready sooner. Speech may resume instead.
+    Paused {
+        samples: Vec<i16>,
+        start_sample: u64,
+        end_sample: u64,
+    },
 }
 
 enum Phase {
@@ -303,6 +318,9 @@ pub struct Endpointer {
     utterance: Vec<i16>,
     utterance_start: u64,
     phase: Phase,
+    /// The silence start of the last `Paused` event, so a pause is
+    /// offered once.
+    paused_at: Option<u64>,
 }
 
 impl Endpointer {
@@ -317,6 +335,7 @@ impl Endpointer {
             utterance: Vec::new(),
             utterance_start: 0,
             phase: Phase::Idle,
+            paused_at: None,
         }
     }
 
@@ -464,9 +483,39 @@ impl Endpointer {
                         speech_start,
                         silence_since,
                     };
+                    if let Some(silence_start) = silence_since {
+                        self.offer_pause(silence_start, window_end, tail, events);
+                    }
                 }
             }
         }
+    }
+
+    /// Emits `Paused` once per pause that has lasted `speculate_after_ms`,
+    /// with the audio `emit_utterance` would take if the pause ends the
+    /// utterance: up to `tail` after the speech.
+    fn offer_pause(
+        &mut self,
+        silence_start: u64,
+        window_end: u64,
+        tail: u64,
+        events: &mut Vec<VadEvent>,
+    ) {
+        if self.config.speculate_after_ms == 0 || self.paused_at == Some(silence_start) {
+            return;
+        }
+        let after = ms_to_samples(self.config.speculate_after_ms).max(tail);
+        if window_end - silence_start < after {
+            return;
+        }
+        self.paused_at = Some(silence_start);
+        let end = silence_start + tail;
+        let keep = ((end - self.utterance_start) as usize).min(self.utterance.len());
+        events.push(VadEvent::Paused {
+            samples: self.utterance[..keep].to_vec(),
+            start_sample: self.utterance_start,
+            end_sample: self.utterance_start + keep as u64,
+        });
     }
 
     fn confirm_if_long_enough(&mut self, events: &mut Vec<VadEvent>) {
@@ -722,7 +771,7 @@ mod tests {
             }
         }
         // End of speech is reported within end_silence (+ one window) of audio.
-        for (event, &at) in run.events.iter().zip(&run.emitted_at) {
+        for (event, &at) in offered.events.iter().zip(&offered.emitted_at) {
             if let VadEvent::UtteranceEnded {
                 speech_end_sample, ..
             } = event
@@ -735,6 +784,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn each_pause_that_ends_an_utterance_was_offered_with_the_same_audio() {
+        let Some(model) = model() else { return };
+        let Some(audio) = corpus_wav("osr_us_000_0034_8k.wav") else {
+            return;
+        };
+        let config = EndpointConfig::default();
+        let offered = run(&model, config.clone(), &audio, 160);
+        let mut last_pause: Option<(&Vec<i16>, u64, u64, u64)> = None;
+        let mut matched = 0;
+        for (event, &at) in offered.events.iter().zip(&offered.emitted_at) {
+            match event {
+                VadEvent::Paused {
+                    samples,
+                    start_sample,
+                    end_sample,
+                } => {
+                    assert_eq!(samples.len() as u64, end_sample - start_sample);
+                    last_pause = Some((samples, *start_sample, *end_sample, at));
+                }
+                VadEvent::UtteranceEnded {
+                    samples,
+                    start_sample,
+                    end_sample,
+                    reason: EndReason::Silence,
+                    ..
+                } => {
+                    let (p_samples, p_start, p_end, p_at) =
+                        last_pause.take().expect("a pause before every silence end");
+                    assert_eq!((p_start, p_end), (*start_sample, *end_sample));
+                    assert!(p_samples == samples, "paused audio differs");
+                    let lead_ms = (at - p_at) / 8;
+                    assert!(
+                        lead_ms as u32 + config.speculate_after_ms + 32 >= config.end_silence_ms,
+                        "the pause came {lead_ms} ms early"
+                    );
+                    matched += 1;
+                }
+                VadEvent::SpeechStarted { .. } => last_pause = None,
+                VadEvent::UtteranceEnded { .. } => {}
+            }
+        }
+        assert!(matched >= 5, "only {matched} utterances");
+        // Without speculation no pause is offered.
+        let off = EndpointConfig {
+            speculate_after_ms: 0,
+            ..config
+        };
+        let quiet = run(&model, off, &audio, 160);
+        assert!(
+            !quiet
+                .events
+                .iter()
+                .any(|e| matches!(e, VadEvent::Paused { .. }))
+        );
+        assert_eq!(utterances(&quiet.events), utterances(&offered.events));
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub enum Heard {
         start_sample: u64,
         end_sample: u64,
     },
+    /// The caller paused: if the pause ends the utterance, the `Utterance`
+    /// that follows has exactly these samples and positions, so recognition
+    /// may start now (speculatively).
+    Paused {
+        samples_16k: Vec<f32>,
+        start_sample: u64,
+        end_sample: u64,
+    },
     /// VAD failed; the call goes on without hearing more.
     Failed(String),
 }
@@ -101,17 +109,26 @@ fn listen(
                     start_sample,
                     end_sample,
                     ..
-                } => {
-                    let pcm = resample::i16_to_f32(&samples);
-                    match resample::resample(&pcm, 8000, 16000) {
-                        Ok(samples_16k) => Heard::Utterance {
-                            samples_16k,
-                            start_sample,
-                            end_sample,
-                        },
-                        Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
-                    }
-                }
+                } => match to_16k(&samples) {
+                    Ok(samples_16k) => Heard::Utterance {
+                        samples_16k,
+                        start_sample,
+                        end_sample,
+                    },
+                    Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
+                },
+                VadEvent::Paused {
+                    samples,
+                    start_sample,
+                    end_sample,
+                } => match to_16k(&samples) {
+                    Ok(samples_16k) => Heard::Paused {
+                        samples_16k,
+                        start_sample,
+                        end_sample,
+                    },
+                    Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
+                },
             };
             if heard.send(message).is_err() {
                 return false;
@@ -134,4 +151,10 @@ fn listen(
         }
     }
     send(endpointer.finish());
+}
+
+/// Whisper's input: the same samples always give the same output, so a
+/// paused utterance and the utterance it becomes resample identically.
+fn to_16k(samples_8k: &[i16]) -> anyhow::Result<Vec<f32>> {
+    resample::resample(&resample::i16_to_f32(samples_8k), 8000, 16000)
 }

@@ -181,6 +181,20 @@ struct Transcribed {
     result: Result<String, SttError>,
 }
 
+/// Recognition started while the caller paused; used if the pause turns
+/// out to end the utterance (same samples, same positions).
+struct Speculation {
+    start_sample: u64,
+    end_sample: u64,
+    task: tokio::task::JoinHandle<Result<String, SttError>>,
+}
+
+impl Speculation {
+    fn matches(&self, start_sample: u64, end_sample: u64) -> bool {
+        (self.start_sample, self.end_sample) == (start_sample, end_sample)
+    }
+}
+
 /// Agent audio goes to the recording's right channel; the recorder queues
 /// it after earlier agent audio, as the carrier's playout buffer does.
 struct RecordingSink<'a> {
@@ -225,6 +239,9 @@ struct Call {
     utterances_handled: u64,
     /// Transcripts that finished before an earlier utterance's.
     reordered: std::collections::BTreeMap<u64, Transcribed>,
+    /// Recognition of the caller's current pause, started before the
+    /// endpoint is sure.
+    speculation: Option<Speculation>,
 }
 
 impl Call {
@@ -296,6 +313,7 @@ impl Call {
             utterances_heard: 0,
             utterances_handled: 0,
             reordered: std::collections::BTreeMap::new(),
+            speculation: None,
         }
     }
 
@@ -469,9 +487,28 @@ impl Call {
                 self.utterances_heard += 1;
                 let stt = self.services.stt.clone();
                 let tx = self.transcripts_tx.clone();
+                let speculation = self.speculation.take().and_then(|s| {
+                    if s.matches(start_sample, end_sample) {
+                        Some(s)
+                    } else {
+                        s.task.abort();
+                        None
+                    }
+                });
+                tracing::debug!(speculated = speculation.is_some(), "utterance ended");
                 tokio::spawn(
                     async move {
-                        let result = stt.try_transcribe(samples_16k).await.map(|t| t.text);
+                        let early = match speculation {
+                            Some(s) => s.task.await.ok(),
+                            None => None,
+                        };
+                        let result = match early {
+                            // A saturated or lost guess is retried like any utterance.
+                            Some(Ok(text)) => Ok(text),
+                            Some(Err(_)) | None => {
+                                stt.try_transcribe(samples_16k).await.map(|t| t.text)
+                            }
+                        };
                         let _ = tx.send(Transcribed {
                             seq,
                             start_sample,
@@ -481,6 +518,30 @@ impl Call {
                     }
                     .in_current_span(),
                 );
+            }
+            Heard::Paused {
+                samples_16k,
+                start_sample,
+                end_sample,
+            } => {
+                if let Some(stale) = self.speculation.take() {
+                    stale.task.abort();
+                }
+                // A guess that may be thrown away must not delay real
+                // utterances of other calls.
+                if !self.services.stt.has_idle_worker() {
+                    return;
+                }
+                let stt = self.services.stt.clone();
+                let task = tokio::spawn(
+                    async move { stt.try_transcribe(samples_16k).await.map(|t| t.text) }
+                        .in_current_span(),
+                );
+                self.speculation = Some(Speculation {
+                    start_sample,
+                    end_sample,
+                    task,
+                });
             }
             Heard::Failed(reason) => {
                 tracing::error!(reason = %reason, "the call can no longer hear the caller");

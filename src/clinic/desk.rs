@@ -60,11 +60,15 @@ impl ConversationFactory for Desk {
             self.prompts
                 .render("greeting", &[("clinic", &self.clinic.name)]),
         ];
+        // Every sentence of every template that has no slot to fill: most
+        // replies start with one ("What is the visit for?").
         for key in self.prompts.keys() {
             if let Some(t) = self.prompts.template(key) {
-                if !t.contains('{') && !t.is_empty() {
-                    out.push(t.to_string());
-                }
+                out.extend(
+                    crate::tts::text::split_sentences(t)
+                        .into_iter()
+                        .filter(|s| !s.contains('{') && !s.trim().is_empty()),
+                );
             }
         }
         out

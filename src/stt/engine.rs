@@ -13,7 +13,9 @@ use whisper_rs::{
 };
 
 use super::STT_SAMPLE_RATE_HZ;
+use super::loop_guard;
 use super::transcript_text::{clean_transcript, is_silence_hallucination};
+use crate::compute::ThreadBudget;
 use crate::models::ModelPaths;
 use crate::models::whisper_ggml::check_ggml_file;
 
@@ -22,26 +24,38 @@ use crate::models::whisper_ggml::check_ggml_file;
 pub struct SttOptions {
     /// Dedicated threads, each decoding one utterance at a time.
     pub workers: usize,
-    /// whisper.cpp compute threads per worker.
+    /// Most whisper.cpp compute threads one utterance may use.
     pub threads_per_worker: usize,
+    /// Where compute threads come from: `None` shares the machine's
+    /// budget with the voice ([`ThreadBudget::machine`]); `Some(n)` gives
+    /// this engine its own `n` (for measurements).
+    pub thread_budget: Option<usize>,
     /// Utterances that may wait for a free worker before
     /// [`SpeechToText::try_transcribe`] reports [`SttError::Saturated`].
     pub queue_depth: usize,
+    /// Smallest encoder context used for short utterances (see
+    /// [`audio_ctx_for`]).
+    pub min_audio_ctx: i32,
+    /// whisper.cpp's flash attention on the CPU.
+    pub flash_attn: bool,
 }
 
 impl Default for SttOptions {
-    /// Two workers of one thread each, for 2 cores. Measured here (test
-    /// `measure_worker_layouts`, machine shared with other work): 2 × 1 took
-    /// 3.4–4.0 s per utterance and 30 s for 8 at once; 1 × 2 took 7.7–11.4 s
-    /// and 114 s. ggml's threads spin-wait for each other, which collapses
-    /// when the cores are also busy with voice synthesis and the rest; one
-    /// thread per worker never waits for a sibling, and two workers serve two
-    /// callers at once.
+    /// For 2 cores: two workers sharing the machine's compute threads with
+    /// the voice. A lone utterance gets both threads (about 1.8× faster:
+    /// 213 vs 377 ms a clip in `measure_audio_context`); when others are
+    /// running or waiting each gets one. ggml's threads spin-wait for each
+    /// other, so more threads than cores collapses (1 × 2 alongside other
+    /// work measured 7.7–11.4 s an utterance against 3.4–4.0 s for 2 × 1):
+    /// the budget never hands out more.
     fn default() -> Self {
         SttOptions {
             workers: 2,
-            threads_per_worker: 1,
+            threads_per_worker: 2,
+            thread_budget: None,
             queue_depth: 4,
+            min_audio_ctx: DEFAULT_MIN_AUDIO_CTX,
+            flash_attn: false,
         }
     }
 }
@@ -85,16 +99,20 @@ const SILENCE_RMS: f64 = 1e-3;
 const AUDIO_CTX_PER_SECOND: f64 = 50.0;
 const FULL_AUDIO_CTX: i32 = 1500;
 
+/// The spec's starting floor (`shared/spec/models.md`).
+pub const DEFAULT_MIN_AUDIO_CTX: i32 = 768;
+
 /// The encoder context to use for an utterance: cut to the utterance
-/// (`max(768, 50 × seconds + 64)`) up to 15 s, the full 1500 beyond. Cutting
-/// is the biggest speed lever; going below ~300 makes Whisper loop, and the
-/// margin keeps the whole utterance in view.
-pub fn audio_ctx_for(n_samples: usize) -> i32 {
+/// (`max(floor, 50 × seconds + 64)`) up to 15 s, the full 1500 beyond.
+/// Cutting is the biggest speed lever; too small a context makes Whisper
+/// loop (the token cap ends it), and the margin keeps the whole utterance
+/// in view.
+pub fn audio_ctx_for(n_samples: usize, floor: i32) -> i32 {
     let seconds = n_samples as f64 / STT_SAMPLE_RATE_HZ as f64;
     if seconds > 15.0 {
         return FULL_AUDIO_CTX;
     }
-    ((AUDIO_CTX_PER_SECOND * seconds + 64.0).ceil() as i32).clamp(768, FULL_AUDIO_CTX)
+    ((AUDIO_CTX_PER_SECOND * seconds + 64.0).ceil() as i32).clamp(floor, FULL_AUDIO_CTX)
 }
 
 /// Most tokens decoded for one 30 s window: generous for fast speech (about
@@ -155,6 +173,7 @@ impl SpeechToText {
             .with_context(|| format!("model path {} is not UTF-8", path.display()))?;
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
+        params.flash_attn(options.flash_attn);
         let ctx = WhisperContext::new_with_params(path_str, params).map_err(|e| {
             anyhow::anyhow!(
                 "whisper.cpp could not load {} ({e:?}) — run `frontdesk models` to fetch and convert it again",
@@ -166,19 +185,29 @@ impl SpeechToText {
         let ctx = Arc::new(ctx);
         let (jobs, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let budget = match options.thread_budget {
+            Some(n) => ThreadBudget::new(n),
+            None => ThreadBudget::machine(),
+        };
+        let slots = Arc::new(Semaphore::new(options.workers + options.queue_depth));
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         for worker in 0..options.workers {
             let ctx = Arc::clone(&ctx);
             let rx = Arc::clone(&rx);
             let ready = ready_tx.clone();
-            let threads = options.threads_per_worker;
+            let worker_options = options.clone();
+            let pool = Pool {
+                budget: Arc::clone(&budget),
+                slots: Arc::clone(&slots),
+                capacity: options.workers + options.queue_depth,
+            };
             std::thread::Builder::new()
                 .name(format!("stt-worker-{worker}"))
                 .spawn(move || match ctx.create_state() {
                     Ok(state) => {
                         let _ = ready.send(Ok(()));
                         drop(ready);
-                        worker_loop(worker, state, threads, &rx);
+                        worker_loop(worker, state, &worker_options, &pool, &rx);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(format!("{e:?}")));
@@ -198,15 +227,22 @@ impl SpeechToText {
         tracing::info!(
             workers = options.workers,
             threads_per_worker = options.threads_per_worker,
+            thread_budget = budget.total(),
             queue_depth = options.queue_depth,
             "speech-to-text ready"
         );
         Ok(Arc::new(SpeechToText {
             jobs,
-            slots: Arc::new(Semaphore::new(capacity)),
+            slots,
             capacity,
             options,
         }))
+    }
+
+    /// Whether a worker would start an utterance at once (fewer running or
+    /// queued than workers): speculative work is only worth it then.
+    pub fn has_idle_worker(&self) -> bool {
+        self.capacity - self.slots.available_permits() < self.options.workers
     }
 
     pub fn options(&self) -> &SttOptions {
@@ -271,10 +307,19 @@ fn validate(samples: &[f32]) -> Result<(), SttError> {
     Ok(())
 }
 
+/// What the workers share besides the model.
+struct Pool {
+    budget: Arc<ThreadBudget>,
+    /// The engine's job slots: permits in use = utterances running or queued.
+    slots: Arc<Semaphore>,
+    capacity: usize,
+}
+
 fn worker_loop(
     worker: usize,
     mut state: WhisperState,
-    threads: usize,
+    options: &SttOptions,
+    pool: &Pool,
     rx: &Mutex<mpsc::Receiver<Job>>,
 ) {
     loop {
@@ -294,11 +339,17 @@ fn worker_loop(
             tracing::debug!(worker, "skipping an utterance nobody waits for");
             continue;
         }
+        // Others running or waiting besides this one?
+        let crowded = pool.capacity - pool.slots.available_permits() > 1;
+        let threads = pool.budget.take(options.threads_per_worker, crowded);
+        let n_threads = threads.count();
         let queue_ms = enqueued.elapsed().as_millis() as u64;
         let started = Instant::now();
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| decode(&mut state, &samples, threads)))
-                .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            decode(&mut state, &samples, options, n_threads)
+        }))
+        .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
+        drop(threads);
         let compute_ms = started.elapsed().as_millis() as u64;
         let audio_ms = samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
         let result = result.map(|text| Transcript {
@@ -313,6 +364,7 @@ fn worker_loop(
                 audio_ms,
                 compute_ms,
                 queue_ms,
+                threads = n_threads,
                 chars = t.text.len(),
                 "utterance transcribed"
             ),
@@ -328,7 +380,12 @@ fn worker_loop(
 
 /// One utterance through Whisper: greedy, English, no timestamps, one
 /// segment per 30 s window, nothing carried over from earlier utterances.
-fn decode(state: &mut WhisperState, samples: &[f32], threads: usize) -> Result<String, SttError> {
+fn decode(
+    state: &mut WhisperState,
+    samples: &[f32],
+    options: &SttOptions,
+    threads: usize,
+) -> Result<String, SttError> {
     if rms(samples) < SILENCE_RMS {
         return Ok(String::new());
     }
@@ -356,17 +413,33 @@ fn decode(state: &mut WhisperState, samples: &[f32], threads: usize) -> Result<S
     // No temperature fallback: deterministic, and the token cap ends loops.
     params.set_temperature(0.0);
     params.set_temperature_inc(0.0);
-    params.set_audio_ctx(audio_ctx_for(audio.len()));
+    params.set_audio_ctx(audio_ctx_for(audio.len(), options.min_audio_ctx));
     params.set_max_tokens(token_cap_for(audio.len()));
+    let looped = std::sync::atomic::AtomicBool::new(false);
+    // SAFETY: the callback only reads whisper.cpp's own buffers, and
+    // `looped` outlives `full`, the only place the callback runs.
+    unsafe {
+        params.set_filter_logits_callback(Some(loop_guard::stop_repetition_loops));
+        params.set_filter_logits_callback_user_data(
+            &looped as *const std::sync::atomic::AtomicBool as *mut c_void,
+        );
+    }
     state
         .full(params, audio)
         .map_err(|e| SttError::Inference(format!("{e:?}")))?;
+    let looped = looped.load(std::sync::atomic::Ordering::Relaxed);
+    if looped {
+        tracing::debug!("whisper repetition loop stopped");
+    }
     let mut pieces = Vec::new();
     for segment in state.as_iter() {
         let raw = segment
             .to_str_lossy()
             .map_err(|e| SttError::Inference(format!("{e:?}")))?;
-        let text = clean_transcript(&raw);
+        let mut text = clean_transcript(&raw);
+        if looped {
+            text = loop_guard::collapse_repeated_tail(&text);
+        }
         let no_speech_probability = segment.no_speech_probability();
         tracing::trace!(no_speech_probability, chars = text.len(), "segment");
         if text.is_empty() || is_silence_hallucination(&text, no_speech_probability) {
@@ -433,17 +506,21 @@ mod tests {
     #[test]
     fn audio_context_follows_the_spec_rule() {
         let s = |seconds: f64| (seconds * 16_000.0) as usize;
-        assert_eq!(audio_ctx_for(s(1.0)), 768);
-        assert_eq!(audio_ctx_for(s(2.7)), 768);
-        assert_eq!(audio_ctx_for(s(14.0)), 768);
-        assert_eq!(audio_ctx_for(s(14.5)), 789);
-        assert_eq!(audio_ctx_for(s(15.0)), 814);
-        assert_eq!(audio_ctx_for(s(15.01)), 1500);
-        assert_eq!(audio_ctx_for(s(40.0)), 1500);
+        assert_eq!(audio_ctx_for(s(1.0), 768), 768);
+        assert_eq!(audio_ctx_for(s(2.7), 768), 768);
+        assert_eq!(audio_ctx_for(s(14.0), 768), 768);
+        assert_eq!(audio_ctx_for(s(14.5), 768), 789);
+        assert_eq!(audio_ctx_for(s(15.0), 768), 814);
+        assert_eq!(audio_ctx_for(s(15.01), 768), 1500);
+        assert_eq!(audio_ctx_for(s(40.0), 768), 1500);
+        assert_eq!(audio_ctx_for(s(2.0), 256), 256);
+        assert_eq!(audio_ctx_for(s(5.0), 256), 314);
         // Always covers the utterance.
-        for tenths in 1..=150 {
-            let n = s(tenths as f64 / 10.0);
-            assert!(audio_ctx_for(n) as f64 >= n as f64 / 16_000.0 * 50.0);
+        for floor in [0, 256, 768] {
+            for tenths in 1..=150 {
+                let n = s(tenths as f64 / 10.0);
+                assert!(audio_ctx_for(n, floor) as f64 >= n as f64 / 16_000.0 * 50.0);
+            }
         }
     }
 

@@ -8,11 +8,13 @@
 //!
 //! - `engine`: the worker pool and the Whisper settings
 //! - `transcript_text`: cleaning Whisper's output (non-speech tags, blanks)
+//! - `loop_guard`: stopping Whisper's repetition loops as they start
 //! - `audio_input`: audio files and phone-line audio → 16 kHz samples
 //! - `transcribe_files`: the `frontdesk transcribe FILE…` command
 
 mod audio_input;
 mod engine;
+mod loop_guard;
 mod transcript_text;
 
 pub use audio_input::{

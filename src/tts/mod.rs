@@ -37,10 +37,17 @@ pub const OUTPUT_SAMPLE_RATE_HZ: u32 = 8_000;
 /// consumer is slow (the synthesis thread waits, nothing is dropped).
 const SPEECH_QUEUE_SENTENCES: usize = 2;
 
+/// Sentences synthesised during calls that are kept for reuse, on top of
+/// the fixed prompts: a clinic's replies repeat ("For example a physical, a
+/// follow-up…"), so the second caller hears them at once. About 20 MB.
+const LEARNED_SENTENCES: usize = 256;
+
 /// The agent's voice: the Piper model plus the cache of fixed prompts.
 pub struct Tts {
     voice: PiperVoice,
     prompts: RwLock<PromptCache>,
+    /// Sentences added to `prompts` at call time, oldest first.
+    learned: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
 
 impl Tts {
@@ -51,6 +58,7 @@ impl Tts {
         Ok(Arc::new(Tts {
             voice,
             prompts: RwLock::new(PromptCache::default()),
+            learned: Default::default(),
         }))
     }
 
@@ -81,6 +89,26 @@ impl Tts {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(sentence)
+    }
+
+    /// Keeps a sentence synthesised at call time, forgetting the oldest
+    /// learned one beyond [`LEARNED_SENTENCES`] (fixed prompts stay).
+    fn learn(&self, sentence: &str, samples_8k: &[i16]) {
+        let mut learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .prompts
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.get(sentence).is_some() {
+            return;
+        }
+        cache.insert(sentence, samples_8k.to_vec());
+        learned.push_back(sentence.to_string());
+        if learned.len() > LEARNED_SENTENCES {
+            if let Some(oldest) = learned.pop_front() {
+                cache.remove(&oldest);
+            }
+        }
     }
 
     /// Synthesises one sentence as 8 kHz PCM16 (normalised for speech first).
@@ -145,13 +173,14 @@ impl Tts {
                     samples_8k: samples.to_vec(),
                     cached: true,
                 }),
-                None => self
-                    .synthesize_8k(&sentence, None)
-                    .map(|samples_8k| SpeechChunk {
+                None => self.synthesize_8k(&sentence, None).map(|samples_8k| {
+                    self.learn(&sentence, &samples_8k);
+                    SpeechChunk {
                         index,
                         samples_8k,
                         cached: false,
-                    }),
+                    }
+                }),
             };
             if let Ok(chunk) = &chunk {
                 tracing::debug!(

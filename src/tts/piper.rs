@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -15,6 +15,7 @@ use ort::value::Tensor;
 use serde::Deserialize;
 
 use super::phonemes::{self, PhonemeIdMap};
+use crate::compute::ThreadBudget;
 use crate::models::{self, ModelPaths};
 
 /// The parts of a Piper `.onnx.json` we use.
@@ -47,10 +48,16 @@ pub struct SynthesisParams {
     pub noise_w: f32,
 }
 
-/// A loaded Piper voice; one ONNX session shared by every call.
+/// Most threads one sentence is synthesised with.
+const MAX_THREADS: usize = 2;
+
+/// A loaded Piper voice, shared by every call.
 pub struct PiperVoice {
-    /// `Session::run` needs `&mut`; sentences from concurrent calls take turns.
-    session: Mutex<Session>,
+    /// `sessions[i]` computes with `i + 1` threads, one per thread count the
+    /// machine's [`ThreadBudget`] may hand out (up to two); `Session::run`
+    /// needs `&mut`, so sentences wanting the same size take turns.
+    sessions: Vec<Mutex<Session>>,
+    budget: Arc<ThreadBudget>,
     id_map: PhonemeIdMap,
     espeak_voice: String,
     sample_rate_hz: u32,
@@ -91,17 +98,31 @@ impl PiperVoice {
         // Check espeak has the voice now rather than on the first call.
         phonemes::phonemize("ready", &config.espeak.voice)
             .with_context(|| format!("selecting espeak-ng voice {:?}", config.espeak.voice))?;
-        let session = Session::builder(environment)
-            .map_err(|e| anyhow::anyhow!("creating an ONNX session builder: {e}"))?
-            .commit_from_file(model)
-            .with_context(|| format!("loading the Piper voice {}", model.display()))?;
+        let budget = ThreadBudget::machine();
+        let sessions = (1..=budget.total().min(MAX_THREADS))
+            .map(|threads| {
+                let session = Session::builder(environment)
+                    .map_err(|e| anyhow::anyhow!("creating an ONNX session builder: {e}"))?
+                    .with_intra_threads(threads)
+                    .map_err(|e| anyhow::anyhow!("setting intra-op threads: {e}"))?
+                    .with_inter_threads(1)
+                    .map_err(|e| anyhow::anyhow!("setting inter-op threads: {e}"))?
+                    // Idle pool threads must not spin on cores Whisper was given.
+                    .with_intra_op_spinning(false)
+                    .map_err(|e| anyhow::anyhow!("turning off intra-op spinning: {e}"))?
+                    .commit_from_file(model)
+                    .with_context(|| format!("loading the Piper voice {}", model.display()))?;
+                Ok(Mutex::new(session))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         tracing::info!(
             load_ms = started.elapsed().as_millis() as u64,
             sample_rate_hz = config.audio.sample_rate,
             "piper voice loaded"
         );
         Ok(PiperVoice {
-            session: Mutex::new(session),
+            sessions,
+            budget,
             id_map,
             espeak_voice: config.espeak.voice,
             sample_rate_hz: config.audio.sample_rate,
@@ -166,8 +187,8 @@ impl PiperVoice {
             [3usize],
             vec![params.noise_scale, params.length_scale, params.noise_w],
         ))?;
-        let mut session = self
-            .session
+        let threads = self.budget.take(self.sessions.len(), false);
+        let mut session = self.sessions[threads.count().min(self.sessions.len()) - 1]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.runs.fetch_add(1, Ordering::Relaxed);

@@ -61,6 +61,10 @@ impl PromptCache {
             .insert(PromptCache::key(sentence), samples_8k.into());
     }
 
+    pub fn remove(&mut self, sentence: &str) {
+        self.sentences.remove(&PromptCache::key(sentence));
+    }
+
     pub fn extend(&mut self, other: PromptCache) {
         self.sentences.extend(other.sentences);
     }

@@ -241,9 +241,9 @@ impl Default for EndpointConfig {
             min_speech_ms: 160,
             end_silence_ms: 300,
             pre_roll_ms: 200,
-            tail_ms: 100,
+            tail_ms: 64,
             max_utterance_ms: 25_000,
-            speculate_after_ms: 100,
+            speculate_after_ms: 64,
         }
     }
 }

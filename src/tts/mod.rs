@@ -33,6 +33,23 @@ pub use prompt_cache::PromptCache;
 /// The sample rate of all audio this module hands to the call loop.
 pub const OUTPUT_SAMPLE_RATE_HZ: u32 = 8_000;
 
+/// Piper starts every sentence with silence (100 ms or more), which the
+/// caller hears as latency; it is cut to this much before the first sound.
+pub const LEAD_IN_MS: usize = 30;
+/// A sample this loud (about -40 dBFS) is sound.
+const SOUND_ABS: u16 = 328;
+
+/// Cuts leading silence down to [`LEAD_IN_MS`].
+pub fn trim_leading_silence(samples_8k: &mut Vec<i16>) {
+    let lead_in = LEAD_IN_MS * OUTPUT_SAMPLE_RATE_HZ as usize / 1000;
+    if let Some(first) = samples_8k
+        .iter()
+        .position(|s| s.unsigned_abs() >= SOUND_ABS)
+    {
+        samples_8k.drain(..first.saturating_sub(lead_in));
+    }
+}
+
 /// Sentences synthesised ahead of the listener; bounds memory when the
 /// consumer is slow (the synthesis thread waits, nothing is dropped).
 const SPEECH_QUEUE_SENTENCES: usize = 2;
@@ -128,7 +145,9 @@ impl Tts {
             .synthesize(&text::normalize_for_speech(sentence), params)?;
         let audio_8k =
             resample::resample(&audio, self.voice.sample_rate_hz(), OUTPUT_SAMPLE_RATE_HZ)?;
-        Ok(resample::f32_to_i16(&audio_8k))
+        let mut samples = resample::f32_to_i16(&audio_8k);
+        trim_leading_silence(&mut samples);
+        Ok(samples)
     }
 
     /// Speaks a reply: each string is split into sentences, and each
@@ -281,5 +300,26 @@ impl CancelHandle {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod lead_in_tests {
+    use super::*;
+
+    #[test]
+    fn leading_silence_is_cut_to_the_lead_in() {
+        let mut s = vec![0i16; 2000];
+        s.extend([5000, -5000, 0, 0]);
+        trim_leading_silence(&mut s);
+        assert_eq!(s.len(), 240 + 4);
+        assert_eq!(s[240], 5000);
+        // Already short, or silent throughout: unchanged.
+        let mut short = vec![0, 0, 4000];
+        trim_leading_silence(&mut short);
+        assert_eq!(short, [0, 0, 4000]);
+        let mut quiet = vec![10i16; 500];
+        trim_leading_silence(&mut quiet);
+        assert_eq!(quiet.len(), 500);
     }
 }

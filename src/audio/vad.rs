@@ -768,10 +768,12 @@ mod tests {
                     );
                     previous_end = *end_sample;
                 }
+                // Checked by each_pause_that_ends_an_utterance_was_offered_with_the_same_audio.
+                VadEvent::Paused { .. } => {}
             }
         }
         // End of speech is reported within end_silence (+ one window) of audio.
-        for (event, &at) in offered.events.iter().zip(&offered.emitted_at) {
+        for (event, &at) in run.events.iter().zip(&run.emitted_at) {
             if let VadEvent::UtteranceEnded {
                 speech_end_sample, ..
             } = event

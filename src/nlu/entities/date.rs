@@ -13,8 +13,11 @@
 //!   now";
 //! - "the 14th": the next 14th, today included; months without that day are
 //!   skipped;
-//! - "june third", "the third of june", "6/3": that day this year, or next
-//!   year once it has passed; a future year said ("6/3/2027") is kept;
+//! - "june third", "the third of june", "6/3": that day this year; once it
+//!   has passed, whichever of this year's (past, so the dialogue can say so)
+//!   and next year's is nearer: "march second" said on March 16 is the one
+//!   two weeks ago, "january fifth" said in December is next January's. A
+//!   future year said ("6/3/2027") is kept;
 //! - vague ranges ("sometime next week", "next month") and impossible dates
 //!   ("february 30th") give no date.
 //!
@@ -108,11 +111,18 @@ fn calendar_date(d: &SaidDate, today: NaiveDate) -> Option<Option<NaiveDate>> {
         None => {
             let this_year = d.ymd(today.year());
             let next_year = d.ymd(today.year() + 1);
-            Some(match this_year {
-                Some(date) if date >= today => Some(date),
+            Some(match (this_year, next_year) {
+                (Some(date), _) if date >= today => Some(date),
+                (Some(past), Some(next)) => {
+                    if today - past <= next - today {
+                        Some(past)
+                    } else {
+                        Some(next)
+                    }
+                }
                 _ if d.month == 2 && d.day == 29 => next_year,
-                Some(_) => next_year,
-                None => None,
+                (Some(_), None) => next_year,
+                (None, _) => None,
             })
         }
     }
@@ -311,9 +321,12 @@ mod tests {
             ("June 3rd.", d(6, 3)),
             ("the third of june", d(6, 3)),
             ("6/3", d(6, 3)),
-            ("march ninth", Some(ymd(2027, 3, 9))),
+            // Yesterday: the dialogue says it has passed.
+            ("march ninth", d(3, 9)),
+            ("february 20th", d(2, 20)),
             ("monday the 16th", d(3, 16)),
             ("friday, no, monday", d(3, 16)),
+            ("I need to move Friday's appointment", d(3, 13)),
             ("tomorrow, actually the day after", d(3, 11)),
             // No date.
             ("sometime next week", None),
@@ -337,6 +350,18 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn a_passed_month_day_is_the_nearer_one() {
+        let today = ymd(2026, 12, 20);
+        assert_eq!(parse_date("january 5th", today), Some(ymd(2027, 1, 5)));
+        assert_eq!(parse_date("december 1st", today), Some(ymd(2026, 12, 1)));
+        assert_eq!(parse_date("june 3rd", today), Some(ymd(2027, 6, 3)));
+        assert_eq!(
+            parse_date("march second", ymd(2026, 3, 16)),
+            Some(ymd(2026, 3, 2))
+        );
     }
 
     #[test]

@@ -125,7 +125,9 @@ pub(crate) fn month(word: &str) -> Option<u32> {
     MONTHS.iter().find(|(w, _)| *w == word).map(|(_, m)| *m)
 }
 
+/// A weekday word, possessive included ("friday's appointment").
 pub(crate) fn weekday(word: &str) -> Option<u32> {
+    let word = word.strip_suffix("'s").unwrap_or(word);
     WEEKDAYS.iter().find(|(w, _)| *w == word).map(|(_, d)| *d)
 }
 

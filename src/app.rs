@@ -81,6 +81,11 @@ pub fn load_nlu(paths: &crate::models::ModelPaths, clinic: &Clinic) -> anyhow::R
     Nlu::load(paths, roster_of(clinic)).context("loading the intent classifier")
 }
 
+/// [`load_nlu`] for the clinic of `settings` (`frontdesk nlu`).
+pub fn load_nlu_for(settings: &Settings) -> anyhow::Result<Nlu> {
+    load_nlu(&settings.models, &load_clinic(settings)?)
+}
+
 /// The clinic's providers, for "doctor patel" → a provider id.
 fn roster_of(clinic: &Clinic) -> ProviderRoster {
     ProviderRoster::new(

@@ -1017,14 +1017,17 @@ impl Dialogue {
                 }
             }
         }
-        if pick.is_none() && e.time.is_none() {
+        let described = e.date.is_some() || e.provider.is_some() || e.part_of_day.is_some();
+        if pick.is_none() && e.time.is_none() && described {
+            // "the Tuesday one", "the afternoon one": every detail said must
+            // fit ("Wednesday morning" is no pick among Monday mornings).
             let matches: Vec<usize> = (0..offered.len())
                 .filter(|&i| {
-                    e.date.is_some_and(|d| offered[i].start_local.date() == d)
-                        || e.provider
+                    e.date.is_none_or(|d| offered[i].start_local.date() == d)
+                        && e.provider
                             .as_deref()
-                            .is_some_and(|p| offered[i].provider_id == p)
-                        || e.part_of_day.is_some_and(|p| {
+                            .is_none_or(|p| offered[i].provider_id == p)
+                        && e.part_of_day.is_none_or(|p| {
                             crate::scheduling::slots::part_of_day(offered[i].start_local.time())
                                 == p
                         })

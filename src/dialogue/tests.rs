@@ -897,6 +897,64 @@ fn cancel_with_two_appointments_the_same_day() {
 }
 
 #[test]
+fn a_reply_to_offers_picks_only_when_every_detail_fits() {
+    let offers = || {
+        R(ActionResult::Slots(Some(vec![
+            slot("2026-03-16T10:00", "kim", "physical"),
+            slot("2026-03-16T13:00", "kim", "physical"),
+            slot("2026-03-16T15:00", "kim", "physical"),
+        ])))
+    };
+    let booking = |reply: (Step, &'static [&'static str])| {
+        vec![
+            (Start, &[][..]),
+            (
+                U(
+                    "a physical with doctor kim",
+                    Intent::BookAppointment,
+                    r#"{"provider": "kim"}"#,
+                ),
+                &["phase:AskName"][..],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[][..]),
+            (U("march fourth 1985", Intent::Inform, MARIA_DOB), &[][..]),
+            (U("yes", Intent::Affirm, ""), &["act:Register"][..]),
+            (R(registered()), &["act:FindSlots"][..]),
+            (offers(), &["say:Monday the 16th at 10 AM with Dr. Kim"][..]),
+            reply,
+        ]
+    };
+    // Another day asked for: a new search, not Monday's morning slot.
+    run(
+        "wednesday morning instead",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            U(
+                "Wednesday morning",
+                Intent::Inform,
+                r#"{"date": "2026-03-18", "part_of_day": "morning"}"#,
+            ),
+            &["act:FindSlots", "!phase:ConfirmSlot"],
+        )),
+    );
+    // One offer fits what was said: that one.
+    run(
+        "the morning one",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            U(
+                "the Monday morning one",
+                Intent::Inform,
+                r#"{"date": "2026-03-16", "part_of_day": "morning"}"#,
+            ),
+            &["!act:FindSlots", "say:Just to confirm", "say:10 AM"],
+        )),
+    );
+}
+
+#[test]
 fn an_unsure_model_still_hears_a_plain_yes_or_no_to_a_yes_no_question() {
     run(
         "keep it",

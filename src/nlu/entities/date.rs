@@ -270,7 +270,9 @@ fn day_of_month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     let Tok::Ord(n) = toks.get(i + 1)? else {
         return None;
     };
-    if !(1..=31).contains(n) || toks.get(i + 2).is_some_and(|t| t.is_any(NOT_A_DAY)) {
+    // "the first one": number words are digits by now, so "one" is `1`.
+    let after = toks.get(i + 2);
+    if !(1..=31).contains(n) || after.is_some_and(|t| t.is_any(NOT_A_DAY) || t.num() == Some("1")) {
         return None;
     }
     Some((*n, 2))
@@ -334,6 +336,8 @@ mod tests {
             ("tomorrow or sometime next week", None),
             ("february thirtieth", None),
             ("the first available appointment", None),
+            ("the first one", None),
+            ("the second one please", None),
             ("first thing in the morning", None),
             ("my date of birth is march 4 1985", None),
             ("3/4/85", None),

@@ -29,8 +29,10 @@ use crate::scheduling::{self, BookRequest, Source, appointments, patients};
 use crate::store::{Db, new_id};
 use crate::tasks;
 
-/// The default "now" of a script: Monday 2026-03-16, 9:00 in New York.
-pub const DEFAULT_NOW: &str = "2026-03-16T13:00:00Z";
+/// The default "now" of a script: Monday 2026-03-16, 8:50 in New York. The
+/// clinic is open; with an hour's notice 10:00 is the first bookable slot,
+/// and stays so for the minutes an audio replay takes (its clock runs on).
+pub const DEFAULT_NOW: &str = "2026-03-16T12:50:00Z";
 
 /// How long a `silence` turn lasts in the text replay (the call loop's
 /// silence prompt fires after 8 s of caller silence).

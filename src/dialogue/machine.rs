@@ -216,6 +216,8 @@ pub struct Dialogue {
     escalation_words: Option<String>,
     verify_attempts: u32,
     dob_refusals: u32,
+    /// A date of birth heard without its year, waiting for it.
+    dob_month_day: Option<(u32, u32)>,
     failures: u32,
     silences: u32,
     dtmf: String,
@@ -273,6 +275,7 @@ impl Dialogue {
             escalation_words: None,
             verify_attempts: 0,
             dob_refusals: 0,
+            dob_month_day: None,
             failures: 0,
             silences: 0,
             dtmf: String::new(),
@@ -512,6 +515,20 @@ impl Dialogue {
         if self.phase == Phase::Waiting {
             return;
         }
+        // Half a sentence cut off by a pause, or a pleasantry: no failure.
+        let no_entities = u.entities == Entities::default();
+        if no_entities && words::is_hold_on(text) {
+            // "Wait." The caller is not done; nothing to answer yet.
+            return;
+        }
+        if no_entities && words::is_greeting_only(text) {
+            if matches!(self.phase, Phase::Start | Phase::Open) {
+                self.say_key(env, out, "how_help", &[]);
+            } else {
+                self.ask_current(env, out);
+            }
+            return;
+        }
         if words::asks_to_repeat(text) && u.intent != Intent::Inform {
             let again = self.last_turn.clone();
             if again.is_empty() {
@@ -523,7 +540,7 @@ impl Dialogue {
             }
             return;
         }
-        let intent = if u.confidence >= MIN_CONFIDENCE {
+        let mut intent = if u.confidence >= MIN_CONFIDENCE {
             u.intent
         } else {
             // The model does not know what the agent asked; after a yes/no
@@ -534,6 +551,32 @@ impl Dialogue {
                 None => Intent::OutOfScope,
             }
         };
+        // Words the model could not place but that carry details ("This is
+        // Tom Lee.", a date, a number) give those details. A name needs the
+        // caller to say it is theirs: the name parser is generous.
+        let e = &u.entities;
+        let details = e.date_of_birth.is_some()
+            || e.phone.is_some()
+            || e.date.is_some()
+            || e.time.is_some()
+            || e.part_of_day.is_some()
+            || e.provider.is_some()
+            || (e.person_name.is_some() && words::introduces_self(text));
+        if intent == Intent::OutOfScope && details {
+            intent = Intent::Inform;
+        }
+        // "The CVS on Main Street" answers "which pharmacy?"; it is not a
+        // question about where the clinic is.
+        let faq = matches!(
+            intent,
+            Intent::OfficeHours | Intent::Location | Intent::Insurance | Intent::NewPatient
+        );
+        if faq
+            && matches!(self.phase, Phase::AskMedication | Phase::AskPharmacy)
+            && !words::is_question(text)
+        {
+            intent = Intent::Inform;
+        }
         let changed = self.absorb(env, text, &u.entities, out);
 
         // A new request switches the topic from any phase.
@@ -595,12 +638,22 @@ impl Dialogue {
                     self.name = Some(n);
                 }
             }
-            let dob = e.date_of_birth.or(if self.phase == Phase::AskDob {
-                e.date
-            } else {
-                None
-            });
+            // Asked for a date of birth, a plain date is one: a future one
+            // is misheard, a month and day alone wait for their year ("March
+            // 4th." … "1985."), which may come in the same words or the next.
+            let mut dob = e.date_of_birth;
+            if dob.is_none() && self.phase == Phase::AskDob {
+                match e.date {
+                    Some(d) if d > today => dob = Some(d),
+                    Some(d) => self.dob_month_day = Some((d.month(), d.day())),
+                    None => {}
+                }
+                if let (Some((m, day)), Some(y)) = (self.dob_month_day, words::year_in(text)) {
+                    dob = NaiveDate::from_ymd_opt(y, m, day);
+                }
+            }
             if let Some(d) = dob {
+                self.dob_month_day = None;
                 if d > today {
                     self.say_key(env, out, "dob_future", &[]);
                 } else {
@@ -791,6 +844,11 @@ impl Dialogue {
                     self.say_key(env, out, "how_help", &[]);
                 } else if self.prefs.type_id.is_some() && intent == Intent::Inform {
                     self.start_goal(env, Goal::Book, out);
+                } else if intent == Intent::Inform
+                    && (e.person_name.is_some() || e.date_of_birth.is_some() || e.phone.is_some())
+                {
+                    // "This is Tom Lee." Kept for later; what do they need?
+                    self.say_key(env, out, "how_help", &[]);
                 } else {
                     self.not_understood(env, out);
                 }
@@ -814,6 +872,9 @@ impl Dialogue {
             Phase::AskDob => {
                 if self.dob.is_some() {
                     self.advance(env, out);
+                } else if self.dob_month_day.is_some() && e.date.is_some() {
+                    self.failures = 0;
+                    self.say_key(env, out, "ask_dob_year", &[]);
                 } else if no || words::refuses(text) {
                     self.refused_identity(env, out);
                 } else if self.turn_says.is_empty() {

@@ -954,6 +954,115 @@ fn a_reply_to_offers_picks_only_when_every_detail_fits() {
     );
 }
 
+/// A caller who pauses mid-sentence arrives in pieces (the endpointer
+/// ends an utterance at a short pause): no piece may count as a failure,
+/// and what each piece says is kept.
+#[test]
+fn a_sentence_in_pieces_is_understood_piece_by_piece() {
+    run(
+        "hi / this is Tom Lee / a sick visit / March 4th / 1985",
+        OPEN_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U("Hi.", Intent::OfficeHours, ""),
+                &["say:What can I help you with", "!say:didn't quite catch"],
+            ),
+            (
+                U(
+                    "This is Tom Lee.",
+                    Intent::OutOfScope,
+                    r#"{"person_name": "Tom Lee"}"#,
+                ),
+                &["say:What can I help you with", "!say:didn't quite catch"],
+            ),
+            (
+                U("I need a sick visit", Intent::BookAppointment, ""),
+                &["say:date of birth", "phase:AskDob"],
+            ),
+            (
+                U("March 4th.", Intent::Inform, r#"{"date": "2026-03-04"}"#),
+                &["say:the year you were born", "phase:AskDob"],
+            ),
+            (
+                U("1985.", Intent::Inform, ""),
+                &["say:ending in 4 5 6 7", "phase:ConfirmCallerNumber"],
+            ),
+            (U("yes", Intent::Affirm, ""), &["act:Register"]),
+        ],
+    );
+    run(
+        "wait",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("I need to cancel", Intent::CancelAppointment, ""),
+                &["phase:AskName"],
+            ),
+            (Mumble("Wait."), &["!say:", "phase:AskName"]),
+            (
+                U("Maria Gonzalez", Intent::Inform, MARIA),
+                &["say:date of birth"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_pharmacy_on_a_street_answers_which_pharmacy() {
+    run(
+        "pharmacy",
+        CLOSED_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I need a refill of my lisinopril",
+                    Intent::PrescriptionRefill,
+                    r#"{"medication": "lisinopril"}"#,
+                ),
+                &["phase:AskName"],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (
+                U("march fourth 1985", Intent::Inform, MARIA_DOB),
+                &["phase:AskPharmacy"],
+            ),
+            (
+                U("the CBS on Main Street.", Intent::Location, ""),
+                &["!say:Riverside Drive", "say:ending in 4 5 6 7"],
+            ),
+        ],
+    );
+    // A question is still answered.
+    run(
+        "where are you",
+        CLOSED_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I need a refill of my lisinopril",
+                    Intent::PrescriptionRefill,
+                    r#"{"medication": "lisinopril"}"#,
+                ),
+                &[],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (U("march fourth 1985", Intent::Inform, MARIA_DOB), &[]),
+            (
+                U("where are you located?", Intent::Location, ""),
+                &["say:Riverside Drive", "say:which pharmacy"],
+            ),
+        ],
+    );
+}
+
 #[test]
 fn an_unsure_model_still_hears_a_plain_yes_or_no_to_a_yes_no_question() {
     run(

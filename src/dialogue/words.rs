@@ -63,6 +63,126 @@ pub fn leading_yes_no(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether every word of `text` is one of `allowed` (fillers included).
+fn only_words(text: &str, allowed: &[&str]) -> bool {
+    let w = words(text);
+    !w.is_empty() && w.iter().all(|x| allowed.contains(&x.as_str()))
+}
+
+const FILLER_WORDS: &[&str] = &[
+    "uh", "um", "oh", "so", "well", "yes", "yeah", "okay", "ok", "er",
+];
+
+/// A greeting and nothing else: "Hi.", "Hello?", "Yes, hi, good morning."
+pub fn is_greeting_only(text: &str) -> bool {
+    let mut allowed = vec![
+        "hi",
+        "hello",
+        "hey",
+        "there",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "how",
+        "are",
+        "you",
+        "doing",
+        "today",
+    ];
+    allowed.extend_from_slice(FILLER_WORDS);
+    only_words(text, &allowed) && !only_words(text, FILLER_WORDS)
+}
+
+/// "Wait.", "Hold on.", "One second.", "Let me check.": the caller is
+/// not done, nothing to answer yet.
+pub fn is_hold_on(text: &str) -> bool {
+    let mut allowed = vec![
+        "wait", "hold", "on", "hang", "one", "a", "second", "sec", "moment", "minute", "just",
+        "let", "me", "check", "see", "think", "bear", "with", "sorry",
+    ];
+    allowed.extend_from_slice(FILLER_WORDS);
+    only_words(text, &allowed)
+        && any_phrase(
+            text,
+            &[
+                "wait",
+                "hold on",
+                "hang on",
+                "one second",
+                "a second",
+                "one sec",
+                "a sec",
+                "one moment",
+                "a moment",
+                "a minute",
+                "let me check",
+                "let me see",
+                "let me think",
+                "bear with me",
+            ],
+        )
+}
+
+/// Asked as a question: "where do I park?", "what's your address".
+pub fn is_question(text: &str) -> bool {
+    if text.trim_end().ends_with('?') {
+        return true;
+    }
+    let w = words(text);
+    let first = w
+        .iter()
+        .map(String::as_str)
+        .find(|x| !FILLER_WORDS.contains(x));
+    matches!(
+        first,
+        Some(
+            "where"
+                | "what"
+                | "what's"
+                | "when"
+                | "how"
+                | "which"
+                | "who"
+                | "why"
+                | "do"
+                | "does"
+                | "is"
+                | "are"
+                | "can"
+                | "could"
+                | "will"
+                | "would"
+        )
+    )
+}
+
+/// "This is Tom Lee", "my name is…", "it's…": the caller says who they are.
+pub fn introduces_self(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "this is",
+            "my name is",
+            "my name's",
+            "name is",
+            "it's",
+            "i'm",
+            "i am",
+            "speaking",
+        ],
+    )
+}
+
+/// A year said as digits, as Whisper writes it ("1985."), 1900 to 2099.
+pub fn year_in(text: &str) -> Option<i32> {
+    words(text)
+        .iter()
+        .filter(|w| w.len() == 4)
+        .filter_map(|w| w.parse::<i32>().ok())
+        .find(|y| (1900..2100).contains(y))
+}
+
 /// "As soon as possible", "whenever", "no preference": search from now.
 pub fn wants_earliest(text: &str) -> bool {
     any_phrase(
@@ -530,6 +650,19 @@ mod tests {
         assert_eq!(leading_yes_no("Nope."), Some(false));
         assert_eq!(leading_yes_no("I know what you mean"), None);
         assert_eq!(leading_yes_no("not sure"), None);
+        assert!(is_greeting_only("Hi."));
+        assert!(is_greeting_only("Yes, hello, good morning."));
+        assert!(!is_greeting_only("Hi, I need an appointment"));
+        assert!(!is_greeting_only("Um."));
+        assert!(is_hold_on("Wait."));
+        assert!(is_hold_on("uh, hold on one second"));
+        assert!(!is_hold_on("wait, where do I park?"));
+        assert!(!is_hold_on("one"));
+        assert!(is_question("where do I park"));
+        assert!(is_question("the one on Main Street?"));
+        assert!(!is_question("the CVS on Main Street."));
+        assert_eq!(year_in("1985."), Some(1985));
+        assert_eq!(year_in("it's 555 1234"), None);
         assert_eq!(
             impossible_date("how about February 30th"),
             Some("February 30th".into())

@@ -262,13 +262,18 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
     None
 }
 
-/// "the 14th" (not "the first available").
+/// "the 14th" (not "the first available"); "the 18" when nothing follows
+/// (Whisper drops the "th": "No, the 18.").
 fn day_of_month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     if !toks.get(i)?.is("the") {
         return None;
     }
-    let Tok::Ord(n) = toks.get(i + 1)? else {
-        return None;
+    let n = match toks.get(i + 1)? {
+        Tok::Ord(n) => n,
+        Tok::Num(d) if i + 2 == toks.len() && d.len() <= 2 && !d.starts_with('0') => {
+            &d.parse::<u32>().ok()?
+        }
+        _ => return None,
     };
     // "the first one": number words are digits by now, so "one" is `1`.
     let after = toks.get(i + 2);
@@ -337,6 +342,8 @@ mod tests {
             ("february thirtieth", None),
             ("the first available appointment", None),
             ("the first one", None),
+            ("No, the 18.", d(3, 18)),
+            ("the 2 of us", None),
             ("the second one please", None),
             ("first thing in the morning", None),
             ("my date of birth is march 4 1985", None),

@@ -267,6 +267,17 @@ fn time_at(toks: &[Tok], i: usize, bias: Option<Meridiem>) -> Option<(Option<Nai
             if prev_is(&["at", "around", "about", "by"]) {
                 return Some((to_24h(h, m, bias), 1));
             }
+            // A reply to offered times: "230 works.", "Yes, 1030 please."
+            let opens = i == 0 || prev_is(&["yes", "yeah", "ok", "okay", "um", "uh", "the", "so"]);
+            let next = toks.get(i + 1);
+            let closes = next.is_none_or(|t| {
+                t.is_any(&[
+                    "works", "work", "please", "sounds", "is", "would", "then", "one",
+                ])
+            });
+            if opens && closes {
+                return Some((to_24h(h, m, bias), 1));
+            }
         }
     }
 
@@ -457,6 +468,10 @@ mod tests {
         assert_eq!(parse_time("at 1030 please"), hm(10, 30));
         assert_eq!(parse_time("930 am works"), hm(9, 30));
         assert_eq!(parse_time("I live at 1985 Main Street"), None);
+        assert_eq!(parse_time("230 works."), hm(14, 30));
+        assert_eq!(parse_time("Yes, 1030 please"), hm(10, 30));
+        assert_eq!(parse_time("1985."), None);
+        assert_eq!(parse_time("1234 Main Street"), None);
         assert_eq!(parse_time("room 230 on the second floor"), None);
     }
 

@@ -12,6 +12,9 @@ use crate::tasks::{Priority, Queue, TaskKind};
 
 /// Below this the agent treats an utterance as not understood.
 pub const MIN_CONFIDENCE: f32 = 0.45;
+/// In the middle of a task, a new request needs this much confidence to
+/// switch the topic.
+pub const SWITCH_CONFIDENCE: f32 = 0.7;
 /// Misunderstandings in a row before the call goes to staff.
 const MAX_FAILURES: u32 = 2;
 /// Silences in a row before the agent closes the call.
@@ -168,6 +171,8 @@ pub enum Phase {
     OfferBookInstead,
     SameDayOffer,
     OfferCallback,
+    /// "Is this a medical emergency?": the model alone, unsure, heard one.
+    ConfirmEmergency,
     Waiting,
     Ended,
 }
@@ -218,6 +223,8 @@ pub struct Dialogue {
     dob_refusals: u32,
     /// A date of birth heard without its year, waiting for it.
     dob_month_day: Option<(u32, u32)>,
+    /// Where the call was when the agent asked whether this is an emergency.
+    before_emergency_check: Phase,
     failures: u32,
     silences: u32,
     dtmf: String,
@@ -276,6 +283,7 @@ impl Dialogue {
             verify_attempts: 0,
             dob_refusals: 0,
             dob_month_day: None,
+            before_emergency_check: Phase::Open,
             failures: 0,
             silences: 0,
             dtmf: String::new(),
@@ -509,7 +517,19 @@ impl Dialogue {
     fn on_utterance(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
         // Safety first: an emergency wins over every state and every label.
         if u.intent == Intent::Emergency {
-            self.emergency(env, text, u.emergency, out);
+            let sure = u.emergency.is_some() || u.confidence >= MIN_CONFIDENCE;
+            if sure || self.phase == Phase::ConfirmEmergency {
+                self.emergency(env, text, u.emergency, out);
+                return;
+            }
+            // Only the model heard it, and it is unsure ("Hi, this is Tom
+            // Lee." came out 26 % emergency): ask, rather than send a caller
+            // who wants a booking to 911 or let a real emergency pass.
+            if self.phase != Phase::Waiting {
+                self.absorb(env, text, &u.entities, out);
+                self.before_emergency_check = self.phase;
+                self.ask(env, Phase::ConfirmEmergency, out);
+            }
             return;
         }
         if self.phase == Phase::Waiting {
@@ -551,6 +571,18 @@ impl Dialogue {
                 None => Intent::OutOfScope,
             }
         };
+        // After a yes/no question, a reply that opens with one is that
+        // answer, even when the model reads it as giving details.
+        if self.awaits_yes_no()
+            && matches!(intent, Intent::Inform | Intent::OutOfScope)
+            && let Some(yes) = words::leading_yes_no(text)
+        {
+            intent = if yes { Intent::Affirm } else { Intent::Deny };
+        }
+        // The agent never hangs up on the model's word alone.
+        if intent == Intent::Goodbye && !words::says_goodbye(text) {
+            intent = Intent::OutOfScope;
+        }
         // Words the model could not place but that carry details ("This is
         // Tom Lee.", a date, a number) give those details. A name needs the
         // caller to say it is theirs: the name parser is generous.
@@ -579,11 +611,16 @@ impl Dialogue {
         }
         let changed = self.absorb(env, text, &u.entities, out);
 
-        // A new request switches the topic from any phase.
+        // A new request switches the topic from any phase; in the middle of
+        // a task only when the model is fairly sure ("I'll take the two
+        // thirty" came out 48 % cancel_appointment): else it is an answer.
         if let Some(goal) = goal_of(intent) {
             let same = self.goal == Some(goal)
                 || (goal == Goal::Book && self.goal == Some(Goal::Reschedule));
-            if !same {
+            let mid_task = self.goal.is_some() && !matches!(self.phase, Phase::Start | Phase::Open);
+            if !same && mid_task && u.confidence < SWITCH_CONFIDENCE {
+                intent = Intent::Inform;
+            } else if !same {
                 if let Goal::Escalate(kind) = goal {
                     if is_clinical(kind) || kind == TaskKind::Billing {
                         self.escalation_words = Some(text.chars().take(240).collect());
@@ -614,7 +651,8 @@ impl Dialogue {
     fn awaits_yes_no(&self) -> bool {
         matches!(
             self.phase,
-            Phase::ConfirmCallerNumber
+            Phase::ConfirmEmergency
+                | Phase::ConfirmCallerNumber
                 | Phase::ConfirmSlot
                 | Phase::ConfirmCancel
                 | Phase::OfferNewPatientBooking
@@ -1040,6 +1078,22 @@ impl Dialogue {
                     self.anything_else(env, out);
                 } else {
                     self.not_understood(env, out);
+                }
+            }
+            Phase::ConfirmEmergency => {
+                if yes {
+                    self.emergency(env, text, None, out);
+                } else {
+                    // Not an emergency: back to where the call was, and this
+                    // answer (unless a plain "no") is an answer there.
+                    self.phase = self.before_emergency_check;
+                    self.failures = 0;
+                    if no {
+                        self.say_key(env, out, "not_emergency", &[]);
+                        self.ask_current(env, out);
+                    } else {
+                        self.in_phase(env, text, intent, e, changed, out);
+                    }
                 }
             }
             Phase::OfferCallback => {
@@ -1511,6 +1565,7 @@ impl Dialogue {
             Phase::OfferBookInstead => self.say_key(env, out, "offer_book_instead", &[]),
             Phase::SameDayOffer => self.say_key(env, out, "same_day_offer", &[]),
             Phase::OfferCallback => self.say_key(env, out, "offer_callback", &[]),
+            Phase::ConfirmEmergency => self.say_key(env, out, "confirm_emergency", &[]),
         }
     }
 

@@ -19,6 +19,8 @@ const CLOSED_NOW: &str = "2026-03-16T18:00";
 enum Step {
     Start,
     U(&'static str, Intent, &'static str),
+    /// As `U`, with the model's confidence.
+    Uc(&'static str, Intent, f32, &'static str),
     /// An emergency as the NLU reports one: the net's kind, or `None` when
     /// the model alone heard it.
     Sos(&'static str, Option<EmergencyKind>),
@@ -94,6 +96,15 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                 understanding: Understanding {
                     intent,
                     confidence: 0.95,
+                    entities: ent(e),
+                    emergency: None,
+                },
+            }),
+            Uc(text, intent, confidence, e) => Input::Call(CallEvent::Utterance {
+                text: text.into(),
+                understanding: Understanding {
+                    intent,
+                    confidence,
                     entities: ent(e),
                     emergency: None,
                 },
@@ -465,6 +476,78 @@ fn emergency_wins_in_any_state() {
                 &["say:dial 911", "!say:988", "task:emergency"],
             ),
         ],
+    );
+    // The model alone, and unsure: ask first; a yes is 911, anything else
+    // goes on where the call was.
+    let unsure = |text: &'static str| {
+        Input::Call(CallEvent::Utterance {
+            text: text.into(),
+            understanding: Understanding {
+                intent: Intent::Emergency,
+                confidence: 0.26,
+                entities: ent(r#"{"person_name": "Tom Lee"}"#),
+                emergency: None,
+            },
+        })
+    };
+    let clinic = Clinic::demo();
+    let prompts = Prompts::builtin();
+    let env = Env {
+        clinic: &clinic,
+        prompts: &prompts,
+        now: local(OPEN_NOW),
+    };
+    let said = |actions: &[Action]| -> String {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Say(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut d = Dialogue::new(Some("5551234567"));
+    d.step(&env, Input::Call(CallEvent::Started));
+    let a = d.step(&env, unsure("Hi, this is Tom Lee."));
+    assert!(said(&a).contains("is this a medical emergency"), "{a:?}");
+    assert_eq!(d.phase, Phase::ConfirmEmergency);
+    let a = d.step(
+        &env,
+        Input::Call(CallEvent::Utterance {
+            text: "I need a sick visit".into(),
+            understanding: Understanding {
+                intent: Intent::BookAppointment,
+                confidence: 0.95,
+                entities: Entities::default(),
+                emergency: None,
+            },
+        }),
+    );
+    assert!(
+        said(&a).contains("date of birth"),
+        "the name was kept: {a:?}"
+    );
+    assert!(d.outcome() != Some(crate::call::Outcome::Emergency));
+    let mut d = Dialogue::new(None);
+    d.step(&env, Input::Call(CallEvent::Started));
+    d.step(&env, unsure("my dad is acting really strange"));
+    let a = d.step(
+        &env,
+        Input::Call(CallEvent::Utterance {
+            text: "yes".into(),
+            understanding: Understanding {
+                intent: Intent::Affirm,
+                confidence: 0.99,
+                entities: Entities::default(),
+                emergency: None,
+            },
+        }),
+    );
+    assert!(said(&a).contains("dial 911"), "{a:?}");
+    assert!(
+        a.iter()
+            .any(|x| matches!(x, Action::CreateTask(t) if t.kind == TaskKind::Emergency))
     );
     // The model alone heard an emergency: 911, the safe default.
     run(
@@ -924,6 +1007,22 @@ fn a_reply_to_offers_picks_only_when_every_detail_fits() {
             reply,
         ]
     };
+    // Mid-task, an unsure new request is an answer ("I'll take the two
+    // thirty" came out 48 % cancel_appointment).
+    run(
+        "unsure switch",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            Uc(
+                "I'll take the three o'clock",
+                Intent::CancelAppointment,
+                0.48,
+                r#"{"time": "15:00"}"#,
+            ),
+            &["say:Just to confirm", "say:3 PM", "!say:cancel"],
+        )),
+    );
     // Another day asked for: a new search, not Monday's morning slot.
     run(
         "wednesday morning instead",
@@ -1058,6 +1157,27 @@ fn a_pharmacy_on_a_street_answers_which_pharmacy() {
             (
                 U("where are you located?", Intent::Location, ""),
                 &["say:Riverside Drive", "say:which pharmacy"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn the_agent_does_not_hang_up_on_a_goodbye_without_goodbye_words() {
+    run(
+        "misheard name read as goodbye",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (U("I need a physical", Intent::BookAppointment, ""), &[]),
+            (
+                U("Marie against all of us.", Intent::Goodbye, ""),
+                &["!then:hangup", "say:didn't quite catch", "phase:AskName"],
+            ),
+            (
+                U("No, that's all, thanks.", Intent::Goodbye, ""),
+                &["then:hangup"],
             ),
         ],
     );

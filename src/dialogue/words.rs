@@ -58,7 +58,8 @@ pub fn leading_yes_no(text: &str) -> Option<bool> {
     match first.as_str() {
         "yes" | "yeah" | "yep" | "yup" | "sure" | "correct" | "ok" | "okay" | "absolutely"
         | "definitely" => Some(true),
-        "no" | "nope" | "nah" => Some(false),
+        // Whisper writes "no" as "know" now and then.
+        "no" | "nope" | "nah" | "know" => Some(false),
         _ => None,
     }
 }
@@ -154,6 +155,39 @@ pub fn is_question(text: &str) -> bool {
                 | "will"
                 | "would"
         )
+    )
+}
+
+/// Words that close a call: "bye", "that's all", "thanks", "I'm all set".
+pub fn says_goodbye(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "bye",
+            "goodbye",
+            "good bye",
+            "bye bye",
+            "thanks",
+            "thank",
+            "that's all",
+            "that is all",
+            "that's it",
+            "that's everything",
+            "that'll do",
+            "nothing else",
+            "i'm good",
+            "i'm done",
+            "all set",
+            "have a good",
+            "have a great",
+            "have a nice",
+            "take care",
+            "talk to you later",
+            "see you",
+            "appreciate",
+            "never mind",
+            "nevermind",
+        ],
     )
 }
 
@@ -406,6 +440,26 @@ pub fn appointment_type_in<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c App
         }
     }
     best.map(|(t, _)| t)
+        .or_else(|| type_name_misheard(text, clinic))
+}
+
+/// A type's name heard a letter or two wrong, as phone speech recognition
+/// writes it ("a seek visit", "a stick visit" for a sick visit): the words
+/// right before "visit" against each name's, for names ending in "visit".
+fn type_name_misheard<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c AppointmentType> {
+    let w = words(text);
+    let at = w.iter().position(|x| x == "visit" || x == "visits")?;
+    let before = w.get(at.checked_sub(1)?)?;
+    let mut found = clinic.appointment_types.iter().filter(|t| {
+        let name = words(&t.name);
+        name.len() == 2
+            && name[1] == "visit"
+            && name[0].len() >= 4
+            && strsim::levenshtein(&name[0], before) <= 2
+            && name[0].chars().next() == before.chars().next()
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// An accepted plan named in `text`.
@@ -662,6 +716,18 @@ mod tests {
         assert!(is_question("the one on Main Street?"));
         assert!(!is_question("the CVS on Main Street."));
         assert_eq!(year_in("1985."), Some(1985));
+        let clinic = Clinic::demo();
+        let type_of = |t: &str| appointment_type_in(t, &clinic).map(|a| a.id.as_str());
+        assert_eq!(
+            type_of("I need to seek visit Wednesday"),
+            Some("sick_visit")
+        );
+        assert_eq!(type_of("I need to stick visit"), Some("sick_visit"));
+        assert_eq!(type_of("I need a week visit"), None);
+        assert!(says_goodbye("No, that's all. Thanks."));
+        assert!(says_goodbye("Okay, bye now."));
+        assert!(!says_goodbye("Marie against all of us."));
+        assert_eq!(leading_yes_no("actually know, keep it."), Some(false));
         assert_eq!(year_in("it's 555 1234"), None);
         assert_eq!(
             impossible_date("how about February 30th"),

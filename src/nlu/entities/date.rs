@@ -90,7 +90,29 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
     // "the 14th, not the 15th".
     found.retain(|(pos, _)| *pos == 0 || !toks[pos - 1].is("not"));
     found.sort_by_key(|(pos, _)| *pos);
+    // "Wednesday, March 8th" when Wednesday is the 18th: on a phone line a
+    // number is misheard far more often than a weekday, so the weekday wins.
+    if let [.., (p1, Some(d1)), (p2, Some(d2))] = found.as_slice()
+        && d1 != d2
+        && weekday_at(toks, *p1)
+        && !weekday_at(toks, *p2)
+        && *p2 <= *p1 + 3
+    {
+        return Some(*d1);
+    }
     found.last().and_then(|(_, d)| *d)
+}
+
+/// Whether a weekday ("friday", "next friday", "this coming friday") starts at `i`.
+fn weekday_at(toks: &[Tok], i: usize) -> bool {
+    let day = |k: usize| {
+        toks.get(k)
+            .and_then(Tok::word)
+            .and_then(lexicon::weekday)
+            .is_some()
+    };
+    day(i)
+        || (toks.get(i).is_some_and(|t| t.is_any(&["next", "this"])) && (day(i + 1) || day(i + 2)))
 }
 
 /// A said calendar date as an appointment date: `None` when it is someone's
@@ -334,6 +356,12 @@ mod tests {
             ("monday the 16th", d(3, 16)),
             ("friday, no, monday", d(3, 16)),
             ("I need to move Friday's appointment", d(3, 13)),
+            // A misheard day number does not beat the weekday said with it.
+            ("Okay, how about Wednesday, March 8th?", d(3, 11)),
+            ("Okay, Wednesday the 87.", d(3, 11)),
+            ("Tuesday, March 17th", d(3, 17)),
+            ("a sick visit once day afternoon", d(3, 11)),
+            ("I take it once a day", None),
             ("tomorrow, actually the day after", d(3, 11)),
             // No date.
             ("sometime next week", None),

@@ -11,6 +11,12 @@
 //! Warm transfers go to a stand-in for Twilio's REST API (the carrier's side
 //! of a transfer, as the local caller is the carrier's side of the stream).
 //!
+//! Prints one line per call (voice, outcome expected/got, pass or the first
+//! miss) and the success rate at the first attempt, which must reach 90 %.
+//! Every named flow of the issue and every emergency must pass; one that
+//! failed is placed once more (synthesis is sampled, no two runs sound the
+//! same), so a broken feature fails twice.
+//!
 //! Needs the models (FRONTDESK_MODELS_DIR or `make models`); not the corpus.
 //! Two calls run at a time, at 6× call speed.
 
@@ -114,6 +120,30 @@ async fn scripted_calls_succeed_over_the_phone() {
         .await;
     let order = |name: &str| scripts.iter().position(|s| s.name == name);
     results.sort_by_key(|r| order(&r.name));
+    // Synthesis is sampled, so no two runs sound the same, and Whisper tiny
+    // mishears a few percent of lines. A named flow or an emergency that
+    // failed is placed once more in the same voice: a broken feature fails
+    // twice. The success rate counts first attempts only.
+    let must_pass = |name: &str| {
+        NAMED_FLOWS.iter().any(|(_, n)| *n == name)
+            || scripts.iter().any(|s| s.name == name && s.is_emergency())
+    };
+    let again: Vec<(&CallScript, &'static str)> = results
+        .iter()
+        .filter(|r| !r.failures.is_empty() && must_pass(&r.name))
+        .filter_map(|r| {
+            let script = scripts.iter().find(|s| s.name == r.name)?;
+            Some((script, r.voice))
+        })
+        .collect();
+    let retries: Vec<AudioResult> = futures_util::stream::iter(again)
+        .map(|(script, voice)| {
+            let twilio = twilio.clone();
+            async move { place(script, voice, &twilio).await }
+        })
+        .buffer_unordered(PARALLEL_CALLS)
+        .collect()
+        .await;
 
     println!(
         "\n{:<34} {:<9} {:<12} {:<12} {:>5}  result",
@@ -134,21 +164,45 @@ async fn scripted_calls_succeed_over_the_phone() {
             }
         );
     }
+    for r in &retries {
+        println!(
+            "{:<34} {:<9} {:<12} {:<12} {:>4.0}s  second attempt: {}",
+            r.name,
+            r.voice,
+            r.expected.as_str(),
+            r.got.as_deref().unwrap_or("none"),
+            r.wall_s,
+            if r.failures.is_empty() {
+                "pass".to_string()
+            } else {
+                format!("FAIL: {}", r.failures[0])
+            }
+        );
+    }
     let passed = results.iter().filter(|r| r.failures.is_empty()).count();
+    // Passed on the first attempt, or on the second.
+    let passed_in_the_end = |name: &str| {
+        results
+            .iter()
+            .chain(&retries)
+            .any(|r| r.name == name && r.failures.is_empty())
+    };
     let emergencies = results.iter().filter(|r| r.emergency).count();
     let emergencies_passed = results
         .iter()
-        .filter(|r| r.emergency && r.failures.is_empty())
+        .filter(|r| r.emergency && passed_in_the_end(&r.name))
         .count();
     let rate = passed as f64 / results.len() as f64;
     println!(
-        "\nscripted calls over the phone: {passed}/{} succeeded ({:.1}%); emergencies {emergencies_passed}/{emergencies}; {:.0} s",
+        "\nscripted calls over the phone: {passed}/{} succeeded at the first attempt ({:.1}%); emergencies {emergencies_passed}/{emergencies}; {} placed again; {:.0} s",
         results.len(),
         100.0 * rate,
+        retries.len(),
         started.elapsed().as_secs_f64()
     );
     let failed: Vec<String> = results
         .iter()
+        .chain(&retries)
         .filter(|r| !r.failures.is_empty())
         .map(|r| {
             format!(
@@ -166,11 +220,7 @@ async fn scripted_calls_succeed_over_the_phone() {
 
     let flows_failed: Vec<String> = NAMED_FLOWS
         .iter()
-        .filter(|(_, name)| {
-            results
-                .iter()
-                .any(|r| r.name == *name && !r.failures.is_empty())
-        })
+        .filter(|(_, name)| !passed_in_the_end(name))
         .map(|(flow, name)| format!("{flow} ({name})"))
         .collect();
     assert!(

@@ -1017,7 +1017,7 @@ fn a_reply_to_offers_picks_only_when_every_detail_fits() {
             Uc(
                 "I'll take the three o'clock",
                 Intent::CancelAppointment,
-                0.48,
+                0.79,
                 r#"{"time": "15:00"}"#,
             ),
             &["say:Just to confirm", "say:3 PM", "!say:cancel"],

@@ -110,12 +110,20 @@ impl Utterance {
 
 /// Whisper tiny.en on a phone line writes "Wednesday" as "once day" (never
 /// a phrase of its own: "once a day" keeps its "a").
+/// It also writes "nineteen ninety" as "1900, 90": one year.
 fn misheard_weekdays(toks: Vec<Tok>) -> Vec<Tok> {
     let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
     for t in toks {
         if t.is("day") && out.last().is_some_and(|p| p.is("once")) {
             out.pop();
             out.push(Tok::Word("wednesday".into()));
+        } else if let Tok::Num(n) = &t
+            && n.len() == 2
+            && !n.starts_with('0')
+            && out.last().is_some_and(|p| p.num() == Some("1900"))
+        {
+            out.pop();
+            out.push(Tok::Num(format!("19{n}")));
         } else {
             out.push(t);
         }

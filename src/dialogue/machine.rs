@@ -919,8 +919,10 @@ impl Dialogue {
                 if self.dob.is_some() {
                     self.advance(env, out);
                 } else if self.dob_month_day.is_some() && e.date.is_some() {
+                    // "March 4th." The year is most likely a breath away
+                    // (the endpointer cuts at short pauses): wait for it. If
+                    // none comes, the silence prompt asks for the year.
                     self.failures = 0;
-                    self.say_key(env, out, "ask_dob_year", &[]);
                 } else if no || words::refuses(text) {
                     self.refused_identity(env, out);
                 } else if self.turn_says.is_empty() {
@@ -1513,6 +1515,9 @@ impl Dialogue {
                 self.say_key(env, out, "ask_type", &[("options", &options)])
             }
             Phase::AskName => self.say_key(env, out, "ask_name", &[]),
+            Phase::AskDob if self.dob_month_day.is_some() => {
+                self.say_key(env, out, "ask_dob_year", &[])
+            }
             Phase::AskDob => self.say_key(env, out, "ask_dob", &[]),
             Phase::AskPhone => self.say_key(env, out, "ask_phone", &[]),
             Phase::ConfirmCallerNumber => {

@@ -1082,13 +1082,38 @@ fn a_sentence_in_pieces_is_understood_piece_by_piece() {
             ),
             (
                 U("March 4th.", Intent::Inform, r#"{"date": "2026-03-04"}"#),
-                &["say:the year you were born", "phase:AskDob"],
+                &["!say:", "phase:AskDob"],
             ),
             (
                 U("1985.", Intent::Inform, ""),
                 &["say:ending in 4 5 6 7", "phase:ConfirmCallerNumber"],
             ),
             (U("yes", Intent::Affirm, ""), &["act:Register"]),
+        ],
+    );
+    run(
+        "month and day, then nothing",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                U("Maria Gonzalez", Intent::Inform, MARIA),
+                &["phase:AskDob"],
+            ),
+            (
+                U("March 4th.", Intent::Inform, r#"{"date": "2026-03-04"}"#),
+                &["!say:"],
+            ),
+            (
+                Silence,
+                &["say:Are you still there", "say:the year you were born"],
+            ),
+            (U("1985", Intent::Inform, ""), &["act:Verify"]),
         ],
     );
     run(

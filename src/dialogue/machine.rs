@@ -676,6 +676,8 @@ impl Dialogue {
     fn absorb(&mut self, env: &Env, text: &str, e: &Entities, out: &mut Vec<Action>) -> bool {
         let today = env.today();
         let verified = self.patient.is_some();
+        // The date said is (part of) a date of birth, not a wish.
+        let mut date_is_birth = false;
         if !verified {
             if let Some(name) = &e.person_name {
                 self.name = Some(name.clone());
@@ -684,22 +686,30 @@ impl Dialogue {
                     self.name = Some(n);
                 }
             }
-            // Asked for a date of birth, a plain date is one: a future one
-            // is misheard, a month and day alone wait for their year ("March
+            // Asked for a date of birth (or told "born …"), a plain date is
+            // one. With its year said it is whole (a future one is
+            // misheard); a month and day alone wait for their year ("March
             // 4th." … "1985."), which may come in the same words or the next.
+            let birth_talk = self.phase == Phase::AskDob || words::talks_of_birth(text);
             let mut dob = e.date_of_birth;
-            if dob.is_none() && self.phase == Phase::AskDob {
+            if dob.is_none() && birth_talk {
                 match e.date {
-                    Some(d) if d > today => dob = Some(d),
-                    Some(d) => self.dob_month_day = Some((d.month(), d.day())),
+                    Some(d) if words::year_in(text).is_some() => dob = Some(d),
+                    Some(d) => {
+                        self.dob_month_day = Some((d.month(), d.day()));
+                        date_is_birth = true;
+                    }
                     None => {}
                 }
-                if let (Some((m, day)), Some(y)) = (self.dob_month_day, words::year_in(text)) {
-                    dob = NaiveDate::from_ymd_opt(y, m, day);
-                }
+            }
+            if dob.is_none()
+                && let (Some((m, day)), Some(y)) = (self.dob_month_day, words::year_in(text))
+            {
+                dob = NaiveDate::from_ymd_opt(y, m, day);
             }
             if let Some(d) = dob {
                 self.dob_month_day = None;
+                date_is_birth = e.date == Some(d);
                 if d > today {
                     self.say_key(env, out, "dob_future", &[]);
                 } else {
@@ -734,7 +744,10 @@ impl Dialogue {
         }
         if let Some(bad) = words::impossible_date(text) {
             self.say_key(env, out, "date_impossible", &[("date", &bad)]);
-        } else if let Some(d) = e.date.filter(|d| e.date_of_birth != Some(*d)) {
+        } else if let Some(d) = e
+            .date
+            .filter(|d| e.date_of_birth != Some(*d) && !date_is_birth)
+        {
             if d < today {
                 let said = words::say_date(d, today);
                 self.say_key(env, out, "date_past", &[("date", &said)]);

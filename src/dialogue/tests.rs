@@ -1091,6 +1091,58 @@ fn a_sentence_in_pieces_is_understood_piece_by_piece() {
             (U("yes", Intent::Affirm, ""), &["act:Register"]),
         ],
     );
+    // "born" said with a month and day: the start of a date of birth, not
+    // an appointment date that has passed; the year comes next.
+    run(
+        "born March 4th / 1985 I need to move",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "This is Maria Gonzalez born, March 4th.",
+                    Intent::Inform,
+                    r#"{"person_name": "Maria Gonzalez", "date": "2026-03-04"}"#,
+                ),
+                &["!say:has already passed", "say:What can I help you with"],
+            ),
+            (
+                U(
+                    "1985 I need to move my appointment",
+                    Intent::RescheduleAppointment,
+                    "",
+                ),
+                &["act:Verify", "!say:date of birth"],
+            ),
+        ],
+    );
+    // A month and day in the future is no date of birth in the future.
+    run(
+        "June 12th / 1972",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                U(
+                    "David Miller",
+                    Intent::Inform,
+                    r#"{"person_name": "David Miller"}"#,
+                ),
+                &[],
+            ),
+            (
+                U("June 12th.", Intent::Inform, r#"{"date": "2026-06-12"}"#),
+                &["!say:in the future", "!say:"],
+            ),
+            (U("1972.", Intent::Inform, ""), &["act:Verify"]),
+        ],
+    );
     run(
         "month and day, then nothing",
         OPEN_NOW,

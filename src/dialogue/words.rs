@@ -208,6 +208,11 @@ pub fn introduces_self(text: &str) -> bool {
     )
 }
 
+/// "born", "birthday", "date of birth".
+pub fn talks_of_birth(text: &str) -> bool {
+    any_phrase(text, &["born", "birth", "birthday", "birthdate", "dob"])
+}
+
 /// A year said as digits, as Whisper writes it ("1985."), 1900 to 2099.
 pub fn year_in(text: &str) -> Option<i32> {
     words(text)

@@ -362,6 +362,8 @@ mod tests {
             ("Tuesday, March 17th", d(3, 17)),
             ("a sick visit once day afternoon", d(3, 11)),
             ("I take it once a day", None),
+            ("I need to sit visit one day afternoon", d(3, 11)),
+            ("one day I'd like to come in", None),
             ("tomorrow, actually the day after", d(3, 11)),
             // No date.
             ("sometime next week", None),

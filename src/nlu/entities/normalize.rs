@@ -108,15 +108,26 @@ impl Utterance {
     }
 }
 
-/// Whisper tiny.en on a phone line writes "Wednesday" as "once day" (never
-/// a phrase of its own: "once a day" keeps its "a").
+/// Whisper tiny.en on a phone line writes "Wednesday" as "once day" or
+/// "one day" before a part of the day (neither a phrase of its own: "once a
+/// day" keeps its "a").
 /// It also writes "nineteen ninety" as "1900, 90": one year.
 fn misheard_weekdays(toks: Vec<Tok>) -> Vec<Tok> {
     let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
     for t in toks {
-        if t.is("day") && out.last().is_some_and(|p| p.is("once")) {
+        let once = out.last().is_some_and(|p| p.is("once"));
+        if t.is("day") && once {
             out.pop();
             out.push(Tok::Word("wednesday".into()));
+        } else if t.is_any(&["morning", "afternoon", "evening"])
+            && out.len() >= 2
+            && out[out.len() - 1].is("day")
+            && matches!(&out[out.len() - 2], Tok::Num(n) if n == "1")
+        {
+            // "one day afternoon": Wednesday afternoon.
+            out.truncate(out.len() - 2);
+            out.push(Tok::Word("wednesday".into()));
+            out.push(t);
         } else if let Tok::Num(n) = &t
             && n.len() == 2
             && !n.starts_with('0')

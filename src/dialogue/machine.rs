@@ -907,7 +907,11 @@ impl Dialogue {
                     && (e.person_name.is_some() || e.date_of_birth.is_some() || e.phone.is_some())
                 {
                     // "This is Tom Lee." Kept for later; what do they need?
-                    self.say_key(env, out, "how_help", &[]);
+                    // Unless a date of birth is half said ("…born March
+                    // 4th."): its year, and the request, are still coming.
+                    if self.dob_month_day.is_none() {
+                        self.say_key(env, out, "how_help", &[]);
+                    }
                 } else {
                     self.not_understood(env, out);
                 }

@@ -280,10 +280,8 @@ pub fn next_week(text: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)>
 pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
     let w = words(text);
     let has = |x: &str| w.iter().any(|y| y == x);
-    let pick = if has("first")
-        || has("1st")
-        || (has("one") && w.len() <= 2 && !has("another")) && offered >= 1
-    {
+    // Ordinals first: "second one." is the second, not "one".
+    let pick = if has("first") || has("1st") {
         Some(0)
     } else if has("second") || has("2nd") || has("middle") {
         Some(1)
@@ -292,6 +290,8 @@ pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
     } else if has("last") || has("latest") || has("later") {
         offered.checked_sub(1)
     } else if has("earlier") || has("earliest") {
+        Some(0)
+    } else if has("one") && w.len() <= 2 && !has("another") && offered >= 1 {
         Some(0)
     } else {
         None
@@ -729,6 +729,9 @@ mod tests {
         );
         assert_eq!(type_of("I need to stick visit"), Some("sick_visit"));
         assert_eq!(type_of("I need a week visit"), None);
+        assert_eq!(ordinal_choice("second one.", 3), Some(1));
+        assert_eq!(ordinal_choice("third one", 3), Some(2));
+        assert_eq!(ordinal_choice("that one", 3), Some(0));
         assert!(says_goodbye("No, that's all. Thanks."));
         assert!(says_goodbye("Okay, bye now."));
         assert!(!says_goodbye("Marie against all of us."));

@@ -48,9 +48,7 @@ impl Engines {
             .context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
         let clinic = load_clinic(settings)?;
-        let nlu = Arc::new(
-            Nlu::load(paths, roster_of(&clinic)).context("loading the intent classifier")?,
-        );
+        let nlu = Arc::new(load_nlu(paths, &clinic)?);
         tracing::info!(
             load_ms = started.elapsed().as_millis() as u64,
             "models loaded"
@@ -74,6 +72,18 @@ fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
         }),
         None => Ok(Clinic::demo()),
     }
+}
+
+/// The understanding step as calls use it: the intent classifier, the
+/// emergency net and the entity parsers with the clinic's providers. The
+/// scripted-call replay builds its NLU here too.
+pub fn load_nlu(paths: &crate::models::ModelPaths, clinic: &Clinic) -> anyhow::Result<Nlu> {
+    Nlu::load(paths, roster_of(clinic)).context("loading the intent classifier")
+}
+
+/// [`load_nlu`] for the clinic of `settings` (`frontdesk nlu`).
+pub fn load_nlu_for(settings: &Settings) -> anyhow::Result<Nlu> {
+    load_nlu(&settings.models, &load_clinic(settings)?)
 }
 
 /// The clinic's providers, for "doctor patel" → a provider id.
@@ -124,8 +134,10 @@ impl Application {
         let mut clinic = load_clinic(&settings)?;
         let twilio_rest = match (&settings.twilio_account_sid, &settings.twilio_auth_token) {
             (Some(sid), Some(token)) => Some(TwilioRest::new(
-                std::env::var("TWILIO_API_BASE")
-                    .unwrap_or_else(|_| "https://api.twilio.com".into()),
+                settings
+                    .twilio_api_base
+                    .clone()
+                    .unwrap_or_else(|| "https://api.twilio.com".into()),
                 sid.clone(),
                 token.clone(),
             )),

@@ -152,10 +152,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 frontdesk::models::init_onnx_runtime(&settings.models)?;
-                let nlu = frontdesk::nlu::Nlu::load(
-                    &settings.models,
-                    frontdesk::nlu::ProviderRoster::default(),
-                )?;
+                // The clinic's providers, as calls use them.
+                let nlu = frontdesk::app::load_nlu_for(&settings)?;
                 match eval {
                     Some(path) => {
                         let lines = frontdesk::nlu::eval::load_labelled(&path)?;

@@ -80,6 +80,9 @@ pub struct Settings {
     pub admin_token: Option<String>,
     pub twilio_auth_token: Option<String>,
     pub twilio_account_sid: Option<String>,
+    /// Base URL of Twilio's REST API (`TWILIO_API_BASE`, default
+    /// `https://api.twilio.com`); tests point it at a local stand-in.
+    pub twilio_api_base: Option<String>,
     pub max_calls: usize,
 }
 
@@ -178,6 +181,7 @@ impl Settings {
             admin_token: env("FRONTDESK_ADMIN_TOKEN"),
             twilio_auth_token: env("TWILIO_AUTH_TOKEN"),
             twilio_account_sid: env("TWILIO_ACCOUNT_SID"),
+            twilio_api_base: env("TWILIO_API_BASE"),
             max_calls,
         })
     }
@@ -214,6 +218,7 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         admin_token: None,
         twilio_auth_token: None,
         twilio_account_sid: None,
+        twilio_api_base: None,
         max_calls: 8,
     }
 }

@@ -170,7 +170,8 @@ fn safety_net_fires_on_emergencies_and_not_on_contained_symptoms_in_fixtures() {
     let mut failures = Vec::new();
     for line in raw.lines().filter(|l| !l.trim().is_empty()) {
         let case: Case = serde_json::from_str(line).unwrap();
-        let (understanding, kind) = nlu().understand_with_emergency(&case.text, today());
+        let understanding = nlu().understand(&case.text, today());
+        let kind = understanding.emergency;
         match &case.kind {
             Some(expected) => {
                 live += 1;
@@ -204,13 +205,14 @@ fn safety_net_fires_on_emergencies_and_not_on_contained_symptoms_in_fixtures() {
 #[test]
 fn the_net_overrides_the_model_and_names_988_for_suicidal_crisis() {
     // Mid-booking, the emergency still wins.
-    let (u, kind) = nlu().understand_with_emergency(
+    let u = nlu().understand(
         "yes tuesday works and um I can't breathe right now",
         today(),
     );
     assert_eq!(u.intent, Intent::Emergency);
-    assert_eq!(kind, Some(EmergencyKind::Breathing));
-    let (u, kind) = nlu().understand_with_emergency("I don't want to be alive anymore", today());
+    assert_eq!(u.emergency, Some(EmergencyKind::Breathing));
+    let u = nlu().understand("I don't want to be alive anymore", today());
+    let kind = u.emergency;
     assert_eq!(
         (u.intent, kind),
         (Intent::Emergency, Some(EmergencyKind::Suicidal))

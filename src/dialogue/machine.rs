@@ -6,12 +6,18 @@ use super::words;
 use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
 use crate::nlu::entities::PartOfDay;
-use crate::nlu::{Entities, Intent, Understanding};
+use crate::nlu::{EmergencyKind, Entities, Hotline, Intent, Understanding};
 use crate::scheduling::{Slot, SlotQuery};
 use crate::tasks::{Priority, Queue, TaskKind};
 
 /// Below this the agent treats an utterance as not understood.
 pub const MIN_CONFIDENCE: f32 = 0.45;
+/// In the middle of a task, a new request needs this much confidence to
+/// switch the topic.
+pub const SWITCH_CONFIDENCE: f32 = 0.7;
+/// While times are offered, a reply that picks one is a pick unless the
+/// model is this sure it is something else.
+pub const PICK_OVERRIDE_CONFIDENCE: f32 = 0.9;
 /// Misunderstandings in a row before the call goes to staff.
 const MAX_FAILURES: u32 = 2;
 /// Silences in a row before the agent closes the call.
@@ -168,6 +174,8 @@ pub enum Phase {
     OfferBookInstead,
     SameDayOffer,
     OfferCallback,
+    /// "Is this a medical emergency?": the model alone, unsure, heard one.
+    ConfirmEmergency,
     Waiting,
     Ended,
 }
@@ -216,6 +224,10 @@ pub struct Dialogue {
     escalation_words: Option<String>,
     verify_attempts: u32,
     dob_refusals: u32,
+    /// A date of birth heard without its year, waiting for it.
+    dob_month_day: Option<(u32, u32)>,
+    /// Where the call was when the agent asked whether this is an emergency.
+    before_emergency_check: Phase,
     failures: u32,
     silences: u32,
     dtmf: String,
@@ -273,6 +285,8 @@ impl Dialogue {
             escalation_words: None,
             verify_attempts: 0,
             dob_refusals: 0,
+            dob_month_day: None,
+            before_emergency_check: Phase::Open,
             failures: 0,
             silences: 0,
             dtmf: String::new(),
@@ -506,10 +520,36 @@ impl Dialogue {
     fn on_utterance(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
         // Safety first: an emergency wins over every state and every label.
         if u.intent == Intent::Emergency {
-            self.emergency(env, text, out);
+            let sure = u.emergency.is_some() || u.confidence >= MIN_CONFIDENCE;
+            if sure || self.phase == Phase::ConfirmEmergency {
+                self.emergency(env, text, u.emergency, out);
+                return;
+            }
+            // Only the model heard it, and it is unsure ("Hi, this is Tom
+            // Lee." came out 26 % emergency): ask, rather than send a caller
+            // who wants a booking to 911 or let a real emergency pass.
+            if self.phase != Phase::Waiting {
+                self.absorb(env, text, &u.entities, out);
+                self.before_emergency_check = self.phase;
+                self.ask(env, Phase::ConfirmEmergency, out);
+            }
             return;
         }
         if self.phase == Phase::Waiting {
+            return;
+        }
+        // Half a sentence cut off by a pause, or a pleasantry: no failure.
+        let no_entities = u.entities == Entities::default();
+        if no_entities && words::is_hold_on(text) {
+            // "Wait." The caller is not done; nothing to answer yet.
+            return;
+        }
+        if no_entities && words::is_greeting_only(text) {
+            if matches!(self.phase, Phase::Start | Phase::Open) {
+                self.say_key(env, out, "how_help", &[]);
+            } else {
+                self.ask_current(env, out);
+            }
             return;
         }
         if words::asks_to_repeat(text) && u.intent != Intent::Inform {
@@ -523,19 +563,72 @@ impl Dialogue {
             }
             return;
         }
-        let confident = u.confidence >= MIN_CONFIDENCE;
-        let intent = if confident {
+        let mut intent = if u.confidence >= MIN_CONFIDENCE {
             u.intent
         } else {
-            Intent::OutOfScope
+            // The model does not know what the agent asked; after a yes/no
+            // question a reply that opens with one is that answer.
+            match words::leading_yes_no(text).filter(|_| self.awaits_yes_no()) {
+                Some(true) => Intent::Affirm,
+                Some(false) => Intent::Deny,
+                None => Intent::OutOfScope,
+            }
         };
+        // After a yes/no question, a reply that opens with one is that
+        // answer, even when the model reads it as giving details.
+        if self.awaits_yes_no()
+            && matches!(intent, Intent::Inform | Intent::OutOfScope)
+            && let Some(yes) = words::leading_yes_no(text)
+        {
+            intent = if yes { Intent::Affirm } else { Intent::Deny };
+        }
+        // The agent never hangs up on the model's word alone.
+        if intent == Intent::Goodbye && !words::says_goodbye(text) {
+            intent = Intent::OutOfScope;
+        }
+        // Words the model could not place but that carry details ("This is
+        // Tom Lee.", a date, a number) give those details. A name needs the
+        // caller to say it is theirs: the name parser is generous.
+        let e = &u.entities;
+        let details = e.date_of_birth.is_some()
+            || e.phone.is_some()
+            || e.date.is_some()
+            || e.time.is_some()
+            || e.part_of_day.is_some()
+            || e.provider.is_some()
+            || (e.person_name.is_some() && words::introduces_self(text));
+        if intent == Intent::OutOfScope && details {
+            intent = Intent::Inform;
+        }
+        // "The CVS on Main Street" answers "which pharmacy?"; it is not a
+        // question about where the clinic is.
+        let faq = matches!(
+            intent,
+            Intent::OfficeHours | Intent::Location | Intent::Insurance | Intent::NewPatient
+        );
+        if faq
+            && matches!(self.phase, Phase::AskMedication | Phase::AskPharmacy)
+            && !words::is_question(text)
+        {
+            intent = Intent::Inform;
+        }
         let changed = self.absorb(env, text, &u.entities, out);
 
-        // A new request switches the topic from any phase.
+        // A new request switches the topic from any phase; in the middle of
+        // a task only when the model is fairly sure ("I'll take the two
+        // thirty" came out 48 % cancel_appointment): else it is an answer.
         if let Some(goal) = goal_of(intent) {
             let same = self.goal == Some(goal)
                 || (goal == Goal::Book && self.goal == Some(Goal::Reschedule));
-            if !same {
+            let mid_task = self.goal.is_some() && !matches!(self.phase, Phase::Start | Phase::Open);
+            // Offered times, a reply that picks one is that pick ("I'll take
+            // the 230." came out 79 % cancel_appointment).
+            let picks_offer = self.phase == Phase::Offering
+                && u.confidence < PICK_OVERRIDE_CONFIDENCE
+                && self.offer_picked(text, &u.entities).is_some();
+            if !same && mid_task && (u.confidence < SWITCH_CONFIDENCE || picks_offer) {
+                intent = Intent::Inform;
+            } else if !same {
                 if let Goal::Escalate(kind) = goal {
                     if is_clinical(kind) || kind == TaskKind::Billing {
                         self.escalation_words = Some(text.chars().take(240).collect());
@@ -562,12 +655,29 @@ impl Dialogue {
         self.in_phase(env, text, intent, &u.entities, changed, out);
     }
 
+    /// Whether the agent's question was a yes/no one.
+    fn awaits_yes_no(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::ConfirmEmergency
+                | Phase::ConfirmCallerNumber
+                | Phase::ConfirmSlot
+                | Phase::ConfirmCancel
+                | Phase::OfferNewPatientBooking
+                | Phase::OfferBookInstead
+                | Phase::SameDayOffer
+                | Phase::OfferCallback
+        )
+    }
+
     /// Takes every entity the caller offered, whenever it arrives; speaks
     /// a note for values that cannot be right. Returns whether the slot
     /// wishes changed.
     fn absorb(&mut self, env: &Env, text: &str, e: &Entities, out: &mut Vec<Action>) -> bool {
         let today = env.today();
         let verified = self.patient.is_some();
+        // The date said is (part of) a date of birth, not a wish.
+        let mut date_is_birth = false;
         if !verified {
             if let Some(name) = &e.person_name {
                 self.name = Some(name.clone());
@@ -576,12 +686,30 @@ impl Dialogue {
                     self.name = Some(n);
                 }
             }
-            let dob = e.date_of_birth.or(if self.phase == Phase::AskDob {
-                e.date
-            } else {
-                None
-            });
+            // Asked for a date of birth (or told "born …"), a plain date is
+            // one. With its year said it is whole (a future one is
+            // misheard); a month and day alone wait for their year ("March
+            // 4th." … "1985."), which may come in the same words or the next.
+            let birth_talk = self.phase == Phase::AskDob || words::talks_of_birth(text);
+            let mut dob = e.date_of_birth;
+            if dob.is_none() && birth_talk {
+                match e.date {
+                    Some(d) if words::year_in(text).is_some() => dob = Some(d),
+                    Some(d) => {
+                        self.dob_month_day = Some((d.month(), d.day()));
+                        date_is_birth = true;
+                    }
+                    None => {}
+                }
+            }
+            if dob.is_none()
+                && let (Some((m, day)), Some(y)) = (self.dob_month_day, words::year_in(text))
+            {
+                dob = NaiveDate::from_ymd_opt(y, m, day);
+            }
             if let Some(d) = dob {
+                self.dob_month_day = None;
+                date_is_birth = e.date == Some(d);
                 if d > today {
                     self.say_key(env, out, "dob_future", &[]);
                 } else {
@@ -616,7 +744,10 @@ impl Dialogue {
         }
         if let Some(bad) = words::impossible_date(text) {
             self.say_key(env, out, "date_impossible", &[("date", &bad)]);
-        } else if let Some(d) = e.date.filter(|d| e.date_of_birth != Some(*d)) {
+        } else if let Some(d) = e
+            .date
+            .filter(|d| e.date_of_birth != Some(*d) && !date_is_birth)
+        {
             if d < today {
                 let said = words::say_date(d, today);
                 self.say_key(env, out, "date_past", &[("date", &said)]);
@@ -772,6 +903,15 @@ impl Dialogue {
                     self.say_key(env, out, "how_help", &[]);
                 } else if self.prefs.type_id.is_some() && intent == Intent::Inform {
                     self.start_goal(env, Goal::Book, out);
+                } else if intent == Intent::Inform
+                    && (e.person_name.is_some() || e.date_of_birth.is_some() || e.phone.is_some())
+                {
+                    // "This is Tom Lee." Kept for later; what do they need?
+                    // Unless a date of birth is half said ("…born March
+                    // 4th."): its year, and the request, are still coming.
+                    if self.dob_month_day.is_none() {
+                        self.say_key(env, out, "how_help", &[]);
+                    }
                 } else {
                     self.not_understood(env, out);
                 }
@@ -795,6 +935,11 @@ impl Dialogue {
             Phase::AskDob => {
                 if self.dob.is_some() {
                     self.advance(env, out);
+                } else if self.dob_month_day.is_some() && e.date.is_some() {
+                    // "March 4th." The year is most likely a breath away
+                    // (the endpointer cuts at short pauses): wait for it. If
+                    // none comes, the silence prompt asks for the year.
+                    self.failures = 0;
                 } else if no || words::refuses(text) {
                     self.refused_identity(env, out);
                 } else if self.turn_says.is_empty() {
@@ -962,6 +1107,22 @@ impl Dialogue {
                     self.not_understood(env, out);
                 }
             }
+            Phase::ConfirmEmergency => {
+                if yes {
+                    self.emergency(env, text, None, out);
+                } else {
+                    // Not an emergency: back to where the call was, and this
+                    // answer (unless a plain "no") is an answer there.
+                    self.phase = self.before_emergency_check;
+                    self.failures = 0;
+                    if no {
+                        self.say_key(env, out, "not_emergency", &[]);
+                        self.ask_current(env, out);
+                    } else {
+                        self.in_phase(env, text, intent, e, changed, out);
+                    }
+                }
+            }
             Phase::OfferCallback => {
                 if yes {
                     self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
@@ -976,6 +1137,46 @@ impl Dialogue {
         }
     }
 
+    /// Which offer the caller's words pick, if exactly one: by position
+    /// ("the second one"), by time ("the 2:30"), or by every detail said
+    /// ("the Tuesday one", "the afternoon one").
+    fn offer_picked(&self, text: &str, e: &Entities) -> Option<usize> {
+        let offered = &self.offered;
+        let mut pick = words::ordinal_choice(text, offered.len());
+        if pick.is_none()
+            && let Some(t) = e.time
+        {
+            let matches: Vec<usize> = (0..offered.len())
+                .filter(|&i| offered[i].start_local.time() == t)
+                .filter(|&i| e.date.is_none_or(|d| offered[i].start_local.date() == d))
+                .collect();
+            if matches.len() == 1 {
+                pick = Some(matches[0]);
+            }
+        }
+        let described = e.date.is_some() || e.provider.is_some() || e.part_of_day.is_some();
+        if pick.is_none() && e.time.is_none() && described {
+            // "the Tuesday one", "the afternoon one": every detail said must
+            // fit ("Wednesday morning" is no pick among Monday mornings).
+            let matches: Vec<usize> = (0..offered.len())
+                .filter(|&i| {
+                    e.date.is_none_or(|d| offered[i].start_local.date() == d)
+                        && e.provider
+                            .as_deref()
+                            .is_none_or(|p| offered[i].provider_id == p)
+                        && e.part_of_day.is_none_or(|p| {
+                            crate::scheduling::slots::part_of_day(offered[i].start_local.time())
+                                == p
+                        })
+                })
+                .collect();
+            if matches.len() == 1 {
+                pick = Some(matches[0]);
+            }
+        }
+        pick
+    }
+
     fn on_offer_reply(
         &mut self,
         env: &Env,
@@ -986,35 +1187,7 @@ impl Dialogue {
         out: &mut Vec<Action>,
     ) {
         let offered = self.offered.clone();
-        let mut pick = words::ordinal_choice(text, offered.len());
-        if pick.is_none() {
-            if let Some(t) = e.time {
-                let matches: Vec<usize> = (0..offered.len())
-                    .filter(|&i| offered[i].start_local.time() == t)
-                    .filter(|&i| e.date.is_none_or(|d| offered[i].start_local.date() == d))
-                    .collect();
-                if matches.len() == 1 {
-                    pick = Some(matches[0]);
-                }
-            }
-        }
-        if pick.is_none() && e.time.is_none() {
-            let matches: Vec<usize> = (0..offered.len())
-                .filter(|&i| {
-                    e.date.is_some_and(|d| offered[i].start_local.date() == d)
-                        || e.provider
-                            .as_deref()
-                            .is_some_and(|p| offered[i].provider_id == p)
-                        || e.part_of_day.is_some_and(|p| {
-                            crate::scheduling::slots::part_of_day(offered[i].start_local.time())
-                                == p
-                        })
-                })
-                .collect();
-            if matches.len() == 1 {
-                pick = Some(matches[0]);
-            }
-        }
+        let mut pick = self.offer_picked(text, e);
         if pick.is_none() && intent == Intent::Affirm && offered.len() == 1 {
             pick = Some(0);
         }
@@ -1359,6 +1532,9 @@ impl Dialogue {
                 self.say_key(env, out, "ask_type", &[("options", &options)])
             }
             Phase::AskName => self.say_key(env, out, "ask_name", &[]),
+            Phase::AskDob if self.dob_month_day.is_some() => {
+                self.say_key(env, out, "ask_dob_year", &[])
+            }
             Phase::AskDob => self.say_key(env, out, "ask_dob", &[]),
             Phase::AskPhone => self.say_key(env, out, "ask_phone", &[]),
             Phase::ConfirmCallerNumber => {
@@ -1428,6 +1604,7 @@ impl Dialogue {
             Phase::OfferBookInstead => self.say_key(env, out, "offer_book_instead", &[]),
             Phase::SameDayOffer => self.say_key(env, out, "same_day_offer", &[]),
             Phase::OfferCallback => self.say_key(env, out, "offer_callback", &[]),
+            Phase::ConfirmEmergency => self.say_key(env, out, "confirm_emergency", &[]),
         }
     }
 
@@ -1477,8 +1654,16 @@ impl Dialogue {
         self.ask_current(env, out);
     }
 
-    fn emergency(&mut self, env: &Env, text: &str, out: &mut Vec<Action>) {
-        let crisis = words::is_suicidal_crisis(text);
+    /// `kind` is what the NLU's emergency net heard; an emergency the model
+    /// alone heard (no kind) gets 911, the safe default.
+    fn emergency(
+        &mut self,
+        env: &Env,
+        text: &str,
+        kind: Option<EmergencyKind>,
+        out: &mut Vec<Action>,
+    ) {
+        let crisis = kind.is_some_and(|k| k.hotline() == Hotline::Crisis988);
         self.say_key(
             env,
             out,
@@ -1964,6 +2149,7 @@ pub fn bench_step(iterations: u32) -> std::time::Duration {
         intent,
         confidence: 0.95,
         entities,
+        emergency: None,
     };
     let slot = |h: u32| {
         let local = now

@@ -7,7 +7,7 @@ use super::machine::BookFailure;
 use super::*;
 use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
-use crate::nlu::{Entities, Intent, Understanding};
+use crate::nlu::{EmergencyKind, Entities, Intent, Understanding};
 use crate::scheduling::Slot;
 use crate::tasks::TaskKind;
 
@@ -19,6 +19,11 @@ const CLOSED_NOW: &str = "2026-03-16T18:00";
 enum Step {
     Start,
     U(&'static str, Intent, &'static str),
+    /// As `U`, with the model's confidence.
+    Uc(&'static str, Intent, f32, &'static str),
+    /// An emergency as the NLU reports one: the net's kind, or `None` when
+    /// the model alone heard it.
+    Sos(&'static str, Option<EmergencyKind>),
     /// Low-confidence utterance.
     Mumble(&'static str),
     R(ActionResult),
@@ -92,6 +97,25 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     intent,
                     confidence: 0.95,
                     entities: ent(e),
+                    emergency: None,
+                },
+            }),
+            Uc(text, intent, confidence, e) => Input::Call(CallEvent::Utterance {
+                text: text.into(),
+                understanding: Understanding {
+                    intent,
+                    confidence,
+                    entities: ent(e),
+                    emergency: None,
+                },
+            }),
+            Sos(text, kind) => Input::Call(CallEvent::Utterance {
+                text: text.into(),
+                understanding: Understanding {
+                    intent: Intent::Emergency,
+                    confidence: 1.0,
+                    entities: Entities::default(),
+                    emergency: kind,
                 },
             }),
             Mumble(text) => Input::Call(CallEvent::Utterance {
@@ -100,6 +124,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     intent: Intent::OutOfScope,
                     confidence: 0.2,
                     entities: Entities::default(),
+                    emergency: None,
                 },
             }),
             R(r) => Input::Result(r),
@@ -365,10 +390,9 @@ fn emergency_wins_in_any_state() {
                 &["phase:AskName"],
             ),
             (
-                U(
+                Sos(
                     "actually my husband has crushing chest pain and can't breathe",
-                    Intent::Emergency,
-                    "",
+                    Some(EmergencyKind::ChestPain),
                 ),
                 &[
                     "say:dial 911",
@@ -390,10 +414,9 @@ fn emergency_wins_in_any_state() {
         vec![
             (Start, &[]),
             (
-                U(
+                Sos(
                     "I don't want to live anymore, I want to kill myself",
-                    Intent::Emergency,
-                    "",
+                    Some(EmergencyKind::Suicidal),
                 ),
                 &[
                     "say:988",
@@ -416,8 +439,126 @@ fn emergency_wins_in_any_state() {
                 &["say:yes, we accept aetna", "phase:Open"],
             ),
             (
-                U("I'm bleeding heavily", Intent::Emergency, ""),
-                &["say:911", "outcome:Emergency"],
+                Sos("I'm bleeding heavily", Some(EmergencyKind::Bleeding)),
+                &["say:911", "!say:988", "outcome:Emergency"],
+            ),
+        ],
+    );
+    // The hotline follows the kind the NLU reports, not the dialogue's own
+    // reading of the words: one source of truth.
+    run(
+        "988 from the net's kind",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos("I can't go on like this", Some(EmergencyKind::Suicidal)),
+                &[
+                    "say:988",
+                    "!say:This sounds like an emergency",
+                    "task:emergency",
+                ],
+            ),
+        ],
+    );
+    run(
+        "911 for an overdose",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos(
+                    "my son swallowed a whole bottle of pills",
+                    Some(EmergencyKind::Overdose),
+                ),
+                &["say:dial 911", "!say:988", "task:emergency"],
+            ),
+        ],
+    );
+    // The model alone, and unsure: ask first; a yes is 911, anything else
+    // goes on where the call was.
+    let unsure = |text: &'static str| {
+        Input::Call(CallEvent::Utterance {
+            text: text.into(),
+            understanding: Understanding {
+                intent: Intent::Emergency,
+                confidence: 0.26,
+                entities: ent(r#"{"person_name": "Tom Lee"}"#),
+                emergency: None,
+            },
+        })
+    };
+    let clinic = Clinic::demo();
+    let prompts = Prompts::builtin();
+    let env = Env {
+        clinic: &clinic,
+        prompts: &prompts,
+        now: local(OPEN_NOW),
+    };
+    let said = |actions: &[Action]| -> String {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Say(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut d = Dialogue::new(Some("5551234567"));
+    d.step(&env, Input::Call(CallEvent::Started));
+    let a = d.step(&env, unsure("Hi, this is Tom Lee."));
+    assert!(said(&a).contains("is this a medical emergency"), "{a:?}");
+    assert_eq!(d.phase, Phase::ConfirmEmergency);
+    let a = d.step(
+        &env,
+        Input::Call(CallEvent::Utterance {
+            text: "I need a sick visit".into(),
+            understanding: Understanding {
+                intent: Intent::BookAppointment,
+                confidence: 0.95,
+                entities: Entities::default(),
+                emergency: None,
+            },
+        }),
+    );
+    assert!(
+        said(&a).contains("date of birth"),
+        "the name was kept: {a:?}"
+    );
+    assert!(d.outcome() != Some(crate::call::Outcome::Emergency));
+    let mut d = Dialogue::new(None);
+    d.step(&env, Input::Call(CallEvent::Started));
+    d.step(&env, unsure("my dad is acting really strange"));
+    let a = d.step(
+        &env,
+        Input::Call(CallEvent::Utterance {
+            text: "yes".into(),
+            understanding: Understanding {
+                intent: Intent::Affirm,
+                confidence: 0.99,
+                entities: Entities::default(),
+                emergency: None,
+            },
+        }),
+    );
+    assert!(said(&a).contains("dial 911"), "{a:?}");
+    assert!(
+        a.iter()
+            .any(|x| matches!(x, Action::CreateTask(t) if t.kind == TaskKind::Emergency))
+    );
+    // The model alone heard an emergency: 911, the safe default.
+    run(
+        "911 when only the model heard it",
+        CLOSED_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Sos("something is really wrong with my dad", None),
+                &["say:dial 911", "!say:988", "outcome:Emergency"],
             ),
         ],
     );
@@ -834,6 +975,322 @@ fn cancel_with_two_appointments_the_same_day() {
                 )))),
                 &["say:I've cancelled", "outcome:Cancelled"],
             ),
+        ],
+    );
+}
+
+#[test]
+fn a_reply_to_offers_picks_only_when_every_detail_fits() {
+    let offers = || {
+        R(ActionResult::Slots(Some(vec![
+            slot("2026-03-16T10:00", "kim", "physical"),
+            slot("2026-03-16T13:00", "kim", "physical"),
+            slot("2026-03-16T15:00", "kim", "physical"),
+        ])))
+    };
+    let booking = |reply: (Step, &'static [&'static str])| {
+        vec![
+            (Start, &[][..]),
+            (
+                U(
+                    "a physical with doctor kim",
+                    Intent::BookAppointment,
+                    r#"{"provider": "kim"}"#,
+                ),
+                &["phase:AskName"][..],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[][..]),
+            (U("march fourth 1985", Intent::Inform, MARIA_DOB), &[][..]),
+            (U("yes", Intent::Affirm, ""), &["act:Register"][..]),
+            (R(registered()), &["act:FindSlots"][..]),
+            (offers(), &["say:Monday the 16th at 10 AM with Dr. Kim"][..]),
+            reply,
+        ]
+    };
+    // Mid-task, an unsure new request is an answer ("I'll take the two
+    // thirty" came out 48 % cancel_appointment).
+    run(
+        "unsure switch",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            Uc(
+                "I'll take the three o'clock",
+                Intent::CancelAppointment,
+                0.79,
+                r#"{"time": "15:00"}"#,
+            ),
+            &["say:Just to confirm", "say:3 PM", "!say:cancel"],
+        )),
+    );
+    // Another day asked for: a new search, not Monday's morning slot.
+    run(
+        "wednesday morning instead",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            U(
+                "Wednesday morning",
+                Intent::Inform,
+                r#"{"date": "2026-03-18", "part_of_day": "morning"}"#,
+            ),
+            &["act:FindSlots", "!phase:ConfirmSlot"],
+        )),
+    );
+    // One offer fits what was said: that one.
+    run(
+        "the morning one",
+        OPEN_NOW,
+        Some("5551234567"),
+        booking((
+            U(
+                "the Monday morning one",
+                Intent::Inform,
+                r#"{"date": "2026-03-16", "part_of_day": "morning"}"#,
+            ),
+            &["!act:FindSlots", "say:Just to confirm", "say:10 AM"],
+        )),
+    );
+}
+
+/// A caller who pauses mid-sentence arrives in pieces (the endpointer
+/// ends an utterance at a short pause): no piece may count as a failure,
+/// and what each piece says is kept.
+#[test]
+fn a_sentence_in_pieces_is_understood_piece_by_piece() {
+    run(
+        "hi / this is Tom Lee / a sick visit / March 4th / 1985",
+        OPEN_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U("Hi.", Intent::OfficeHours, ""),
+                &["say:What can I help you with", "!say:didn't quite catch"],
+            ),
+            (
+                U(
+                    "This is Tom Lee.",
+                    Intent::OutOfScope,
+                    r#"{"person_name": "Tom Lee"}"#,
+                ),
+                &["say:What can I help you with", "!say:didn't quite catch"],
+            ),
+            (
+                U("I need a sick visit", Intent::BookAppointment, ""),
+                &["say:date of birth", "phase:AskDob"],
+            ),
+            (
+                U("March 4th.", Intent::Inform, r#"{"date": "2026-03-04"}"#),
+                &["!say:", "phase:AskDob"],
+            ),
+            (
+                U("1985.", Intent::Inform, ""),
+                &["say:ending in 4 5 6 7", "phase:ConfirmCallerNumber"],
+            ),
+            (U("yes", Intent::Affirm, ""), &["act:Register"]),
+        ],
+    );
+    // "born" said with a month and day: the start of a date of birth, not
+    // an appointment date that has passed; the year comes next.
+    run(
+        "born March 4th / 1985 I need to move",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "This is Maria Gonzalez born, March 4th.",
+                    Intent::Inform,
+                    r#"{"person_name": "Maria Gonzalez", "date": "2026-03-04"}"#,
+                ),
+                &["!say:"],
+            ),
+            (
+                U(
+                    "1985 I need to move my appointment",
+                    Intent::RescheduleAppointment,
+                    "",
+                ),
+                &["act:Verify", "!say:date of birth"],
+            ),
+        ],
+    );
+    // A month and day in the future is no date of birth in the future.
+    run(
+        "June 12th / 1972",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                U(
+                    "David Miller",
+                    Intent::Inform,
+                    r#"{"person_name": "David Miller"}"#,
+                ),
+                &[],
+            ),
+            (
+                U("June 12th.", Intent::Inform, r#"{"date": "2026-06-12"}"#),
+                &["!say:in the future", "!say:"],
+            ),
+            (U("1972.", Intent::Inform, ""), &["act:Verify"]),
+        ],
+    );
+    run(
+        "month and day, then nothing",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                U("Maria Gonzalez", Intent::Inform, MARIA),
+                &["phase:AskDob"],
+            ),
+            (
+                U("March 4th.", Intent::Inform, r#"{"date": "2026-03-04"}"#),
+                &["!say:"],
+            ),
+            (
+                Silence,
+                &["say:Are you still there", "say:the year you were born"],
+            ),
+            (U("1985", Intent::Inform, ""), &["act:Verify"]),
+        ],
+    );
+    run(
+        "wait",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("I need to cancel", Intent::CancelAppointment, ""),
+                &["phase:AskName"],
+            ),
+            (Mumble("Wait."), &["!say:", "phase:AskName"]),
+            (
+                U("Maria Gonzalez", Intent::Inform, MARIA),
+                &["say:date of birth"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_pharmacy_on_a_street_answers_which_pharmacy() {
+    run(
+        "pharmacy",
+        CLOSED_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I need a refill of my lisinopril",
+                    Intent::PrescriptionRefill,
+                    r#"{"medication": "lisinopril"}"#,
+                ),
+                &["phase:AskName"],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (
+                U("march fourth 1985", Intent::Inform, MARIA_DOB),
+                &["phase:AskPharmacy"],
+            ),
+            (
+                U("the CBS on Main Street.", Intent::Location, ""),
+                &["!say:Riverside Drive", "say:ending in 4 5 6 7"],
+            ),
+        ],
+    );
+    // A question is still answered.
+    run(
+        "where are you",
+        CLOSED_NOW,
+        Some("5551234567"),
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I need a refill of my lisinopril",
+                    Intent::PrescriptionRefill,
+                    r#"{"medication": "lisinopril"}"#,
+                ),
+                &[],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (U("march fourth 1985", Intent::Inform, MARIA_DOB), &[]),
+            (
+                U("where are you located?", Intent::Location, ""),
+                &["say:Riverside Drive", "say:which pharmacy"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn the_agent_does_not_hang_up_on_a_goodbye_without_goodbye_words() {
+    run(
+        "misheard name read as goodbye",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (U("I need a physical", Intent::BookAppointment, ""), &[]),
+            (
+                U("Marie against all of us.", Intent::Goodbye, ""),
+                &["!then:hangup", "say:didn't quite catch", "phase:AskName"],
+            ),
+            (
+                U("No, that's all, thanks.", Intent::Goodbye, ""),
+                &["then:hangup"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn an_unsure_model_still_hears_a_plain_yes_or_no_to_a_yes_no_question() {
+    run(
+        "keep it",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("cancel my appointment", Intent::CancelAppointment, ""),
+                &[],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA), &[]),
+            (U("3/4/85", Intent::Inform, MARIA_DOB), &["act:Verify"]),
+            (R(patient()), &[]),
+            (
+                R(ActionResult::Appointments(Some(vec![appt(
+                    "a1",
+                    "2026-03-20T09:00",
+                    "patel",
+                    "follow_up",
+                )]))),
+                &["phase:ConfirmCancel"],
+            ),
+            // The model is below the confidence bar on this one.
+            (
+                Mumble("actually no, keep it"),
+                &["say:leave it as it is", "!act:Cancel", "phase:Open"],
+            ),
+            // Outside a yes/no question an unsure "no …" is not an answer.
+            (Mumble("no the thing with the"), &["say:didn't quite catch"]),
         ],
     );
 }

@@ -49,29 +49,177 @@ pub fn asks_to_repeat(text: &str) -> bool {
     )
 }
 
-/// Suicide or self-harm wording: the emergency is a 988 call, not 911.
-/// A private stand-in until `nlu::emergency` reports the kind.
-pub fn is_suicidal_crisis(text: &str) -> bool {
+/// The answer a reply to a yes/no question opens with: "no, keep it",
+/// "yeah that's fine", "uh, nope". Fillers before the answer are skipped.
+pub fn leading_yes_no(text: &str) -> Option<bool> {
+    const FILLERS: &[&str] = &["uh", "um", "oh", "well", "actually", "so", "hmm", "er"];
+    let w = words(text);
+    let first = w.iter().find(|x| !FILLERS.contains(&x.as_str()))?;
+    match first.as_str() {
+        "yes" | "yeah" | "yep" | "yup" | "sure" | "correct" | "ok" | "okay" | "absolutely"
+        | "definitely" => Some(true),
+        // Whisper writes "no" as "know" now and then.
+        "no" | "nope" | "nah" | "know" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether every word of `text` is one of `allowed` (fillers included).
+fn only_words(text: &str, allowed: &[&str]) -> bool {
+    let w = words(text);
+    !w.is_empty() && w.iter().all(|x| allowed.contains(&x.as_str()))
+}
+
+const FILLER_WORDS: &[&str] = &[
+    "uh", "um", "oh", "so", "well", "yes", "yeah", "okay", "ok", "er",
+];
+
+/// A greeting and nothing else: "Hi.", "Hello?", "Yes, hi, good morning."
+pub fn is_greeting_only(text: &str) -> bool {
+    let mut allowed = vec![
+        "hi",
+        "hello",
+        "hey",
+        "there",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "how",
+        "are",
+        "you",
+        "doing",
+        "today",
+    ];
+    allowed.extend_from_slice(FILLER_WORDS);
+    only_words(text, &allowed) && !only_words(text, FILLER_WORDS)
+}
+
+/// "Wait.", "Hold on.", "One second.", "Let me check.": the caller is
+/// not done, nothing to answer yet.
+pub fn is_hold_on(text: &str) -> bool {
+    let mut allowed = vec![
+        "wait", "hold", "on", "hang", "one", "a", "second", "sec", "moment", "minute", "just",
+        "let", "me", "check", "see", "think", "bear", "with", "sorry",
+    ];
+    allowed.extend_from_slice(FILLER_WORDS);
+    only_words(text, &allowed)
+        && any_phrase(
+            text,
+            &[
+                "wait",
+                "hold on",
+                "hang on",
+                "one second",
+                "a second",
+                "one sec",
+                "a sec",
+                "one moment",
+                "a moment",
+                "a minute",
+                "let me check",
+                "let me see",
+                "let me think",
+                "bear with me",
+            ],
+        )
+}
+
+/// Asked as a question: "where do I park?", "what's your address".
+pub fn is_question(text: &str) -> bool {
+    if text.trim_end().ends_with('?') {
+        return true;
+    }
+    let w = words(text);
+    let first = w
+        .iter()
+        .map(String::as_str)
+        .find(|x| !FILLER_WORDS.contains(x));
+    matches!(
+        first,
+        Some(
+            "where"
+                | "what"
+                | "what's"
+                | "when"
+                | "how"
+                | "which"
+                | "who"
+                | "why"
+                | "do"
+                | "does"
+                | "is"
+                | "are"
+                | "can"
+                | "could"
+                | "will"
+                | "would"
+        )
+    )
+}
+
+/// Words that close a call: "bye", "that's all", "thanks", "I'm all set".
+pub fn says_goodbye(text: &str) -> bool {
     any_phrase(
         text,
         &[
-            "suicide",
-            "suicidal",
-            "kill myself",
-            "killing myself",
-            "end my life",
-            "ending my life",
-            "take my own life",
-            "want to die",
-            "hurt myself",
-            "hurting myself",
-            "harm myself",
-            "self harm",
-            "no reason to live",
-            "better off dead",
-            "overdose on purpose",
+            "bye",
+            "goodbye",
+            "good bye",
+            "bye bye",
+            "thanks",
+            "thank",
+            "that's all",
+            "that is all",
+            "that's it",
+            "that's everything",
+            "that'll do",
+            "nothing else",
+            "i'm good",
+            "i'm done",
+            "all set",
+            "have a good",
+            "have a great",
+            "have a nice",
+            "take care",
+            "talk to you later",
+            "see you",
+            "appreciate",
+            "never mind",
+            "nevermind",
         ],
     )
+}
+
+/// "This is Tom Lee", "my name is…", "it's…": the caller says who they are.
+pub fn introduces_self(text: &str) -> bool {
+    any_phrase(
+        text,
+        &[
+            "this is",
+            "my name is",
+            "my name's",
+            "name is",
+            "it's",
+            "i'm",
+            "i am",
+            "speaking",
+        ],
+    )
+}
+
+/// "born", "birthday", "date of birth".
+pub fn talks_of_birth(text: &str) -> bool {
+    any_phrase(text, &["born", "birth", "birthday", "birthdate", "dob"])
+}
+
+/// A year said as digits, as Whisper writes it ("1985."), 1900 to 2099.
+pub fn year_in(text: &str) -> Option<i32> {
+    words(text)
+        .iter()
+        .filter(|w| w.len() == 4)
+        .filter_map(|w| w.parse::<i32>().ok())
+        .find(|y| (1900..2100).contains(y))
 }
 
 /// "As soon as possible", "whenever", "no preference": search from now.
@@ -132,10 +280,8 @@ pub fn next_week(text: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)>
 pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
     let w = words(text);
     let has = |x: &str| w.iter().any(|y| y == x);
-    let pick = if has("first")
-        || has("1st")
-        || (has("one") && w.len() <= 2 && !has("another")) && offered >= 1
-    {
+    // Ordinals first: "second one." is the second, not "one".
+    let pick = if has("first") || has("1st") {
         Some(0)
     } else if has("second") || has("2nd") || has("middle") {
         Some(1)
@@ -144,6 +290,8 @@ pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
     } else if has("last") || has("latest") || has("later") {
         offered.checked_sub(1)
     } else if has("earlier") || has("earliest") {
+        Some(0)
+    } else if has("one") && w.len() <= 2 && !has("another") && offered >= 1 {
         Some(0)
     } else {
         None
@@ -297,6 +445,26 @@ pub fn appointment_type_in<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c App
         }
     }
     best.map(|(t, _)| t)
+        .or_else(|| type_name_misheard(text, clinic))
+}
+
+/// A type's name heard a letter or two wrong, as phone speech recognition
+/// writes it ("a seek visit", "a stick visit" for a sick visit): the words
+/// right before "visit" against each name's, for names ending in "visit".
+fn type_name_misheard<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c AppointmentType> {
+    let w = words(text);
+    let at = w.iter().position(|x| x == "visit" || x == "visits")?;
+    let before = w.get(at.checked_sub(1)?)?;
+    let mut found = clinic.appointment_types.iter().filter(|t| {
+        let name = words(&t.name);
+        name.len() == 2
+            && name[1] == "visit"
+            && name[0].len() >= 4
+            && strsim::levenshtein(&name[0], before) <= 2
+            && name[0].chars().next() == before.chars().next()
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// An accepted plan named in `text`.
@@ -536,8 +704,39 @@ mod tests {
     fn text_checks() {
         assert!(asks_to_repeat("Sorry, could you repeat that?"));
         assert!(!asks_to_repeat("I need a physical"));
-        assert!(is_suicidal_crisis("I want to kill myself"));
-        assert!(!is_suicidal_crisis("my chest hurts"));
+        assert_eq!(leading_yes_no("actually no, keep it"), Some(false));
+        assert_eq!(leading_yes_no("Uh, yeah, that's fine."), Some(true));
+        assert_eq!(leading_yes_no("Nope."), Some(false));
+        assert_eq!(leading_yes_no("I know what you mean"), None);
+        assert_eq!(leading_yes_no("not sure"), None);
+        assert!(is_greeting_only("Hi."));
+        assert!(is_greeting_only("Yes, hello, good morning."));
+        assert!(!is_greeting_only("Hi, I need an appointment"));
+        assert!(!is_greeting_only("Um."));
+        assert!(is_hold_on("Wait."));
+        assert!(is_hold_on("uh, hold on one second"));
+        assert!(!is_hold_on("wait, where do I park?"));
+        assert!(!is_hold_on("one"));
+        assert!(is_question("where do I park"));
+        assert!(is_question("the one on Main Street?"));
+        assert!(!is_question("the CVS on Main Street."));
+        assert_eq!(year_in("1985."), Some(1985));
+        let clinic = Clinic::demo();
+        let type_of = |t: &str| appointment_type_in(t, &clinic).map(|a| a.id.as_str());
+        assert_eq!(
+            type_of("I need to seek visit Wednesday"),
+            Some("sick_visit")
+        );
+        assert_eq!(type_of("I need to stick visit"), Some("sick_visit"));
+        assert_eq!(type_of("I need a week visit"), None);
+        assert_eq!(ordinal_choice("second one.", 3), Some(1));
+        assert_eq!(ordinal_choice("third one", 3), Some(2));
+        assert_eq!(ordinal_choice("that one", 3), Some(0));
+        assert!(says_goodbye("No, that's all. Thanks."));
+        assert!(says_goodbye("Okay, bye now."));
+        assert!(!says_goodbye("Marie against all of us."));
+        assert_eq!(leading_yes_no("actually know, keep it."), Some(false));
+        assert_eq!(year_in("it's 555 1234"), None);
         assert_eq!(
             impossible_date("how about February 30th"),
             Some("February 30th".into())

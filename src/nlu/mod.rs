@@ -35,6 +35,12 @@ pub struct Understanding {
     /// Calibrated probability of `intent` (0..=1); the dialogue asks again when low.
     pub confidence: f32,
     pub entities: Entities,
+    /// Set when the emergency safety net fired: what kind of emergency the
+    /// caller describes (the dialogue says 988 for `Suicidal`, 911
+    /// otherwise). `None` with `intent == Emergency` means the model alone
+    /// heard one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<EmergencyKind>,
 }
 
 /// Longer utterances are not a caller turn (a stuck line, a pasted document).
@@ -60,31 +66,24 @@ impl Nlu {
         &self.classifier
     }
 
+    /// What one caller utterance means: the intent (the emergency net
+    /// first), its confidence, the emergency kind when the net fired, and
+    /// every entity, dates resolved against `today` (the call's local date).
+    /// The call loop and the scripted-call replay both understand callers
+    /// through this one function.
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
-        self.understand_with_emergency(text, today).0
-    }
-
-    /// As `understand`, plus the kind of emergency when the safety net fired
-    /// (the dialogue says 988 for `Suicidal`, 911 otherwise).
-    pub fn understand_with_emergency(
-        &self,
-        text: &str,
-        today: NaiveDate,
-    ) -> (Understanding, Option<EmergencyKind>) {
-        let (intent, confidence, kind) = self.label(text);
+        let (intent, confidence, emergency) = self.label(text);
         let entities = if intent == Intent::OutOfScope && confidence >= 1.0 {
             Entities::default()
         } else {
             entity_parsers::extract(text, today, &self.roster)
         };
-        (
-            Understanding {
-                intent,
-                confidence,
-                entities,
-            },
-            kind,
-        )
+        Understanding {
+            intent,
+            confidence,
+            entities,
+            emergency,
+        }
     }
 
     /// The intent alone (no entities).

@@ -111,22 +111,63 @@ pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Patient>> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// The patient whose name and date of birth both match, if any.
+/// Whether a name heard on the phone is a record's name, allowing for how
+/// speech recognition gets names slightly wrong ("Marie Gonzales" for
+/// "Maria Gonzalez"): first and last name each close, the whole very close.
+/// Only ever used together with an exact date of birth.
+pub fn names_match(heard: &str, stored: &str) -> bool {
+    let (a, b) = (name_key(heard), name_key(stored));
+    if a == b {
+        return true;
+    }
+    let (aw, bw): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+    let (Some((af, _)), Some((bf, _))) = (aw.split_first(), bw.split_first()) else {
+        return false;
+    };
+    let (Some(al), Some(bl)) = (aw.last(), bw.last()) else {
+        return false;
+    };
+    if aw.len() < 2 || bw.len() < 2 || af.chars().next() != bf.chars().next() {
+        return false;
+    }
+    strsim::jaro_winkler(&a, &b) >= 0.92
+        && strsim::jaro_winkler(af, bf) >= 0.88
+        && strsim::jaro_winkler(al, bl) >= 0.88
+}
+
+/// The patient whose name and date of birth both match, if any: the exact
+/// name, else the one record with that date of birth whose name
+/// [`names_match`] (none when two would).
 pub async fn find_by_identity(
     db: &Db,
     name: &str,
     date_of_birth: NaiveDate,
 ) -> anyhow::Result<Option<Patient>> {
-    let row = sqlx::query(
-        "SELECT id, name, date_of_birth, phone FROM patients \
-         WHERE name_key = $1 AND date_of_birth = $2 ORDER BY created_at LIMIT 1",
+    let rows = sqlx::query(
+        "SELECT id, name, date_of_birth, phone, name_key FROM patients \
+         WHERE date_of_birth = $1 ORDER BY created_at LIMIT 50",
     )
-    .bind(name_key(name))
     .bind(date_of_birth.to_string())
-    .fetch_optional(&db.pool)
+    .fetch_all(&db.pool)
     .await
     .context("looking up a patient")?;
-    row.as_ref().map(from_row).transpose()
+    let key = name_key(name);
+    let mut exact = None;
+    let mut close = Vec::new();
+    for row in &rows {
+        let stored: String = row.try_get("name_key")?;
+        if stored == key {
+            exact = Some(row);
+            break;
+        }
+        if names_match(&key, &stored) {
+            close.push(row);
+        }
+    }
+    match (exact, close.as_slice()) {
+        (Some(row), _) | (None, &[row]) => Ok(Some(from_row(row)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Staff search: any combination of a name fragment, date of birth, phone.
@@ -232,5 +273,17 @@ mod tests {
         assert_eq!(PhoneNumber::parse("555-1234"), None);
         assert_eq!(name_key("  Maria   Gonzalez. "), "maria gonzalez");
         assert_eq!(name_key("O'Brien-Smith"), "o'brien-smith");
+    }
+
+    #[test]
+    fn names_heard_slightly_wrong_still_match() {
+        assert!(names_match("Marie Gonzalez", "Maria Gonzalez"));
+        assert!(names_match("maria gonzales", "Maria Gonzalez"));
+        assert!(names_match("Maria Gonzalez.", "Maria Gonzalez"));
+        assert!(!names_match("Mark Gonzalez", "Maria Gonzalez"));
+        assert!(!names_match("Maria Lopez", "Maria Gonzalez"));
+        assert!(!names_match("for Reakin Solis", "Maria Gonzalez"));
+        assert!(!names_match("Gonzalez", "Maria Gonzalez"));
+        assert!(!names_match("Tom Lee", "Tim Lee"));
     }
 }

@@ -13,8 +13,11 @@
 //!   now";
 //! - "the 14th": the next 14th, today included; months without that day are
 //!   skipped;
-//! - "june third", "the third of june", "6/3": that day this year, or next
-//!   year once it has passed; a future year said ("6/3/2027") is kept;
+//! - "june third", "the third of june", "6/3": that day this year; once it
+//!   has passed, whichever of this year's (past, so the dialogue can say so)
+//!   and next year's is nearer: "march second" said on March 16 is the one
+//!   two weeks ago, "january fifth" said in December is next January's. A
+//!   future year said ("6/3/2027") is kept;
 //! - vague ranges ("sometime next week", "next month") and impossible dates
 //!   ("february 30th") give no date.
 //!
@@ -87,7 +90,29 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
     // "the 14th, not the 15th".
     found.retain(|(pos, _)| *pos == 0 || !toks[pos - 1].is("not"));
     found.sort_by_key(|(pos, _)| *pos);
+    // "Wednesday, March 8th" when Wednesday is the 18th: on a phone line a
+    // number is misheard far more often than a weekday, so the weekday wins.
+    if let [.., (p1, Some(d1)), (p2, Some(d2))] = found.as_slice()
+        && d1 != d2
+        && weekday_at(toks, *p1)
+        && !weekday_at(toks, *p2)
+        && *p2 <= *p1 + 3
+    {
+        return Some(*d1);
+    }
     found.last().and_then(|(_, d)| *d)
+}
+
+/// Whether a weekday ("friday", "next friday", "this coming friday") starts at `i`.
+fn weekday_at(toks: &[Tok], i: usize) -> bool {
+    let day = |k: usize| {
+        toks.get(k)
+            .and_then(Tok::word)
+            .and_then(lexicon::weekday)
+            .is_some()
+    };
+    day(i)
+        || (toks.get(i).is_some_and(|t| t.is_any(&["next", "this"])) && (day(i + 1) || day(i + 2)))
 }
 
 /// A said calendar date as an appointment date: `None` when it is someone's
@@ -108,11 +133,18 @@ fn calendar_date(d: &SaidDate, today: NaiveDate) -> Option<Option<NaiveDate>> {
         None => {
             let this_year = d.ymd(today.year());
             let next_year = d.ymd(today.year() + 1);
-            Some(match this_year {
-                Some(date) if date >= today => Some(date),
+            Some(match (this_year, next_year) {
+                (Some(date), _) if date >= today => Some(date),
+                (Some(past), Some(next)) => {
+                    if today - past <= next - today {
+                        Some(past)
+                    } else {
+                        Some(next)
+                    }
+                }
                 _ if d.month == 2 && d.day == 29 => next_year,
-                Some(_) => next_year,
-                None => None,
+                (Some(_), None) => next_year,
+                (None, _) => None,
             })
         }
     }
@@ -252,15 +284,22 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
     None
 }
 
-/// "the 14th" (not "the first available").
+/// "the 14th" (not "the first available"); "the 18" when nothing follows
+/// (Whisper drops the "th": "No, the 18.").
 fn day_of_month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     if !toks.get(i)?.is("the") {
         return None;
     }
-    let Tok::Ord(n) = toks.get(i + 1)? else {
-        return None;
+    let n = match toks.get(i + 1)? {
+        Tok::Ord(n) => n,
+        Tok::Num(d) if i + 2 == toks.len() && d.len() <= 2 && !d.starts_with('0') => {
+            &d.parse::<u32>().ok()?
+        }
+        _ => return None,
     };
-    if !(1..=31).contains(n) || toks.get(i + 2).is_some_and(|t| t.is_any(NOT_A_DAY)) {
+    // "the first one": number words are digits by now, so "one" is `1`.
+    let after = toks.get(i + 2);
+    if !(1..=31).contains(n) || after.is_some_and(|t| t.is_any(NOT_A_DAY) || t.num() == Some("1")) {
         return None;
     }
     Some((*n, 2))
@@ -311,9 +350,20 @@ mod tests {
             ("June 3rd.", d(6, 3)),
             ("the third of june", d(6, 3)),
             ("6/3", d(6, 3)),
-            ("march ninth", Some(ymd(2027, 3, 9))),
+            // Yesterday: the dialogue says it has passed.
+            ("march ninth", d(3, 9)),
+            ("february 20th", d(2, 20)),
             ("monday the 16th", d(3, 16)),
             ("friday, no, monday", d(3, 16)),
+            ("I need to move Friday's appointment", d(3, 13)),
+            // A misheard day number does not beat the weekday said with it.
+            ("Okay, how about Wednesday, March 8th?", d(3, 11)),
+            ("Okay, Wednesday the 87.", d(3, 11)),
+            ("Tuesday, March 17th", d(3, 17)),
+            ("a sick visit once day afternoon", d(3, 11)),
+            ("I take it once a day", None),
+            ("I need to sit visit one day afternoon", d(3, 11)),
+            ("one day I'd like to come in", None),
             ("tomorrow, actually the day after", d(3, 11)),
             // No date.
             ("sometime next week", None),
@@ -321,6 +371,10 @@ mod tests {
             ("tomorrow or sometime next week", None),
             ("february thirtieth", None),
             ("the first available appointment", None),
+            ("the first one", None),
+            ("No, the 18.", d(3, 18)),
+            ("the 2 of us", None),
+            ("the second one please", None),
             ("first thing in the morning", None),
             ("my date of birth is march 4 1985", None),
             ("3/4/85", None),
@@ -337,6 +391,18 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn a_passed_month_day_is_the_nearer_one() {
+        let today = ymd(2026, 12, 20);
+        assert_eq!(parse_date("january 5th", today), Some(ymd(2027, 1, 5)));
+        assert_eq!(parse_date("december 1st", today), Some(ymd(2026, 12, 1)));
+        assert_eq!(parse_date("june 3rd", today), Some(ymd(2027, 6, 3)));
+        assert_eq!(
+            parse_date("march second", ymd(2026, 3, 16)),
+            Some(ymd(2026, 3, 2))
+        );
     }
 
     #[test]

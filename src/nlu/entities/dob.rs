@@ -65,6 +65,11 @@ mod tests {
             ("march fourth nineteen eighty five", d(1985, 3, 4)),
             ("March 4th, 1985.", d(1985, 3, 4)),
             ("March 4, 1985", d(1985, 3, 4)),
+            // Whisper's "nineteen ninety" on a phone line.
+            (
+                "Tom Lee-born May 5, 1900, 90, I need a visit",
+                d(1990, 5, 5),
+            ),
             ("oh three oh four eighty five", d(1985, 3, 4)),
             ("Oh 3, oh 4, 85.", d(1985, 3, 4)),
             ("3/4/85", d(1985, 3, 4)),

@@ -125,8 +125,15 @@ pub(crate) fn month(word: &str) -> Option<u32> {
     MONTHS.iter().find(|(w, _)| *w == word).map(|(_, m)| *m)
 }
 
+/// A weekday word, possessive included ("friday's appointment"), and
+/// Whisper's one-word mishearings of them on a phone line.
 pub(crate) fn weekday(word: &str) -> Option<u32> {
-    WEEKDAYS.iter().find(|(w, _)| *w == word).map(|(_, d)| *d)
+    let word = word.strip_suffix("'s").unwrap_or(word);
+    WEEKDAYS
+        .iter()
+        .chain(&[("wensday", 2), ("wednsday", 2), ("thursdays", 3)])
+        .find(|(w, _)| *w == word)
+        .map(|(_, d)| *d)
 }
 
 /// Generic names of frequently refilled US medications (lowercase).

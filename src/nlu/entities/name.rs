@@ -402,6 +402,10 @@ mod tests {
         let cases: &[(&str, Option<&str>)] = &[
             ("it's maria gonzalez", Some("Maria Gonzalez")),
             ("my name is john smith", Some("John Smith")),
+            (
+                "Hi, this is Tom Lee-born May 5, 1990. I need a sick visit",
+                Some("Tom Lee"),
+            ),
             ("This is Dana O'Neil.", Some("Dana O'Neil")),
             ("this is dana o'neil", Some("Dana O'Neil")),
             (

@@ -98,7 +98,7 @@ impl Utterance {
         let lower = mark_meridiem(&text.to_lowercase());
         let numeric = letter_hyphens_to_spaces(&clean(&lower));
         let converted = replace_numbers_in_text(&numeric, &*ENGLISH, 0.0);
-        let toks = converted.split_whitespace().flat_map(tokenize).collect();
+        let toks = misheard_weekdays(converted.split_whitespace().flat_map(tokenize).collect());
         Utterance {
             toks,
             words,
@@ -106,6 +106,40 @@ impl Utterance {
             lowercase: !text.chars().any(char::is_uppercase),
         }
     }
+}
+
+/// Whisper tiny.en on a phone line writes "Wednesday" as "once day" or
+/// "one day" before a part of the day (neither a phrase of its own: "once a
+/// day" keeps its "a").
+/// It also writes "nineteen ninety" as "1900, 90": one year.
+fn misheard_weekdays(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    for t in toks {
+        let once = out.last().is_some_and(|p| p.is("once"));
+        if t.is("day") && once {
+            out.pop();
+            out.push(Tok::Word("wednesday".into()));
+        } else if t.is_any(&["morning", "afternoon", "evening"])
+            && out.len() >= 2
+            && out[out.len() - 1].is("day")
+            && matches!(&out[out.len() - 2], Tok::Num(n) if n == "1")
+        {
+            // "one day afternoon": Wednesday afternoon.
+            out.truncate(out.len() - 2);
+            out.push(Tok::Word("wednesday".into()));
+            out.push(t);
+        } else if let Tok::Num(n) = &t
+            && n.len() == 2
+            && !n.starts_with('0')
+            && out.last().is_some_and(|p| p.num() == Some("1900"))
+        {
+            out.pop();
+            out.push(Tok::Num(format!("19{n}")));
+        } else {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// True when a word that does not start a sentence is capitalised (beyond
@@ -150,7 +184,12 @@ const SENTENCE_END: &str = "\u{1}";
 /// between digits, and `/ : .` between digits; drops markup such as
 /// `[BLANK_AUDIO]` or `<UNSURE>`; marks sentence ends; everything else
 /// becomes a space.
+/// Whisper joins "born" to the name before it: "Tom Lee-born May 5".
+static HYPHEN_BORN: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"(?i)(\w)-(born|borne)\b").expect("valid regex"));
+
 fn clean(text: &str) -> String {
+    let text = HYPHEN_BORN.replace_all(text, "$1 born");
     let chars: Vec<char> = text
         .chars()
         .map(|c| if c == '’' || c == '‘' { '\'' } else { c })

@@ -165,6 +165,8 @@ pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
         .filter(|d| d.year.is_some())
         .map(|d| d.start..d.end)
         .collect();
+    // "Tuesday evening at 7": the evening said anywhere makes a bare hour pm.
+    let bias = (part_of_day_from(u) == Some(PartOfDay::Evening)).then_some(Meridiem::Pm);
     let mut found: Option<NaiveTime> = None;
     let mut i = 0;
     while i < toks.len() {
@@ -173,7 +175,7 @@ pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
             continue;
         }
         let negated = i > 0 && toks[i - 1].is("not");
-        match time_at(toks, i) {
+        match time_at(toks, i, bias) {
             Some((t, used)) => {
                 if !negated {
                     found = t.or(found);
@@ -187,8 +189,9 @@ pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
 }
 
 /// A time starting at token `i` and the tokens it covers; `Some((None, n))`
-/// marks a bound ("after 3") that is skipped.
-fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
+/// marks a bound ("after 3") that is skipped. `bias` is the am/pm of a part
+/// of the day said elsewhere in the utterance, for hours said bare.
+fn time_at(toks: &[Tok], i: usize, bias: Option<Meridiem>) -> Option<(Option<NaiveTime>, usize)> {
     let t = &toks[i];
     let prev = i.checked_sub(1).map(|p| &toks[p]);
     let prev_is = |ws: &[&str]| prev.is_some_and(|p| p.is_any(ws));
@@ -228,7 +231,7 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
     {
         let (mer, used) = match meridiem_at(toks, i + k + 1) {
             Some((m, n)) => (Some(m), n),
-            None => (None, 0),
+            None => (bias, 0),
         };
         let base = to_24h(hour, 0, mer)?;
         let (time, _) = base.overflowing_add_signed(TimeDelta::minutes(sign * minutes));
@@ -246,7 +249,7 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
 
     // "2:30", "2:30 pm", "14:30".
     if let Tok::Clock(h, m) = t {
-        let (mer, used) = meridiem_at(toks, i + 1).map_or((None, 0), |(m, n)| (Some(m), n));
+        let (mer, used) = meridiem_at(toks, i + 1).map_or((bias, 0), |(m, n)| (Some(m), n));
         return Some((to_24h(*h, *m, mer), 1 + used));
     }
 
@@ -262,7 +265,18 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
                 return Some((to_24h(h, m, Some(mer)), 1 + used));
             }
             if prev_is(&["at", "around", "about", "by"]) {
-                return Some((to_24h(h, m, None), 1));
+                return Some((to_24h(h, m, bias), 1));
+            }
+            // A reply to offered times: "230 works.", "Yes, 1030 please."
+            let opens = i == 0 || prev_is(&["yes", "yeah", "ok", "okay", "um", "uh", "the", "so"]);
+            let next = toks.get(i + 1);
+            let closes = next.is_none_or(|t| {
+                t.is_any(&[
+                    "works", "work", "please", "sounds", "is", "would", "then", "one",
+                ])
+            });
+            if opens && closes {
+                return Some((to_24h(h, m, bias), 1));
             }
         }
     }
@@ -288,7 +302,7 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
         return Some((to_24h(hour, minute, Some(mer)), after - i + used));
     }
     if oclock(toks.get(after)) {
-        return Some((to_24h(hour, minute, None), after - i + 1));
+        return Some((to_24h(hour, minute, bias), after - i + 1));
     }
     if misheard.is_some() {
         return None;
@@ -315,7 +329,7 @@ fn time_at(toks: &[Tok], i: usize) -> Option<(Option<NaiveTime>, usize)> {
         if prev.is_some_and(|p| p.word().and_then(super::lexicon::month).is_some()) {
             return None;
         }
-        return Some((to_24h(hour, minute, None), after - i));
+        return Some((to_24h(hour, minute, bias), after - i));
     }
     None
 }
@@ -416,6 +430,11 @@ mod tests {
             ("Tomorrow at 10:00 a.m.", hm(10, 0)),
             ("three fourteen, no wait, three fifteen", hm(15, 15)),
             ("at 2, um, actually make it 3", hm(15, 0)),
+            // A part of the day said before the hour.
+            ("next Tuesday evening at 7", hm(19, 0)),
+            ("tonight around eight thirty", hm(20, 30)),
+            ("Wednesday morning at 9", hm(9, 0)),
+            ("in the evening, say 6 o'clock", hm(18, 0)),
             // No time.
             ("are you free in the afternoon", None),
             ("in the afternoon", None),
@@ -449,6 +468,10 @@ mod tests {
         assert_eq!(parse_time("at 1030 please"), hm(10, 30));
         assert_eq!(parse_time("930 am works"), hm(9, 30));
         assert_eq!(parse_time("I live at 1985 Main Street"), None);
+        assert_eq!(parse_time("230 works."), hm(14, 30));
+        assert_eq!(parse_time("Yes, 1030 please"), hm(10, 30));
+        assert_eq!(parse_time("1985."), None);
+        assert_eq!(parse_time("1234 Main Street"), None);
         assert_eq!(parse_time("room 230 on the second floor"), None);
     }
 

@@ -596,6 +596,8 @@ impl Dialogue {
             || e.time.is_some()
             || e.part_of_day.is_some()
             || e.provider.is_some()
+            || e.medication.is_some()
+            || e.pharmacy.is_some()
             || (e.person_name.is_some() && words::introduces_self(text));
         if intent == Intent::OutOfScope && details {
             intent = Intent::Inform;

@@ -527,13 +527,19 @@ impl Dialogue {
             }
             // Only the model heard it, and it is unsure ("Hi, this is Tom
             // Lee." came out 26 % emergency): ask, rather than send a caller
-            // who wants a booking to 911 or let a real emergency pass.
-            if self.phase != Phase::Waiting {
-                self.absorb(env, text, &u.entities, out);
-                self.before_emergency_check = self.phase;
-                self.ask(env, Phase::ConfirmEmergency, out);
+            // who wants a booking to 911 or let a real emergency pass. An
+            // answer to "your name?" or "your date of birth?" is that answer
+            // (a misheard name, "This is Bregonzalez.", came out emergency):
+            // the net still hears any emergency said in it.
+            let answering = matches!(self.phase, Phase::AskName | Phase::AskDob | Phase::AskPhone);
+            if !answering {
+                if self.phase != Phase::Waiting {
+                    self.absorb(env, text, &u.entities, out);
+                    self.before_emergency_check = self.phase;
+                    self.ask(env, Phase::ConfirmEmergency, out);
+                }
+                return;
             }
-            return;
         }
         if self.phase == Phase::Waiting {
             return;
@@ -596,6 +602,8 @@ impl Dialogue {
             || e.time.is_some()
             || e.part_of_day.is_some()
             || e.provider.is_some()
+            || e.medication.is_some()
+            || e.pharmacy.is_some()
             || (e.person_name.is_some() && words::introduces_self(text));
         if intent == Intent::OutOfScope && details {
             intent = Intent::Inform;

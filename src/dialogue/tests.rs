@@ -549,6 +549,28 @@ fn emergency_wins_in_any_state() {
         a.iter()
             .any(|x| matches!(x, Action::CreateTask(t) if t.kind == TaskKind::Emergency))
     );
+    // Asked for a name, an unsure model-only emergency is the name.
+    run(
+        "misheard name",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                Uc(
+                    "This is Bregonzalez.",
+                    Intent::Emergency,
+                    0.3,
+                    r#"{"person_name": "Bregonzalez"}"#,
+                ),
+                &["!say:emergency", "!say:911", "phase:AskDob"],
+            ),
+        ],
+    );
     // The model alone heard an emergency: 911, the safe default.
     run(
         "911 when only the model heard it",

@@ -121,7 +121,9 @@ async fn real_speech_from_the_corpus_is_transcribed_into_the_call() {
         .position(|t| t["speaker"] == "caller")
         .expect("the caller's words are stored");
     assert!(
-        turns[first_caller..].iter().any(|t| t["speaker"] == "agent"),
+        turns[first_caller..]
+            .iter()
+            .any(|t| t["speaker"] == "agent"),
         "no reply to real speech: {call}"
     );
     let heard = words(&caller_text(&call));

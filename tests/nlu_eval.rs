@@ -19,8 +19,14 @@ fn crate_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// ONNX Runtime from FRONTDESK_MODELS_DIR; the intent model from this repository.
+/// ONNX Runtime from FRONTDESK_MODELS_DIR; the intent model from this
+/// repository. Made once per process: tests run in parallel threads.
 fn model_paths() -> ModelPaths {
+    static PATHS: OnceLock<ModelPaths> = OnceLock::new();
+    PATHS.get_or_init(make_model_paths).clone()
+}
+
+fn make_model_paths() -> ModelPaths {
     let runtime = ModelPaths::locate();
     let dir = std::env::temp_dir().join(format!("frontdesk-nlu-models-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("onnxruntime")).unwrap();
@@ -33,8 +39,10 @@ fn model_paths() -> ModelPaths {
 }
 
 fn link(from: &Path, to: &Path) {
-    if !to.exists() {
-        std::os::unix::fs::symlink(from, to).unwrap();
+    match std::os::unix::fs::symlink(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => panic!("linking {} → {}: {e}", to.display(), from.display()),
     }
 }
 

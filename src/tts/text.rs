@@ -235,7 +235,8 @@ fn speak_time(c: &Captures) -> String {
     spoken
 }
 
-const MONTHS: [&str; 12] = [
+/// Month names, January first (also used by the dialogue's wording).
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

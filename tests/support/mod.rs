@@ -43,9 +43,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
+        json_reply(response).await
     }
 }
 
@@ -93,6 +91,13 @@ use std::sync::Arc;
 
 use frontdesk::caller::voice::PiperCaller;
 use frontdesk::caller::{CallReport, CallerOptions, CallerSpeech, ScriptStep, place_call};
+
+/// A response's status and JSON body (`null` when the body is not JSON).
+async fn json_reply(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
 
 /// A caller voice unlike the agent's (the Piper voice shifted in pitch and
 /// pace, through an 8 kHz phone band).
@@ -270,9 +275,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
+        json_reply(response).await
     }
 }
 

@@ -231,6 +231,10 @@ pub struct EndpointConfig {
     /// so the paused audio is exactly what the utterance will be if the
     /// caller says no more.
     pub speculate_after_ms: u32,
+    /// Whether the call may end a turn at a pause whose speculative
+    /// transcript is a finished sentence (`call::turn_end`), before
+    /// `end_silence_ms`. Needs `speculate_after_ms`.
+    pub end_on_finished_sentence: bool,
 }
 
 impl Default for EndpointConfig {
@@ -244,6 +248,7 @@ impl Default for EndpointConfig {
             tail_ms: 64,
             max_utterance_ms: 25_000,
             speculate_after_ms: 64,
+            end_on_finished_sentence: true,
         }
     }
 }
@@ -257,6 +262,9 @@ pub enum EndReason {
     MaxLength,
     /// The stream ended (hang-up) during speech.
     Finished,
+    /// The words heard during a pause made a finished sentence, so the
+    /// call ended the turn early ([`Endpointer::end_at_pause`]).
+    Sentence,
 }
 
 /// What the endpointer noticed. Sample positions count from the first
@@ -489,6 +497,33 @@ impl Endpointer {
                 }
             }
         }
+    }
+
+    /// Ends the utterance at its current pause without waiting for
+    /// `end_silence_ms`: the call decided from the words of the pause that
+    /// the caller is done. `start_sample` and `end_sample` are those of the
+    /// `Paused` event; if speech has resumed since, or that utterance has
+    /// already ended, nothing happens. The `UtteranceEnded` carries exactly
+    /// the paused samples.
+    pub fn end_at_pause(&mut self, start_sample: u64, end_sample: u64) -> Vec<VadEvent> {
+        let Phase::Speaking {
+            speech_start,
+            silence_since: Some(silence_start),
+        } = self.phase
+        else {
+            return Vec::new();
+        };
+        if self.paused_at != Some(silence_start) || self.utterance_start != start_sample {
+            return Vec::new();
+        }
+        let end = silence_start + ms_to_samples(self.config.tail_ms);
+        let kept = ((end - self.utterance_start) as usize).min(self.utterance.len()) as u64;
+        if self.utterance_start + kept != end_sample {
+            return Vec::new();
+        }
+        let event = self.emit_utterance(speech_start, silence_start, end, EndReason::Sentence);
+        self.reset_to_idle();
+        vec![event]
     }
 
     /// Emits `Paused` once per pause that has lasted `speculate_after_ms`,
@@ -786,6 +821,58 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Ending at a pause gives the paused audio at once; a stale request
+    /// (speech resumed, or positions of another pause) changes nothing.
+    #[test]
+    fn a_pause_can_end_the_utterance_early_with_the_paused_audio() {
+        let Some(model) = model() else { return };
+        let Some(audio) = corpus_wav("osr_us_000_0034_8k.wav") else {
+            return;
+        };
+        let mut endpointer = model.new_stream(EndpointConfig::default());
+        let mut ended_early = 0;
+        let mut stale_ignored = 0;
+        for chunk in audio.chunks(160) {
+            for event in endpointer.push(chunk).unwrap() {
+                let VadEvent::Paused {
+                    samples,
+                    start_sample,
+                    end_sample,
+                } = event
+                else {
+                    continue;
+                };
+                // A request for a pause that is not this one is ignored.
+                assert!(endpointer.end_at_pause(start_sample, end_sample + 1).is_empty());
+                stale_ignored += 1;
+                // End the first few pauses early; later ones end by silence.
+                if ended_early > 3 {
+                    continue;
+                }
+                let ended = endpointer.end_at_pause(start_sample, end_sample);
+                let [
+                    VadEvent::UtteranceEnded {
+                        samples: ended_samples,
+                        start_sample: s,
+                        end_sample: e,
+                        reason: EndReason::Sentence,
+                        ..
+                    },
+                ] = &ended[..]
+                else {
+                    panic!("no early end: {ended:?}");
+                };
+                assert_eq!((*s, *e), (start_sample, end_sample));
+                assert!(ended_samples == &samples, "the early end has the paused audio");
+                // Asking twice ends nothing more.
+                assert!(endpointer.end_at_pause(start_sample, end_sample).is_empty());
+                ended_early += 1;
+            }
+        }
+        assert!(ended_early >= 3, "only {ended_early} early ends");
+        assert!(stale_ignored >= ended_early);
     }
 
     #[test]

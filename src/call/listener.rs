@@ -35,9 +35,18 @@ pub enum Heard {
     Failed(String),
 }
 
+/// What the call loop sends the listener thread, in order.
+enum ToListener {
+    /// Caller audio, 8 kHz PCM16.
+    Audio(Vec<i16>),
+    /// End the utterance at the pause of this `Paused` event, if the caller
+    /// is still silent in it ([`crate::audio::vad::Endpointer::end_at_pause`]).
+    EndAtPause { start_sample: u64, end_sample: u64 },
+}
+
 /// Feeds caller audio (8 kHz PCM16) to the listener thread.
 pub struct Listener {
-    audio: Option<std_mpsc::Sender<Vec<i16>>>,
+    audio: Option<std_mpsc::Sender<ToListener>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -47,7 +56,7 @@ impl Listener {
         config: EndpointConfig,
         call_id: &str,
     ) -> (Listener, mpsc::UnboundedReceiver<Heard>) {
-        let (audio_tx, audio_rx) = std_mpsc::channel::<Vec<i16>>();
+        let (audio_tx, audio_rx) = std_mpsc::channel::<ToListener>();
         let (heard_tx, heard_rx) = mpsc::unbounded_channel();
         let call_id = call_id.to_string();
         let thread = std::thread::Builder::new()
@@ -74,7 +83,18 @@ impl Listener {
     pub fn push(&self, samples_8k: Vec<i16>) {
         if let Some(tx) = &self.audio {
             // The thread only stops after a VAD failure, already reported.
-            let _ = tx.send(samples_8k);
+            let _ = tx.send(ToListener::Audio(samples_8k));
+        }
+    }
+
+    /// Ends the current utterance at the pause `Heard::Paused` reported
+    /// (same positions), unless the caller has spoken again since.
+    pub fn end_at_pause(&self, start_sample: u64, end_sample: u64) {
+        if let Some(tx) = &self.audio {
+            let _ = tx.send(ToListener::EndAtPause {
+                start_sample,
+                end_sample,
+            });
         }
     }
 
@@ -95,7 +115,7 @@ impl Listener {
 fn listen(
     vad: Arc<VadModel>,
     config: EndpointConfig,
-    audio: std_mpsc::Receiver<Vec<i16>>,
+    audio: std_mpsc::Receiver<ToListener>,
     heard: mpsc::UnboundedSender<Heard>,
     call_id: String,
 ) {
@@ -136,8 +156,15 @@ fn listen(
         }
         true
     };
-    while let Ok(frame) = audio.recv() {
-        match endpointer.push(&frame) {
+    while let Ok(input) = audio.recv() {
+        let pushed = match input {
+            ToListener::Audio(frame) => endpointer.push(&frame),
+            ToListener::EndAtPause {
+                start_sample,
+                end_sample,
+            } => Ok(endpointer.end_at_pause(start_sample, end_sample)),
+        };
+        match pushed {
             Ok(events) => {
                 if !send(events) {
                     return;

@@ -93,6 +93,9 @@ pub struct AgentTurn {
     pub outcome: Option<Outcome>,
     /// Set once the caller's identity is verified (`calls.patient_id`).
     pub patient_id: Option<String>,
+    /// Words the caller's answer is likely to contain, for speech
+    /// recognition (see [`crate::stt::Hint`]), until the next turn.
+    pub listen_for: Option<crate::stt::Hint>,
 }
 
 /// The dialogue stage, one instance per call. Implementations may do I/O
@@ -114,3 +117,4 @@ pub mod listener;
 pub mod prompts;
 pub mod session;
 pub mod speaker;
+pub mod turn_end;

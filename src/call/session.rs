@@ -17,6 +17,7 @@ use tracing::Instrument;
 use super::journal::{Entry, Journal};
 use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
+use super::turn_end;
 use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Outcome};
 use crate::audio::mulaw;
 use crate::audio::recording::CallRecorder;
@@ -189,6 +190,13 @@ struct Speculation {
     task: tokio::task::JoinHandle<Result<String, SttError>>,
 }
 
+/// A speculative transcript is ready: did it read as a finished sentence?
+struct Guess {
+    start_sample: u64,
+    end_sample: u64,
+    finished: bool,
+}
+
 impl Speculation {
     fn matches(&self, start_sample: u64, end_sample: u64) -> bool {
         (self.start_sample, self.end_sample) == (start_sample, end_sample)
@@ -242,6 +250,10 @@ struct Call {
     /// Recognition of the caller's current pause, started before the
     /// endpoint is sure.
     speculation: Option<Speculation>,
+    guesses_tx: mpsc::UnboundedSender<Guess>,
+    guesses: mpsc::UnboundedReceiver<Guess>,
+    /// What the conversation expects to hear next, for recognition.
+    listen_for: Option<crate::stt::Hint>,
 }
 
 impl Call {
@@ -288,6 +300,7 @@ impl Call {
             Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
         let speaker = Speaker::new(services.tts.clone(), out.clone(), start.stream_sid.clone());
         let (transcripts_tx, transcripts) = mpsc::unbounded_channel();
+        let (guesses_tx, guesses) = mpsc::unbounded_channel();
         tracing::info!("call started");
         Call {
             services,
@@ -314,6 +327,9 @@ impl Call {
             utterances_handled: 0,
             reordered: std::collections::BTreeMap::new(),
             speculation: None,
+            guesses_tx,
+            guesses,
+            listen_for: None,
         }
     }
 
@@ -343,6 +359,7 @@ impl Call {
                     }
                 },
                 Some(heard) = self.heard.recv() => self.on_heard(heard).await,
+                Some(guess) = self.guesses.recv() => self.on_guess(guess),
                 Some(done) = self.transcripts.recv() => {
                     self.reordered.insert(done.seq, done);
                     while let Some(next) = self.reordered.remove(&self.utterances_handled) {
@@ -486,6 +503,7 @@ impl Call {
                 let seq = self.utterances_heard;
                 self.utterances_heard += 1;
                 let stt = self.services.stt.clone();
+                let hint = self.listen_for.clone();
                 let tx = self.transcripts_tx.clone();
                 let speculation = self.speculation.take().and_then(|s| {
                     if s.matches(start_sample, end_sample) {
@@ -506,7 +524,9 @@ impl Call {
                             // A saturated or lost guess is retried like any utterance.
                             Some(Ok(text)) => Ok(text),
                             Some(Err(_)) | None => {
-                                stt.try_transcribe(samples_16k).await.map(|t| t.text)
+                                stt.try_transcribe_hinted(samples_16k, hint)
+                                    .await
+                                    .map(|t| t.text)
                             }
                         };
                         let _ = tx.send(Transcribed {
@@ -533,9 +553,24 @@ impl Call {
                     return;
                 }
                 let stt = self.services.stt.clone();
+                let hint = self.listen_for.clone();
+                let guesses = self.guesses_tx.clone();
                 let task = tokio::spawn(
-                    async move { stt.try_transcribe(samples_16k).await.map(|t| t.text) }
-                        .in_current_span(),
+                    async move {
+                        let result = stt
+                            .try_transcribe_hinted(samples_16k, hint)
+                            .await
+                            .map(|t| t.text);
+                        if let Ok(text) = &result {
+                            let _ = guesses.send(Guess {
+                                start_sample,
+                                end_sample,
+                                finished: turn_end::sounds_finished(text),
+                            });
+                        }
+                        result
+                    }
+                    .in_current_span(),
                 );
                 self.speculation = Some(Speculation {
                     start_sample,
@@ -546,6 +581,22 @@ impl Call {
             Heard::Failed(reason) => {
                 tracing::error!(reason = %reason, "the call can no longer hear the caller");
             }
+        }
+    }
+
+    /// Semantic end of turn: a pause whose words already make a finished
+    /// sentence ends the utterance now rather than after the full end
+    /// silence. The listener ignores the request if the caller has spoken
+    /// again since.
+    fn on_guess(&mut self, guess: Guess) {
+        let current = self
+            .speculation
+            .as_ref()
+            .is_some_and(|s| s.matches(guess.start_sample, guess.end_sample));
+        if current && guess.finished && self.services.endpoint.end_on_finished_sentence {
+            tracing::debug!("a finished sentence in the pause; ending the turn early");
+            self.listener
+                .end_at_pause(guess.start_sample, guess.end_sample);
         }
     }
 
@@ -639,6 +690,7 @@ impl Call {
         if let Some(patient_id) = turn.patient_id {
             self.journal.record(Entry::Patient(patient_id));
         }
+        self.listen_for = turn.listen_for;
         if turn.then != AfterSpeech::Listen {
             self.after_speech = Some(turn.then);
         }

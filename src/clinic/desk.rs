@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+use super::hints::ListeningHints;
 use super::{Clinic, Clock, Prompts};
 use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
 use crate::dialogue::machine::BookFailure;
@@ -29,12 +30,14 @@ pub struct Desk {
     pub clinic: Arc<Clinic>,
     pub prompts: Arc<Prompts>,
     pub clock: Clock,
+    hints: Arc<ListeningHints>,
 }
 
 impl Desk {
     pub fn new(db: Db, clinic: Arc<Clinic>, prompts: Arc<Prompts>, clock: Clock) -> Desk {
         Desk {
             db,
+            hints: Arc::new(ListeningHints::for_clinic(&clinic)),
             clinic,
             prompts,
             clock,
@@ -133,6 +136,7 @@ impl DeskCall {
             };
             queue.extend(self.dialogue.step(&env, Input::Result(result)));
         }
+        turn.listen_for = desk.hints.for_phase(self.dialogue.phase);
         Ok(turn)
     }
 

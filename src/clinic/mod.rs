@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod config;
 pub mod desk;
+pub mod hints;
 pub mod script;
 
 pub mod prompts;

@@ -124,11 +124,24 @@ pub fn token_cap_for(n_samples: usize) -> i32 {
 
 struct Job {
     samples: Vec<f32>,
+    hint: Option<Hint>,
     reply: oneshot::Sender<Result<Transcript, SttError>>,
     enqueued: Instant,
     /// Held until the job is done: the semaphore counts running + queued.
     _slot: OwnedSemaphorePermit,
 }
+
+/// Words the caller's next utterance is likely to contain ("Dr. Patel,
+/// nurse practitioner Sarah Chen", or drug names when the agent asked for
+/// a medication), given to Whisper as the text that came before
+/// (`initial_prompt`). It biases the decoder towards those spellings
+/// without forcing them: Whisper tiny at 8 kHz otherwise hears "Sarah
+/// Chen" as "their chin" and "lisinopril" as "listen app role".
+pub type Hint = Arc<str>;
+
+/// Longest hint, in tokens; whisper.cpp keeps at most half its text
+/// context (224) for a prompt, and every token costs decoder time.
+const MAX_HINT_TOKENS: usize = 96;
 
 /// The shared speech-to-text engine.
 ///
@@ -207,7 +220,7 @@ impl SpeechToText {
                     Ok(state) => {
                         let _ = ready.send(Ok(()));
                         drop(ready);
-                        worker_loop(worker, state, &worker_options, &pool, &rx);
+                        worker_loop(worker, &ctx, state, &worker_options, &pool, &rx);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(format!("{e:?}")));
@@ -255,12 +268,22 @@ impl SpeechToText {
             .acquire_owned()
             .await
             .map_err(|_| SttError::Stopped)?;
-        self.submit(samples_16k, slot).await
+        self.submit(samples_16k, None, slot).await
     }
 
     /// Transcribes, or fails at once with [`SttError::Saturated`] when every
     /// worker is busy and the queue is full.
     pub async fn try_transcribe(&self, samples_16k: Vec<f32>) -> Result<Transcript, SttError> {
+        self.try_transcribe_hinted(samples_16k, None).await
+    }
+
+    /// [`try_transcribe`](Self::try_transcribe) with a [`Hint`] of the
+    /// words likely to be said.
+    pub async fn try_transcribe_hinted(
+        &self,
+        samples_16k: Vec<f32>,
+        hint: Option<Hint>,
+    ) -> Result<Transcript, SttError> {
         let slot = match Arc::clone(&self.slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(tokio::sync::TryAcquireError::NoPermits) => {
@@ -270,12 +293,13 @@ impl SpeechToText {
             }
             Err(tokio::sync::TryAcquireError::Closed) => return Err(SttError::Stopped),
         };
-        self.submit(samples_16k, slot).await
+        self.submit(samples_16k, hint, slot).await
     }
 
     async fn submit(
         &self,
         samples: Vec<f32>,
+        hint: Option<Hint>,
         slot: OwnedSemaphorePermit,
     ) -> Result<Transcript, SttError> {
         validate(&samples)?;
@@ -283,6 +307,7 @@ impl SpeechToText {
         self.jobs
             .send(Job {
                 samples,
+                hint,
                 reply,
                 enqueued: Instant::now(),
                 _slot: slot,
@@ -317,11 +342,13 @@ struct Pool {
 
 fn worker_loop(
     worker: usize,
+    ctx: &WhisperContext,
     mut state: WhisperState,
     options: &SttOptions,
     pool: &Pool,
     rx: &Mutex<mpsc::Receiver<Job>>,
 ) {
+    let mut hints = HintTokens::default();
     loop {
         // Only the waiting worker holds the lock; a poisoned lock still
         // guards a usable receiver.
@@ -331,6 +358,7 @@ fn worker_loop(
         };
         let Job {
             samples,
+            hint,
             reply,
             enqueued,
             _slot: slot,
@@ -346,7 +374,8 @@ fn worker_loop(
         let queue_ms = enqueued.elapsed().as_millis() as u64;
         let started = Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            decode(&mut state, &samples, options, n_threads)
+            let prompt = hint.as_ref().map_or(&[][..], |h| hints.tokens(ctx, h));
+            decode(&mut state, &samples, prompt, options, n_threads)
         }))
         .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
         drop(threads);
@@ -383,6 +412,7 @@ fn worker_loop(
 fn decode(
     state: &mut WhisperState,
     samples: &[f32],
+    prompt: &[std::ffi::c_int],
     options: &SttOptions,
     threads: usize,
 ) -> Result<String, SttError> {
@@ -415,6 +445,9 @@ fn decode(
     params.set_temperature_inc(0.0);
     params.set_audio_ctx(audio_ctx_for(audio.len(), options.min_audio_ctx));
     params.set_max_tokens(token_cap_for(audio.len()));
+    if !prompt.is_empty() {
+        params.set_tokens(prompt);
+    }
     let looped = std::sync::atomic::AtomicBool::new(false);
     // SAFETY: the callback only reads whisper.cpp's own buffers, and
     // `looped` outlives `full`, the only place the callback runs.
@@ -448,6 +481,41 @@ fn decode(
         pieces.push(text);
     }
     Ok(pieces.join(" "))
+}
+
+/// A worker's tokenised hints. Calls reuse a handful of hint texts, so the
+/// most recent few are kept.
+#[derive(Default)]
+struct HintTokens {
+    recent: Vec<(Hint, Vec<std::ffi::c_int>)>,
+}
+
+impl HintTokens {
+    const KEEP: usize = 16;
+
+    fn tokens(&mut self, ctx: &WhisperContext, hint: &Hint) -> &[std::ffi::c_int] {
+        if let Some(i) = self.recent.iter().position(|(h, _)| h == hint) {
+            return &self.recent[i].1;
+        }
+        let tokens = match ctx.tokenize(hint, 1024) {
+            Ok(mut t) => {
+                // Keep the end: the words nearest the utterance weigh most.
+                if t.len() > MAX_HINT_TOKENS {
+                    t.drain(..t.len() - MAX_HINT_TOKENS);
+                }
+                t
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, "a recognition hint could not be tokenised; ignored");
+                Vec::new()
+            }
+        };
+        if self.recent.len() == Self::KEEP {
+            self.recent.remove(0);
+        }
+        self.recent.push((hint.clone(), tokens));
+        &self.recent.last().expect("just pushed").1
+    }
 }
 
 /// Root mean square level; 0 for no samples.

@@ -21,7 +21,9 @@ pub use audio_input::{
     AudioInputError, PHONE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, load_for_recognition,
     phone_to_recognition, through_phone_line,
 };
-pub use engine::{SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for, token_cap_for};
+pub use engine::{
+    Hint, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for, token_cap_for,
+};
 pub use transcript_text::clean_transcript;
 
 use std::path::PathBuf;

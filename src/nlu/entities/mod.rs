@@ -10,7 +10,7 @@
 mod calendar;
 mod date;
 mod dob;
-mod lexicon;
+pub(crate) mod lexicon;
 mod name;
 mod normalize;
 mod phone;

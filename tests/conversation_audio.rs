@@ -328,7 +328,7 @@ async fn run_call(
     // The agent's reply is streamed sentence by sentence; at 6× call speed
     // the synthesis of its next sentence leaves gaps six times longer than
     // on a real call. The caller waits them out before answering.
-    opts.agent_quiet_ms = 3_000;
+    opts.agent_quiet_ms = 4_000;
     opts.reply_timeout_ms = 60_000;
     opts.max_call_ms = 6 * 60_000;
     let report = place_call(&opts, steps, Some(caller_voice(voice))).await?;

@@ -845,7 +845,11 @@ mod tests {
                     continue;
                 };
                 // A request for a pause that is not this one is ignored.
-                assert!(endpointer.end_at_pause(start_sample, end_sample + 1).is_empty());
+                assert!(
+                    endpointer
+                        .end_at_pause(start_sample, end_sample + 1)
+                        .is_empty()
+                );
                 stale_ignored += 1;
                 // End the first few pauses early; later ones end by silence.
                 if ended_early > 3 {
@@ -865,7 +869,10 @@ mod tests {
                     panic!("no early end: {ended:?}");
                 };
                 assert_eq!((*s, *e), (start_sample, end_sample));
-                assert!(ended_samples == &samples, "the early end has the paused audio");
+                assert!(
+                    ended_samples == &samples,
+                    "the early end has the paused audio"
+                );
                 // Asking twice ends nothing more.
                 assert!(endpointer.end_at_pause(start_sample, end_sample).is_empty());
                 ended_early += 1;

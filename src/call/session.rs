@@ -523,11 +523,10 @@ impl Call {
                         let result = match early {
                             // A saturated or lost guess is retried like any utterance.
                             Some(Ok(text)) => Ok(text),
-                            Some(Err(_)) | None => {
-                                stt.try_transcribe_hinted(samples_16k, hint)
-                                    .await
-                                    .map(|t| t.text)
-                            }
+                            Some(Err(_)) | None => stt
+                                .try_transcribe_hinted(samples_16k, hint)
+                                .await
+                                .map(|t| t.text),
                         };
                         let _ = tx.send(Transcribed {
                             seq,

@@ -19,7 +19,8 @@ const TRAILING_WORDS: &[&str] = &[
 /// Whether `text` (a Whisper transcript) reads as a finished sentence.
 pub fn sounds_finished(text: &str) -> bool {
     let text = text.trim();
-    if text.ends_with("...") || text.ends_with('…') || text.ends_with(',') || text.ends_with('-') {
+    if text.ends_with("...") || text.ends_with('…') || text.ends_with(',') || text.ends_with('-')
+    {
         return false;
     }
     if !(text.ends_with('.') || text.ends_with('?') || text.ends_with('!')) {

@@ -1976,7 +1976,18 @@ impl Dialogue {
             Intent::Location => {
                 let address = env.clinic.address.one_line();
                 self.say_key(env, out, "location", &[("address", &address)]);
-                let asks_parking = words::any_phrase(text, &["park", "parking", "garage", "car"]);
+                // "where do I part" is Whisper's "where do I park".
+                let asks_parking = words::any_phrase(
+                    text,
+                    &[
+                        "park",
+                        "parking",
+                        "garage",
+                        "car",
+                        "where do i part",
+                        "where can i part",
+                    ],
+                );
                 if asks_parking && !env.clinic.address.parking.is_empty() {
                     let p = env.clinic.address.parking.clone();
                     self.say(out, p);

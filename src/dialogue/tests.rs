@@ -620,6 +620,11 @@ fn faq_answers_from_configuration() {
                 &["say:1200 Riverside Drive", "say:garage"],
             ),
             (
+                // Whisper's "park".
+                U("Where are you and where do I part?", Intent::Location, ""),
+                &["say:1200 Riverside Drive", "say:garage"],
+            ),
+            (
                 U("do you take blue cross", Intent::Insurance, ""),
                 &["say:Yes, we accept Blue Cross Blue Shield"],
             ),

@@ -63,6 +63,8 @@ mod tests {
         let d = |y, m, dd| Ok(ymd(y, m, dd));
         let cases: &[(&str, Result<NaiveDate, DobError>)] = &[
             ("march fourth nineteen eighty five", d(1985, 3, 4)),
+            // Whisper's "March" on a phone line.
+            ("Mark's fourth, 1985.", d(1985, 3, 4)),
             ("March 4th, 1985.", d(1985, 3, 4)),
             ("March 4, 1985", d(1985, 3, 4)),
             // Whisper's "nineteen ninety" on a phone line.

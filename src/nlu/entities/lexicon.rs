@@ -121,8 +121,14 @@ pub(crate) const WEEKDAYS: &[(&str, u32)] = &[
     ("sunday", 6),
 ];
 
+/// A month word, and Whisper's one-word mishearing of "March" on a phone
+/// line ("Mark's fourth"); callers only treat it as a month before a day.
 pub(crate) fn month(word: &str) -> Option<u32> {
-    MONTHS.iter().find(|(w, _)| *w == word).map(|(_, m)| *m)
+    MONTHS
+        .iter()
+        .chain(&[("mark's", 3)])
+        .find(|(w, _)| *w == word)
+        .map(|(_, m)| *m)
 }
 
 /// A weekday word, possessive included ("friday's appointment"), and

@@ -83,9 +83,11 @@ const PARTICLES: &[&str] = &[
 ];
 
 /// Words said around a bare name answer ("Yes, Maria Gonzalez, speaking").
+/// "Let's" and "that's" are how Whisper often hears a clipped "it's".
 const AROUND_BARE: &[&str] = &[
-    "yes", "yeah", "yep", "sure", "okay", "ok", "hi", "hello", "so", "it's", "this", "is", "um",
-    "uh", "here", "speaking", "please", "thanks", "thank", "you", "oh", "well", "hey",
+    "yes", "yeah", "yep", "sure", "okay", "ok", "hi", "hello", "so", "it's", "let's", "that's",
+    "its", "this", "is", "um", "uh", "here", "speaking", "please", "thanks", "thank", "you", "oh",
+    "well", "hey",
 ];
 
 fn single_letter(s: &str) -> bool {
@@ -390,6 +392,10 @@ mod tests {
         assert_eq!(
             parse_name_answer("Yes, Maria Gonzalez.").as_deref(),
             Some("Maria Gonzalez")
+        );
+        assert_eq!(
+            parse_name_answer("Let's Marie Gonzalez.").as_deref(),
+            Some("Marie Gonzalez")
         );
         assert_eq!(parse_name_answer("Tomorrow.").as_deref(), None);
         assert_eq!(parse_name_answer("Sure.").as_deref(), None);

@@ -271,9 +271,17 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
         } else {
             first_after(today, wd)
         };
-        // "monday the 14th": the day of month decides.
+        // "monday the 14th": the day of month decides. On a phone line
+        // Whisper drops "teen" ("eighteenth" → "8th"): when the teen day is
+        // sooner and falls on the weekday said, it is the one meant.
         if let Some((dom, used)) = day_of_month_at(toks, i + wd_at + 1) {
-            return Some((next_day_of_month(today, dom), wd_at + 1 + used));
+            let said = next_day_of_month(today, dom);
+            let teen = (dom < 10)
+                .then(|| next_day_of_month(today, dom + 10))
+                .flatten()
+                .filter(|t| t.weekday().num_days_from_monday() == wd)
+                .filter(|t| said.is_none_or(|s| *t < s));
+            return Some((teen.or(said), wd_at + 1 + used));
         }
         return Some((date, wd_at + 1));
     }
@@ -402,6 +410,27 @@ mod tests {
         assert_eq!(
             parse_date("march second", ymd(2026, 3, 16)),
             Some(ymd(2026, 3, 2))
+        );
+    }
+
+    #[test]
+    fn a_weekday_with_a_day_whose_teen_is_sooner_is_the_teen() {
+        let today = ymd(2026, 3, 16); // a Monday
+        // Wednesday the 18th heard as "the 8th" (the 8th of April is a
+        // Wednesday too, three weeks later).
+        assert_eq!(
+            parse_date("Wednesday the 8th.", today),
+            Some(ymd(2026, 3, 18))
+        );
+        // Said and meant: the 18th itself, and an 8th once the 18th has
+        // passed (the next 18th, in April, is a Saturday).
+        assert_eq!(
+            parse_date("Wednesday the 18th", today),
+            Some(ymd(2026, 3, 18))
+        );
+        assert_eq!(
+            parse_date("Wednesday the 8th", ymd(2026, 3, 20)),
+            Some(ymd(2026, 4, 8))
         );
     }
 

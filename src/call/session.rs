@@ -190,17 +190,17 @@ struct Speculation {
     task: tokio::task::JoinHandle<Result<String, SttError>>,
 }
 
+impl Speculation {
+    fn matches(&self, start_sample: u64, end_sample: u64) -> bool {
+        (self.start_sample, self.end_sample) == (start_sample, end_sample)
+    }
+}
+
 /// A speculative transcript is ready: did it read as a finished sentence?
 struct Guess {
     start_sample: u64,
     end_sample: u64,
     finished: bool,
-}
-
-impl Speculation {
-    fn matches(&self, start_sample: u64, end_sample: u64) -> bool {
-        (self.start_sample, self.end_sample) == (start_sample, end_sample)
-    }
 }
 
 /// Agent audio goes to the recording's right channel; the recorder queues

@@ -13,7 +13,7 @@ const TRAILING_WORDS: &[&str] = &[
     "a", "an", "and", "the", "or", "but", "so", "because", "um", "uh", "er", "hmm", "my", "is",
     "was", "are", "with", "to", "for", "of", "at", "on", "in", "from", "born", "like", "then",
     "if", "that", "it's", "i'm", "i", "me", "number", "birth", "name", "about", "need", "want",
-    "your", "our", "just", "also", "by",
+    "your", "our", "just", "also", "by", "wait", "actually", "hold",
 ];
 
 /// Whether `text` (a Whisper transcript) reads as a finished sentence.
@@ -89,6 +89,7 @@ mod tests {
             "I was wondering...",
             "So, I need,",
             "With the",
+            "Wait.",
         ] {
             assert!(!sounds_finished(text), "{text:?} should not end the turn");
         }

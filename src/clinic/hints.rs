@@ -142,7 +142,7 @@ mod tests {
             requests.contains("nurse practitioner Sarah Chen"),
             "{requests}"
         );
-        assert!(requests.contains("Sick visit") || requests.contains("sick visit"));
+        assert!(requests.contains("sick visit"), "{requests}");
         let meds = hints.for_phase(Phase::AskMedication).unwrap();
         assert!(meds.starts_with("Lisinopril, "), "{meds}");
         let pharmacies = hints.for_phase(Phase::AskPharmacy).unwrap();

@@ -200,6 +200,7 @@ impl Application {
             },
             endpoint: EndpointConfig::default(),
             silence_prompt_ms: 8000,
+            carrier: twilio_rest,
         });
         let telephony = Arc::new(TelephonyState {
             services,
@@ -211,7 +212,6 @@ impl Application {
                 .transpose()
                 .context("TWILIO_AUTH_TOKEN")?,
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
-            rest: twilio_rest,
             metrics: metrics.clone(),
         });
         let state = AppState {

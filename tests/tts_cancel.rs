@@ -27,15 +27,20 @@ fn tts() -> Option<Arc<Tts>> {
 /// The tests count model runs, so they must not overlap.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn long_reply() -> Vec<String> {
-    vec![
-        "The first available appointment is on Monday morning.".to_string(),
-        "There is also an opening on Tuesday afternoon.".to_string(),
-        "Doctor Patel has time on Wednesday at noon.".to_string(),
-        "On Thursday the clinic closes early.".to_string(),
-        "Friday is fully booked for routine visits.".to_string(),
-        "Saturday mornings are for urgent care only.".to_string(),
+/// Six sentences, with `who` in each: every test speaks its own, since
+/// sentences spoken once are kept and would need no model run again.
+fn long_reply(who: &str) -> Vec<String> {
+    [
+        "The first available appointment with {} is on Monday morning.",
+        "There is also an opening with {} on Tuesday afternoon.",
+        "Doctor {} has time on Wednesday at noon.",
+        "On Thursday, {} leaves early.",
+        "Friday is fully booked for {}.",
+        "Saturday mornings {} sees urgent care only.",
     ]
+    .iter()
+    .map(|s| s.replace("{}", who))
+    .collect()
 }
 
 /// Waits until the synthesis thread has surely noticed, then returns the
@@ -56,8 +61,9 @@ async fn runs_after_settling(tts: &Tts, start: u64) -> u64 {
 async fn cancel_handle_stops_further_sentences() {
     let Some(tts) = tts() else { return };
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let reply = long_reply("Patel");
     let start = tts.model_runs();
-    let mut stream = tts.speak(long_reply());
+    let mut stream = tts.speak(reply.clone());
     let handle = stream.cancel_handle();
     let first = stream.next().await.unwrap().unwrap();
     assert_eq!(first.index, 0);
@@ -75,18 +81,16 @@ async fn cancel_handle_stops_further_sentences() {
         runs <= runs_at_cancel + 1,
         "{runs} runs, {runs_at_cancel} at cancel"
     );
-    assert!(
-        runs < long_reply().len() as u64,
-        "{runs} runs: synthesis went on"
-    );
+    assert!(runs < reply.len() as u64, "{runs} runs: synthesis went on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_stream_stops_further_sentences() {
     let Some(tts) = tts() else { return };
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let reply = long_reply("Nguyen");
     let start = tts.model_runs();
-    let mut stream = tts.speak(long_reply());
+    let mut stream = tts.speak(reply.clone());
     stream.next().await.unwrap().unwrap();
     let runs_at_drop = tts.model_runs() - start;
     drop(stream);
@@ -95,22 +99,20 @@ async fn dropping_the_stream_stops_further_sentences() {
         runs <= runs_at_drop + 1,
         "{runs} runs, {runs_at_drop} at drop"
     );
-    assert!(
-        runs < long_reply().len() as u64,
-        "{runs} runs: synthesis went on"
-    );
+    assert!(runs < reply.len() as u64, "{runs} runs: synthesis went on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uncancelled_reply_speaks_every_sentence() {
     let Some(tts) = tts() else { return };
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let reply = long_reply("Chen");
     let start = tts.model_runs();
-    let mut stream = tts.speak(long_reply());
+    let mut stream = tts.speak(reply.clone());
     let mut indices = Vec::new();
     while let Some(chunk) = stream.next().await {
         indices.push(chunk.unwrap().index);
     }
-    assert_eq!(indices, (0..long_reply().len()).collect::<Vec<_>>());
-    assert_eq!(tts.model_runs() - start, long_reply().len() as u64);
+    assert_eq!(indices, (0..reply.len()).collect::<Vec<_>>());
+    assert_eq!(tts.model_runs() - start, reply.len() as u64);
 }

@@ -27,6 +27,7 @@ use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
 use crate::stt::{SpeechToText, SttError};
 use crate::telephony::twilio::messages::{Inbound, StreamError, parse_inbound};
+use crate::telephony::twilio::rest::TwilioRest;
 use crate::tts::Tts;
 
 const SAMPLE_RATE_HZ: u64 = 8000;
@@ -46,6 +47,9 @@ pub struct CallServices {
     pub endpoint: EndpointConfig,
     /// Caller silence (after the agent finishes) before the conversation is told.
     pub silence_prompt_ms: u64,
+    /// Twilio's REST API, to hand a call to staff (`None`: no credentials,
+    /// so the clinic's transfer number is dropped at start-up).
+    pub carrier: Option<TwilioRest>,
 }
 
 /// One inbound websocket frame, as the transport saw it.
@@ -221,6 +225,8 @@ impl AgentAudioSink for RecordingSink<'_> {
 struct Call {
     services: Arc<CallServices>,
     info: CallInfo,
+    /// The carrier's id of the call, for a transfer.
+    call_sid: String,
     journal: Journal,
     journal_writer: tokio::task::JoinHandle<()>,
     speaker: Speaker,
@@ -305,6 +311,7 @@ impl Call {
         Call {
             services,
             info,
+            call_sid: start.call_sid.clone(),
             journal,
             journal_writer,
             speaker,
@@ -700,6 +707,22 @@ impl Call {
         if let Some(spoken) = self.speaker.hang_up(self.caller_samples) {
             self.on_spoken(spoken);
         }
+        // The caller first: hand the call over or hang up now, then keep
+        // the books (late transcripts, the journal), however long they take.
+        if let StreamEnd::Transferred { number } = &end {
+            match &self.services.carrier {
+                Some(carrier) => {
+                    if let Err(e) = carrier.transfer(&self.call_sid, number).await {
+                        tracing::error!(
+                            error = format!("{e:#}"),
+                            "transfer through Twilio's API failed"
+                        );
+                    }
+                }
+                None => tracing::error!("a transfer without Twilio credentials; hanging up"),
+            }
+        }
+        self.speaker.release_line();
         // Flush what the caller was saying when the line went: it is
         // transcribed and saved like any other utterance.
         self.listener.finish();

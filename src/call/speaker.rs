@@ -192,6 +192,14 @@ impl Speaker {
         Ok(Some(finish(reply, now_sample)))
     }
 
+    /// Lets go of the outbound queue: once every sender is gone the socket
+    /// closes, which ends a call whose TwiML has nothing after `<Connect>`.
+    /// Nothing can be sent afterwards.
+    pub fn release_line(&mut self) {
+        let (closed, _) = mpsc::channel(1);
+        self.out = closed;
+    }
+
     /// The call is over: whatever was not confirmed heard is not counted.
     pub fn hang_up(&mut self, now_sample: u64) -> Option<SpokenReply> {
         let mut reply = self.reply.take()?;

@@ -35,6 +35,13 @@ pub fn sounds_finished(text: &str) -> bool {
     if last.is_empty() || TRAILING_WORDS.contains(&last.as_str()) {
         return false;
     }
+    // One word is as often the start of a sentence as a whole answer:
+    // "No, that's all, thanks" paused after "No" and ended there answered
+    // the wrong question, with the rest heard as a second turn. A lone
+    // "Yes." waits out the full end silence instead.
+    if text.split_whitespace().count() < 2 {
+        return false;
+    }
     // Digits said in groups ("five five five, one two three") pause
     // between groups: trailing numbers that make part of a phone number
     // (two or more groups, or one of 3, 6 or 7 digits, under 10 in all)
@@ -63,7 +70,7 @@ mod tests {
     fn finished_sentences_end_the_turn() {
         for text in [
             "I'd like to book an appointment.",
-            "Yes.",
+            "Yes, please.",
             "What time do you close today?",
             "This is Maria Gonzalez.",
             "The second one.",
@@ -90,6 +97,8 @@ mod tests {
             "So, I need,",
             "With the",
             "Wait.",
+            "Yes.",
+            "No.",
         ] {
             assert!(!sounds_finished(text), "{text:?} should not end the turn");
         }

@@ -1082,11 +1082,19 @@ impl Dialogue {
                 let retry = self.phase == Phase::OfferBookInstead
                     && (e.person_name.is_some() || e.date_of_birth.is_some())
                     && self.verify_attempts < 2;
+                // "My name is Asha Khan." or "Monday morning?" in answer to
+                // "Would you like to book a new patient visit?" means yes.
+                let goes_ahead = self.phase == Phase::OfferNewPatientBooking
+                    && !no
+                    && (e.person_name.is_some()
+                        || e.date_of_birth.is_some()
+                        || e.phone.is_some()
+                        || changed);
                 if retry {
                     self.patient = None;
                     self.appointments = None;
                     self.advance(env, out);
-                } else if yes {
+                } else if yes || goes_ahead {
                     if self.phase == Phase::OfferNewPatientBooking
                         && env.clinic.appointment_type("new_patient").is_some()
                     {

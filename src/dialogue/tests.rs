@@ -1741,6 +1741,54 @@ fn new_patient_registration_before_booking() {
 }
 
 #[test]
+fn a_name_in_answer_to_the_new_patient_offer_means_yes() {
+    run(
+        "new patient gives a name",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("are you accepting new patients", Intent::NewPatient, ""),
+                &["phase:OfferNewPatientBooking"],
+            ),
+            (
+                U(
+                    "my name is Asha Khan",
+                    Intent::Inform,
+                    r#"{"person_name": "Asha Khan"}"#,
+                ),
+                &[
+                    "say:date of birth",
+                    "phase:AskDob",
+                    "!say:didn't quite catch",
+                ],
+            ),
+        ],
+    );
+    run(
+        "new patient declines with a name",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("are you accepting new patients", Intent::NewPatient, ""),
+                &["phase:OfferNewPatientBooking"],
+            ),
+            (
+                U(
+                    "no thanks, this is Asha Khan",
+                    Intent::Deny,
+                    r#"{"person_name": "Asha Khan"}"#,
+                ),
+                &["say:anything else", "phase:Open"],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn bench_step_runs() {
     assert!(bench_step(2) < std::time::Duration::from_secs(1));
     let _ = NaiveDate::MIN;

@@ -64,6 +64,9 @@ pub struct ConversionPin {
     pub inputs: Vec<String>,
     pub path: String,
     pub sha256: String,
+    /// How the large matrices are stored (`f16`, the default, or `q8_0`).
+    #[serde(default)]
+    pub weights: whisper_ggml::WeightFormat,
 }
 
 impl Manifest {
@@ -612,12 +615,13 @@ fn ensure_conversion(
     }
     let from = root.join(&conv.from);
     let t = Instant::now();
-    let summary =
-        whisper_ggml::convert_ct2_dir(&from, &dest).map_err(|source| FetchError::Convert {
+    let summary = whisper_ggml::convert_ct2_dir(&from, conv.weights, &dest).map_err(|source| {
+        FetchError::Convert {
             from: from.clone(),
             path: dest.clone(),
             source,
-        })?;
+        }
+    })?;
     match file_state(&dest, &conv.sha256)? {
         FileState::Good => {
             println!(

@@ -27,7 +27,6 @@ pub struct TelephonyState {
     pub validator: Option<SignatureValidator>,
     /// One permit per simultaneous call.
     pub call_slots: Arc<Semaphore>,
-    pub rest: Option<super::rest::TwilioRest>,
     pub metrics: Arc<crate::web::metrics::Metrics>,
 }
 
@@ -222,18 +221,9 @@ async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
     let inbound = async_stream_of(&mut source);
     state.metrics.calls_active.inc();
     state.metrics.calls_started.inc();
-    let summary = run_stream(state.services.clone(), inbound, out_tx).await;
+    // The call loop transfers or hangs up before its bookkeeping.
+    run_stream(state.services.clone(), inbound, out_tx).await;
     state.metrics.calls_active.dec();
-    if let (StreamEnd::Transferred { number }, Some(rest)) = (&summary.end, &state.rest) {
-        if let Some(call_sid) = summary.call_sid.as_deref() {
-            if let Err(e) = rest.transfer(call_sid, number).await {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "transfer through Twilio's API failed"
-                );
-            }
-        }
-    }
     let _ = writer.await;
 }
 

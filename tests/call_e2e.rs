@@ -4,7 +4,7 @@
 
 mod support;
 
-use frontdesk::caller::{CallEnd, ScriptStep, StepStart, load_wav_8k};
+use frontdesk::caller::{CallEnd, ScriptStep, StepStart, load_wav_8k, place_call};
 use support::{caller_text, spawn_app, turns_text};
 
 fn words(text: &str) -> String {
@@ -158,6 +158,46 @@ async fn barge_in_clears_the_agent_and_keeps_what_was_heard() {
         .expect("the greeting turn is stored");
     assert_eq!(greeting["interrupted"], true, "{greeting}");
     assert!(caller_text(&call).contains("cancel"), "{call}");
+}
+
+/// "No." then a pause long enough to end an utterance, then the rest of the
+/// sentence: answered alone, "No." would end the call (nothing else to do);
+/// held and joined, the caller's request goes on.
+#[tokio::test]
+async fn a_pause_after_a_first_word_does_not_split_the_answer() {
+    let app = spawn_app().await;
+    let voice = support::caller_voice("mid");
+    let mut audio = voice.synthesize("No.").expect("caller speech");
+    audio.extend(std::iter::repeat_n(0i16, 8 * 450));
+    audio.extend(
+        voice
+            .synthesize("Actually, I need to book a checkup.")
+            .expect("caller speech"),
+    );
+    let report = place_call(
+        &app.caller(),
+        vec![ScriptStep::audio("no, a pause, then a request", audio)],
+        Some(voice),
+    )
+    .await
+    .expect("the call runs");
+    let call = app.ended_call(30).await;
+    let caller_turns = call["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "caller")
+        .count();
+    // The pause did split the words (else this test proves nothing).
+    assert_eq!(caller_turns, 2, "{call}");
+    let agent = turns_text(&call, "agent");
+    assert_eq!(
+        report.end,
+        CallEnd::CallerHungUp,
+        "the agent hung up: {agent}"
+    );
+    assert!(!agent.contains("goodbye"), "{agent}");
+    assert!(agent.contains("name"), "the booking did not go on: {agent}");
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Ou
 use crate::audio::mulaw;
 use crate::audio::recording::CallRecorder;
 use crate::audio::vad::{EndpointConfig, VadModel};
-use crate::nlu::Nlu;
+use crate::nlu::{Intent, Nlu, Understanding};
 use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
 use crate::stt::{SpeechToText, SttError};
@@ -31,6 +31,19 @@ use crate::telephony::twilio::rest::TwilioRest;
 use crate::tts::Tts;
 
 const SAMPLE_RATE_HZ: u64 = 8000;
+/// Longest utterance (in words) held as the start of a sentence.
+const HOLD_MAX_WORDS: usize = 3;
+/// How long held words wait for their continuation, once the caller is
+/// quiet and nothing is being transcribed.
+const HOLD_MS: u64 = 1500;
+
+/// A short utterance waiting for the rest of its sentence.
+struct HeldWords {
+    text: String,
+    understanding: Understanding,
+    /// Caller audio position after which it is answered alone.
+    until_sample: u64,
+}
 
 /// Everything a call needs, shared by all calls.
 pub struct CallServices {
@@ -247,7 +260,12 @@ struct Call {
     outcome: Option<Outcome>,
     bad_messages: u64,
     /// A silence event to hand to the conversation on the next loop turn.
-    pending_silence: Option<CallEvent>,
+    /// An event the loop hands to the conversation next (a silence, or
+    /// held words whose rest never came).
+    pending_event: Option<CallEvent>,
+    /// The start of a sentence heard as its own utterance, waiting for the
+    /// rest (see [`Call::hold_as_start`]).
+    held: Option<HeldWords>,
     /// Utterances sent to recognition, and handled, in spoken order.
     utterances_heard: u64,
     utterances_handled: u64,
@@ -329,7 +347,8 @@ impl Call {
             after_speech: None,
             outcome: None,
             bad_messages,
-            pending_silence: None,
+            pending_event: None,
+            held: None,
             utterances_heard: 0,
             utterances_handled: 0,
             reordered: std::collections::BTreeMap::new(),
@@ -349,7 +368,7 @@ impl Call {
             if let Some(end) = self.end_if_done().await {
                 break end;
             }
-            if let Some(event) = self.pending_silence.take() {
+            if let Some(event) = self.pending_event.take() {
                 self.converse(event).await;
                 continue;
             }
@@ -462,7 +481,40 @@ impl Call {
         }
         self.caller_samples += pcm.len() as u64;
         self.listener.push(pcm);
+        self.check_held();
         self.check_silence();
+    }
+
+    /// Held words whose continuation never came (the next sound was a
+    /// cough, or nothing) are answered on their own after [`HOLD_MS`].
+    fn check_held(&mut self) {
+        let due = self.held.as_ref().is_some_and(|h| {
+            self.caller_samples >= h.until_sample
+                && !self.caller_talking
+                && self.utterances_pending == 0
+        });
+        if due && self.pending_event.is_none() {
+            if let Some(held) = self.held.take() {
+                tracing::debug!("held words answered on their own");
+                self.pending_event = Some(CallEvent::Utterance {
+                    text: held.text,
+                    understanding: held.understanding,
+                });
+            }
+        }
+    }
+
+    /// "No," then a pause long enough to end an utterance, then "Wednesday
+    /// the 18th": answering "No." alone would answer the wrong thing. When a
+    /// short utterance's transcript arrives while the caller is already
+    /// speaking again (or the next utterance is queued), it is held and
+    /// joined to what follows. Emergencies are never held.
+    fn hold_as_start(&self, text: &str, understanding: &Understanding) -> bool {
+        let more_coming = self.caller_talking || self.utterances_pending > 0;
+        more_coming
+            && text.split_whitespace().count() <= HOLD_MAX_WORDS
+            && understanding.intent != Intent::Emergency
+            && understanding.emergency.is_none()
     }
 
     /// Tells the conversation once the caller has been silent too long.
@@ -478,7 +530,7 @@ impl Call {
         let silent_ms = (self.caller_samples - self.last_activity_sample) * 1000 / SAMPLE_RATE_HZ;
         if silent_ms >= self.services.silence_prompt_ms {
             self.silence_reported = true;
-            self.pending_silence = Some(CallEvent::Silence { silent_ms });
+            self.pending_event = Some(CallEvent::Silence { silent_ms });
         }
     }
 
@@ -624,6 +676,13 @@ impl Call {
         if text.is_empty() {
             return;
         }
+        // The rest of a held start: understood together.
+        let held = self.held.take();
+        let heard_alone = text.clone();
+        let text = match &held {
+            Some(h) => format!("{} {text}", h.text),
+            None => text,
+        };
         let nlu = self.services.nlu.clone();
         let today = self.info.started_local.date();
         let utterance = text.clone();
@@ -636,9 +695,11 @@ impl Call {
                 }
             };
         tracing::info!(intent = %understanding.intent, confidence = understanding.confidence, audio_ms = (done.end_sample - done.start_sample) / 8, "caller utterance");
+        // Each utterance is its own turn in the transcript, as heard; the
+        // labels are those of the words understood (joined with a held start).
         self.journal.record(Entry::Turn(NewTurn {
             speaker: Who::Caller,
-            text: text.clone(),
+            text: heard_alone,
             started_at_ms: (done.start_sample * 1000 / SAMPLE_RATE_HZ) as i64,
             ended_at_ms: (done.end_sample * 1000 / SAMPLE_RATE_HZ) as i64,
             intent: Some(understanding.intent.as_str().to_string()),
@@ -646,6 +707,15 @@ impl Call {
             interrupted: false,
         }));
         self.silence_reported = false;
+        if held.is_none() && self.hold_as_start(&text, &understanding) {
+            tracing::debug!("a short utterance with more speech behind it; held");
+            self.held = Some(HeldWords {
+                text,
+                understanding,
+                until_sample: self.caller_samples + HOLD_MS * SAMPLE_RATE_HZ / 1000,
+            });
+            return;
+        }
         self.converse(CallEvent::Utterance {
             text,
             understanding,

@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::signature::SignatureValidator;
 use super::twiml;
-use crate::call::session::{CallServices, StreamEnd, WireIn, run_stream};
+use crate::call::session::{CallServices, WireIn, run_stream};
 
 /// What the telephony routes share.
 pub struct TelephonyState {

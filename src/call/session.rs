@@ -259,7 +259,6 @@ struct Call {
     after_speech: Option<AfterSpeech>,
     outcome: Option<Outcome>,
     bad_messages: u64,
-    /// A silence event to hand to the conversation on the next loop turn.
     /// An event the loop hands to the conversation next (a silence, or
     /// held words whose rest never came).
     pending_event: Option<CallEvent>,
@@ -522,6 +521,8 @@ impl Call {
         if self.silence_reported
             || self.caller_talking
             || self.utterances_pending > 0
+            || self.held.is_some()
+            || self.pending_event.is_some()
             || self.speaker.is_speaking()
             || self.after_speech.is_some()
         {

@@ -61,11 +61,10 @@ impl ListeningHints {
             .iter()
             .map(|t| t.name.as_str())
             .collect();
-        let requests = format!(
-            "{}. {}.",
-            providers.join(", "),
-            capitalise(&types.join(", "))
-        );
+        // Each list ends with a comma, as if it went on: ended with a full
+        // stop, the q8_0 weights took the caller's words for a new sentence
+        // that could end early ("10001. 90210." lost its last group).
+        let requests = format!("{}, {},", providers.join(", "), types.join(", "));
         let medications: Vec<String> = MEDICATIONS
             .iter()
             .take(MEDICATIONS_IN_HINT)
@@ -85,9 +84,9 @@ impl ListeningHints {
         }
         ListeningHints {
             requests: Arc::from(requests),
-            medications: Arc::from(format!("{}.", medications.join(", "))),
-            pharmacies: Arc::from(format!("{}.", pharmacies.join(", "))),
-            plans: Arc::from(format!("{}.", plans.join(", "))),
+            medications: Arc::from(format!("{},", medications.join(", "))),
+            pharmacies: Arc::from(format!("{},", pharmacies.join(", "))),
+            plans: Arc::from(format!("{},", plans.join(", "))),
         }
     }
 
@@ -143,6 +142,15 @@ mod tests {
             "{requests}"
         );
         assert!(requests.contains("sick visit"), "{requests}");
+        for phase in [
+            Phase::Start,
+            Phase::AskMedication,
+            Phase::AskPharmacy,
+            Phase::AskInsurancePlan,
+        ] {
+            let hint = hints.for_phase(phase).unwrap();
+            assert!(hint.ends_with(','), "{phase:?}: {hint}");
+        }
         let meds = hints.for_phase(Phase::AskMedication).unwrap();
         assert!(meds.starts_with("Lisinopril, "), "{meds}");
         let pharmacies = hints.for_phase(Phase::AskPharmacy).unwrap();

@@ -3,7 +3,9 @@
 //!
 //! Layout under the models directory (`FRONTDESK_MODELS_DIR`, default
 //! `./models`):
-//! - `whisper/ggml-tiny.en.bin`: Whisper tiny.en converted from CTranslate2
+//! - `whisper/ggml-tiny.en-q8_0.bin`: Whisper tiny.en converted from
+//!   CTranslate2, its matrices in ggml's q8_0 (a quarter to a third faster
+//!   than f16 on the CPU; README, "Speed")
 //! - `vad/silero_vad.onnx`: Silero VAD
 //! - `voice/en_US-joe-medium.onnx` + `.onnx.json`: the Piper voice
 //! - `onnxruntime/libonnxruntime.so`: ONNX Runtime for `ort` (load-dynamic)
@@ -48,7 +50,7 @@ impl ModelPaths {
     }
 
     pub fn whisper(&self) -> PathBuf {
-        self.root.join("whisper/ggml-tiny.en.bin")
+        self.root.join("whisper/ggml-tiny.en-q8_0.bin")
     }
     /// The CTranslate2 source the ggml file is converted from.
     pub fn whisper_ct2_dir(&self) -> PathBuf {

@@ -53,6 +53,8 @@ pub enum ConvertError {
         "CTranslate2 variable {0} has no place in whisper.cpp's layout (unsupported model architecture?)"
     )]
     UnusedVariable(String),
+    #[error("tensor {name} has rows of {row} values; q8_0 needs a multiple of 32")]
+    NotQuantisable { name: String, row: usize },
     #[error("vocabulary line {line}: {reason}")]
     Vocabulary { line: usize, reason: String },
     #[error("not a whisper ggml file: {0}")]
@@ -971,10 +973,9 @@ pub fn convert_ct2(
         for t in m.out.iter_mut() {
             if t.ttype == GgmlType::F16 && t.shape.len() == 2 {
                 if t.shape[1] % Q8_0_BLOCK != 0 {
-                    return Err(ConvertError::BadShape {
+                    return Err(ConvertError::NotQuantisable {
                         name: t.name.clone(),
-                        got: t.shape.iter().map(|&d| d as u32).collect(),
-                        expected: format!("rows a multiple of {Q8_0_BLOCK} long for q8_0"),
+                        row: t.shape[1],
                     });
                 }
                 t.ttype = GgmlType::Q8_0;
@@ -1276,18 +1277,14 @@ pub fn check_ggml_file(path: &Path) -> Result<GgmlInfo, ConvertError> {
         })?;
         pos += name_len as u64;
         let name = String::from_utf8_lossy(&name).into_owned();
+        if ttype == GgmlType::Q8_0 as i32 && ne[0] as usize % Q8_0_BLOCK != 0 {
+            return Err(bad(format!(
+                "q8_0 tensor {name} has rows of {} (not whole blocks)",
+                ne[0]
+            )));
+        }
         let n_elements: u64 = ne.iter().map(|&d| d as u64).product();
-        let n_bytes = match ttype {
-            0 => n_elements * 4,
-            1 => n_elements * 2,
-            _ if ne[0] as usize % Q8_0_BLOCK != 0 => {
-                return Err(bad(format!(
-                    "q8_0 tensor {name} has rows of {} (not whole blocks)",
-                    ne[0]
-                )));
-            }
-            _ => n_elements / Q8_0_BLOCK as u64 * Q8_0_BLOCK_BYTES as u64,
-        };
+        let n_bytes = tensor_bytes(ttype, n_elements as usize) as u64;
         let data_offset = pos;
         skip(&mut r, &mut pos, n_bytes, &format!("tensor {name}"))?;
         tensors.push(GgmlTensorInfo {
@@ -1313,6 +1310,16 @@ pub fn check_ggml_file(path: &Path) -> Result<GgmlInfo, ConvertError> {
     })
 }
 
+/// Bytes of `n` elements of a tensor of type `ttype` (0 f32, 1 f16, 8 q8_0
+/// in whole blocks; [`check_ggml_file`] admits no other).
+fn tensor_bytes(ttype: i32, n: usize) -> usize {
+    match ttype {
+        0 => n * 4,
+        1 => n * 2,
+        _ => n / Q8_0_BLOCK * Q8_0_BLOCK_BYTES,
+    }
+}
+
 /// Reads one tensor's data as f32 (tests and diagnostics).
 pub fn read_ggml_tensor_f32(
     path: &Path,
@@ -1322,12 +1329,7 @@ pub fn read_ggml_tensor_f32(
     file.seek(SeekFrom::Start(tensor.data_offset))
         .map_err(io_err(path))?;
     let n: usize = tensor.ne.iter().map(|&d| d as usize).product();
-    let n_bytes = match tensor.ttype {
-        0 => n * 4,
-        1 => n * 2,
-        _ => n / Q8_0_BLOCK * Q8_0_BLOCK_BYTES,
-    };
-    let mut buf = vec![0u8; n_bytes];
+    let mut buf = vec![0u8; tensor_bytes(tensor.ttype, n)];
     file.read_exact(&mut buf).map_err(io_err(path))?;
     Ok(if tensor.ttype == 8 {
         dequantize_q8_0(&buf)

@@ -106,6 +106,7 @@ async fn bench_calls(
     for name in VOICES {
         voices.push(Arc::new(PiperCaller::new(engines.tts.clone(), name)?));
     }
+    crate::call::timing::take_recorded();
     println!("placing {calls} simultaneous call(s) at {speed}x real time…");
     let mut handles = Vec::new();
     for i in 0..calls {
@@ -150,6 +151,7 @@ async fn bench_calls(
         show(turns.last().copied()),
         turns.len()
     );
+    print_stages(&crate::call::timing::take_recorded());
     println!(
         "speech-to-text             real-time factor {stt_rtf:.3} ({stt_ms} ms for a short utterance, idle)"
     );
@@ -158,6 +160,34 @@ async fn bench_calls(
     );
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// Where the replies' time went, on the server's clock (p50 / p95 per stage).
+fn print_stages(replies: &[crate::call::timing::ReplyTiming]) {
+    use crate::call::timing::ReplyTiming;
+    if replies.is_empty() {
+        return;
+    }
+    type Stage = (&'static str, fn(&ReplyTiming) -> u64);
+    let stages: [Stage; 7] = [
+        ("pause before recognition", |t| t.endpoint_ms),
+        ("recognition (queue+run)", |t| t.stt_ms),
+        ("waiting for end of turn", |t| t.turn_end_ms),
+        ("understanding", |t| t.understand_ms),
+        ("dialogue", |t| t.dialogue_ms),
+        ("voice to first frame", |t| t.voice_ms),
+        ("server total", |t| t.total_ms),
+    ];
+    println!("where the time went (server side, n={}):", replies.len());
+    for (name, stage) in stages {
+        let mut v: Vec<u64> = replies.iter().map(stage).collect();
+        v.sort_unstable();
+        println!(
+            "  {name:<25} p50 {:>4} ms  p95 {:>4} ms",
+            percentile(&v, 50.0).unwrap_or(0),
+            percentile(&v, 95.0).unwrap_or(0)
+        );
+    }
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -69,15 +69,36 @@ impl ThreadBudget {
     /// ones: one when `crowded` (others are waiting for their turn) or when
     /// other processes keep a core busy.
     pub fn take(self: &Arc<Self>, most: usize, crowded: bool) -> Threads {
-        let busy_elsewhere = most > 1 && OtherLoad::machine().cores() >= BUSY_ELSEWHERE_CORES;
-        self.take_up_to(if crowded || busy_elsewhere { 1 } else { most })
+        self.take_when_free(most, || crowded)
     }
 
-    fn take_up_to(self: &Arc<Self>, most: usize) -> Threads {
+    /// [`take`](Self::take), asking whether it is crowded only once a
+    /// thread is free: the job that kept this one waiting may be gone by
+    /// then, and the waiter should not run on one thread for nothing.
+    pub fn take_when_free(self: &Arc<Self>, most: usize, crowded: impl Fn() -> bool) -> Threads {
+        let mut free = self.wait_for_free();
+        let busy_elsewhere = most > 1 && OtherLoad::machine().cores() >= BUSY_ELSEWHERE_CORES;
+        let most = if busy_elsewhere || crowded() { 1 } else { most };
+        let n = most.clamp(1, *free);
+        *free -= n;
+        Threads {
+            budget: Arc::clone(self),
+            n,
+        }
+    }
+
+    fn wait_for_free(&self) -> std::sync::MutexGuard<'_, usize> {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
         while *free == 0 {
             free = self.returned.wait(free).unwrap_or_else(|p| p.into_inner());
         }
+        free
+    }
+
+    /// Up to `most` threads whatever the load (tests of the accounting).
+    #[cfg(test)]
+    fn take_up_to(self: &Arc<Self>, most: usize) -> Threads {
+        let mut free = self.wait_for_free();
         let n = most.clamp(1, *free);
         *free -= n;
         Threads {

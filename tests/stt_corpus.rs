@@ -453,15 +453,22 @@ async fn measure_audio_context() {
             .map(|v| v.parse().unwrap())
             .collect()
     };
+    let margins: Vec<i32> = std::env::var("MARGINS")
+        .map(|v| v.split(',').map(|f| f.parse().unwrap()).collect())
+        .unwrap_or(vec![64]);
     for flash_attn in list("FLASH", "0,1").into_iter().map(|f| f == 1) {
         for threads in list("THREADS", "1,2") {
-            for &floor in &floors {
+            for (&floor, &margin) in floors
+                .iter()
+                .flat_map(|f| margins.iter().map(move |m| (f, m)))
+            {
                 let stt = load_engine(SttOptions {
                     workers: 1,
                     threads_per_worker: threads,
                     thread_budget: Some(threads),
                     queue_depth: 4,
                     min_audio_ctx: floor,
+                    audio_ctx_margin: margin,
                     flash_attn,
                 });
                 stt.transcribe(clips[0].1.clone()).await.unwrap();
@@ -483,7 +490,7 @@ async fn measure_audio_context() {
                 let mean = times.iter().sum::<f64>() / times.len() as f64;
                 let max = times.iter().cloned().fold(0.0, f64::max);
                 println!(
-                    "flash {flash_attn:<5} threads {threads} floor {floor:>4}: WER {:.3}  mean {:>4} ms/clip; ms per audio second mean {mean:>5.0} max {max:>5.0}  worst {:.2} {:?}",
+                    "flash {flash_attn:<5} threads {threads} floor {floor:>4} margin {margin:>3}: WER {:.3}  mean {:>4} ms/clip; ms per audio second mean {mean:>5.0} max {max:>5.0}  worst {:.2} {:?}",
                     errors / words,
                     total_ms / clips.len() as u64,
                     worst.0,

@@ -117,4 +117,5 @@ pub mod listener;
 pub mod prompts;
 pub mod session;
 pub mod speaker;
+pub mod timing;
 pub mod turn_end;

@@ -17,6 +17,7 @@ use tracing::Instrument;
 use super::journal::{Entry, Journal};
 use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
+use super::timing::{FrameArrivals, ReplyClock};
 use super::turn_end;
 use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Outcome};
 use crate::audio::mulaw;
@@ -196,7 +197,33 @@ struct Transcribed {
     seq: u64,
     start_sample: u64,
     end_sample: u64,
+    recognition: Recognition,
+}
+
+/// A recognition job's result and when it ran (for [`super::timing`]).
+struct Recognition {
     result: Result<String, SttError>,
+    started: std::time::Instant,
+    done: std::time::Instant,
+}
+
+impl Recognition {
+    async fn run(
+        stt: &SpeechToText,
+        samples_16k: Vec<f32>,
+        hint: Option<crate::stt::Hint>,
+    ) -> Recognition {
+        let started = std::time::Instant::now();
+        let result = stt
+            .try_transcribe_hinted(samples_16k, hint)
+            .await
+            .map(|t| t.text);
+        Recognition {
+            result,
+            started,
+            done: std::time::Instant::now(),
+        }
+    }
 }
 
 /// Recognition started while the caller paused; used if the pause turns
@@ -204,7 +231,7 @@ struct Transcribed {
 struct Speculation {
     start_sample: u64,
     end_sample: u64,
-    task: tokio::task::JoinHandle<Result<String, SttError>>,
+    task: tokio::task::JoinHandle<Recognition>,
 }
 
 impl Speculation {
@@ -277,6 +304,10 @@ struct Call {
     guesses: mpsc::UnboundedReceiver<Guess>,
     /// What the conversation expects to hear next, for recognition.
     listen_for: Option<crate::stt::Hint>,
+    /// When recent caller audio arrived, and the stages of the reply now
+    /// being prepared ([`super::timing`]).
+    arrivals: FrameArrivals,
+    reply_clock: Option<ReplyClock>,
 }
 
 impl Call {
@@ -355,6 +386,8 @@ impl Call {
             guesses_tx,
             guesses,
             listen_for: None,
+            arrivals: FrameArrivals::default(),
+            reply_clock: None,
         }
     }
 
@@ -398,6 +431,9 @@ impl Call {
                         if let Err(e) = self.speaker.send_sentence(chunk, self.caller_samples, &mut sink).await {
                             tracing::warn!(error = %e, "could not send agent audio; the socket is gone");
                             break StreamEnd::Dropped;
+                        }
+                        if let Some(clock) = self.reply_clock.take() {
+                            super::timing::record(clock.finish(std::time::Instant::now()));
                         }
                     }
                     Some(Err(e)) => {
@@ -479,6 +515,8 @@ impl Call {
             }
         }
         self.caller_samples += pcm.len() as u64;
+        self.arrivals
+            .push(self.caller_samples, std::time::Instant::now());
         self.listener.push(pcm);
         self.check_held();
         self.check_silence();
@@ -542,6 +580,7 @@ impl Call {
                 self.last_activity_sample = at_sample;
                 if self.speaker.is_speaking() && self.after_speech.is_none() {
                     tracing::info!("caller barged in; agent speech cleared");
+                    self.reply_clock = None;
                     if let Some(recording) = self.recording.as_mut() {
                         recording.clear_agent_after(self.caller_samples);
                     }
@@ -580,19 +619,16 @@ impl Call {
                             Some(s) => s.task.await.ok(),
                             None => None,
                         };
-                        let result = match early {
+                        let recognition = match early {
                             // A saturated or lost guess is retried like any utterance.
-                            Some(Ok(text)) => Ok(text),
-                            Some(Err(_)) | None => stt
-                                .try_transcribe_hinted(samples_16k, hint)
-                                .await
-                                .map(|t| t.text),
+                            Some(r) if r.result.is_ok() => r,
+                            _ => Recognition::run(&stt, samples_16k, hint).await,
                         };
                         let _ = tx.send(Transcribed {
                             seq,
                             start_sample,
                             end_sample,
-                            result,
+                            recognition,
                         });
                     }
                     .in_current_span(),
@@ -616,18 +652,15 @@ impl Call {
                 let guesses = self.guesses_tx.clone();
                 let task = tokio::spawn(
                     async move {
-                        let result = stt
-                            .try_transcribe_hinted(samples_16k, hint)
-                            .await
-                            .map(|t| t.text);
-                        if let Ok(text) = &result {
+                        let recognition = Recognition::run(&stt, samples_16k, hint).await;
+                        if let Ok(text) = &recognition.result {
                             let _ = guesses.send(Guess {
                                 start_sample,
                                 end_sample,
                                 finished: turn_end::sounds_finished(text),
                             });
                         }
-                        result
+                        recognition
                     }
                     .in_current_span(),
                 );
@@ -661,7 +694,13 @@ impl Call {
 
     async fn on_transcript(&mut self, done: Transcribed) {
         self.utterances_pending -= 1;
-        let text = match done.result {
+        let heard_at = std::time::Instant::now();
+        let tail = u64::from(self.services.endpoint.tail_ms) * SAMPLE_RATE_HZ / 1000;
+        let speech_end = self
+            .arrivals
+            .arrival_of(done.end_sample.saturating_sub(tail).saturating_sub(1))
+            .unwrap_or(done.recognition.started);
+        let text = match done.recognition.result {
             Ok(text) => text.trim().to_string(),
             Err(SttError::Saturated { .. }) => {
                 tracing::warn!("speech recognition saturated; asking the caller to repeat");
@@ -717,11 +756,20 @@ impl Call {
             });
             return;
         }
+        let understood = std::time::Instant::now();
         self.converse(CallEvent::Utterance {
             text,
             understanding,
         })
         .await;
+        self.reply_clock = self.speaker.is_speaking().then(|| ReplyClock {
+            speech_end,
+            stt_started: done.recognition.started,
+            stt_done: done.recognition.done,
+            heard: heard_at,
+            understood,
+            decided: std::time::Instant::now(),
+        });
     }
 
     fn on_spoken(&mut self, spoken: SpokenReply) {
@@ -854,7 +902,7 @@ impl Call {
     /// After hang-up nobody can hear a reply, but the words are kept.
     async fn record_late_transcript(&mut self, done: Transcribed) {
         self.utterances_pending -= 1;
-        if let Ok(text) = done.result {
+        if let Ok(text) = done.recognition.result {
             let text = text.trim().to_string();
             if !text.is_empty() {
                 self.journal.record(Entry::Turn(NewTurn {

@@ -36,6 +36,9 @@ pub struct SttOptions {
     /// Smallest encoder context used for short utterances (see
     /// [`audio_ctx_for`]).
     pub min_audio_ctx: i32,
+    /// Encoder frames (20 ms each) kept after the utterance's audio (see
+    /// [`audio_ctx_for`]).
+    pub audio_ctx_margin: i32,
     /// whisper.cpp's flash attention on the CPU.
     pub flash_attn: bool,
 }
@@ -55,6 +58,7 @@ impl Default for SttOptions {
             thread_budget: None,
             queue_depth: 4,
             min_audio_ctx: DEFAULT_MIN_AUDIO_CTX,
+            audio_ctx_margin: DEFAULT_AUDIO_CTX_MARGIN,
             flash_attn: false,
         }
     }
@@ -99,20 +103,28 @@ const SILENCE_RMS: f64 = 1e-3;
 const AUDIO_CTX_PER_SECOND: f64 = 50.0;
 const FULL_AUDIO_CTX: i32 = 1500;
 
-/// The spec's starting floor (`shared/spec/models.md`).
-pub const DEFAULT_MIN_AUDIO_CTX: i32 = 768;
+/// Encoder frames for a short line: 10.24 s. The spec starts at 768
+/// (`shared/spec/models.md`); 512 takes about a third less time (a 1.5 s
+/// line: 360 → 235 ms on 2 threads) for the same words, once a line
+/// Whisper says twice is kept once ([`loop_guard::collapse_repeated_line`]);
+/// below 512, repeats and loops grow (`stt_corpus measure_audio_context`).
+pub const DEFAULT_MIN_AUDIO_CTX: i32 = 512;
+/// Silence after a longer utterance, in encoder frames: 5.12 s. The spec's
+/// 64 (1.28 s) let Whisper end early or repeat at small contexts.
+pub const DEFAULT_AUDIO_CTX_MARGIN: i32 = 256;
 
 /// The encoder context to use for an utterance: cut to the utterance
-/// (`max(floor, 50 × seconds + 64)`) up to 15 s, the full 1500 beyond.
-/// Cutting is the biggest speed lever; too small a context makes Whisper
-/// loop (the token cap ends it), and the margin keeps the whole utterance
-/// in view.
-pub fn audio_ctx_for(n_samples: usize, floor: i32) -> i32 {
+/// (`max(floor, 50 × seconds + margin)`) up to 15 s, the full 1500 beyond.
+/// Cutting is the biggest speed lever (the encoder is nearly all of a
+/// short line's time, linear in the context); too small a context makes
+/// Whisper loop (the token cap ends it) or end a sentence early, and the
+/// margin keeps the whole utterance in view with silence after it.
+pub fn audio_ctx_for(n_samples: usize, floor: i32, margin: i32) -> i32 {
     let seconds = n_samples as f64 / STT_SAMPLE_RATE_HZ as f64;
     if seconds > 15.0 {
         return FULL_AUDIO_CTX;
     }
-    ((AUDIO_CTX_PER_SECOND * seconds + 64.0).ceil() as i32).clamp(floor, FULL_AUDIO_CTX)
+    ((AUDIO_CTX_PER_SECOND * seconds + margin as f64).ceil() as i32).clamp(floor, FULL_AUDIO_CTX)
 }
 
 /// Most tokens decoded for one 30 s window: generous for fast speech (about
@@ -122,10 +134,22 @@ pub fn token_cap_for(n_samples: usize) -> i32 {
     (24.0 + 6.0 * seconds).ceil().min(220.0) as i32
 }
 
+/// Where a job's transcript goes; closed when its caller stopped waiting.
+type Reply = oneshot::Sender<Result<Transcript, SttError>>;
+
+/// whisper.cpp's abort callback, asked between steps of the encoder and
+/// decoder: a job nobody waits for any more (a speculative guess the
+/// caller's next words made stale) stops at once and frees its threads.
+unsafe extern "C" fn nobody_waits(reply: *mut c_void) -> bool {
+    // SAFETY: `decode` passes a `&Reply` that outlives the computation.
+    let reply = unsafe { &*(reply as *const Reply) };
+    reply.is_closed()
+}
+
 struct Job {
     samples: Vec<f32>,
     hint: Option<Hint>,
-    reply: oneshot::Sender<Result<Transcript, SttError>>,
+    reply: Reply,
     enqueued: Instant,
     /// Held until the job is done: the semaphore counts running + queued.
     _slot: OwnedSemaphorePermit,
@@ -367,17 +391,29 @@ fn worker_loop(
             tracing::debug!(worker, "skipping an utterance nobody waits for");
             continue;
         }
-        // Others running or waiting besides this one?
-        let crowded = pool.capacity - pool.slots.available_permits() > 1;
-        let threads = pool.budget.take(options.threads_per_worker, crowded);
+        // Others running or waiting besides this one, once threads are free?
+        let threads = pool.budget.take_when_free(options.threads_per_worker, || {
+            pool.capacity - pool.slots.available_permits() > 1
+        });
         let n_threads = threads.count();
         let queue_ms = enqueued.elapsed().as_millis() as u64;
         let started = Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let prompt = hint.as_ref().map_or(&[][..], |h| hints.tokens(ctx, h));
-            decode(&mut state, &samples, prompt, options, n_threads)
+            decode(&mut state, &samples, prompt, options, n_threads, &reply)
         }))
         .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
+        if reply.is_closed() {
+            // A speculative guess overtaken by more speech: its threads
+            // went back as soon as whisper.cpp saw nobody was waiting.
+            tracing::debug!(
+                worker,
+                queue_ms,
+                compute_ms = started.elapsed().as_millis() as u64,
+                "an utterance nobody waits for was dropped"
+            );
+            continue;
+        }
         drop(threads);
         let compute_ms = started.elapsed().as_millis() as u64;
         let audio_ms = samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
@@ -415,6 +451,7 @@ fn decode(
     prompt: &[std::ffi::c_int],
     options: &SttOptions,
     threads: usize,
+    reply: &Reply,
 ) -> Result<String, SttError> {
     if rms(samples) < SILENCE_RMS {
         return Ok(String::new());
@@ -443,7 +480,11 @@ fn decode(
     // No temperature fallback: deterministic, and the token cap ends loops.
     params.set_temperature(0.0);
     params.set_temperature_inc(0.0);
-    params.set_audio_ctx(audio_ctx_for(audio.len(), options.min_audio_ctx));
+    params.set_audio_ctx(audio_ctx_for(
+        audio.len(),
+        options.min_audio_ctx,
+        options.audio_ctx_margin,
+    ));
     params.set_max_tokens(token_cap_for(audio.len()));
     if !prompt.is_empty() {
         params.set_tokens(prompt);
@@ -457,6 +498,12 @@ fn decode(
             &looped as *const std::sync::atomic::AtomicBool as *mut c_void,
         );
     }
+    // SAFETY: `reply` outlives `full`, the only place the callback runs,
+    // and the callback only reads it.
+    unsafe {
+        params.set_abort_callback(Some(nobody_waits));
+        params.set_abort_callback_user_data(reply as *const Reply as *mut c_void);
+    }
     state
         .full(params, audio)
         .map_err(|e| SttError::Inference(format!("{e:?}")))?;
@@ -469,10 +516,12 @@ fn decode(
         let raw = segment
             .to_str_lossy()
             .map_err(|e| SttError::Inference(format!("{e:?}")))?;
-        let mut text = clean_transcript(&raw);
-        if looped {
-            text = loop_guard::collapse_repeated_tail(&text);
-        }
+        // A stopped loop leaves one repeat behind; a short encoder context
+        // with a hint sometimes says a whole sentence twice and stops by
+        // itself ("Go forward 10 meters. Go forward 10 meters.").
+        let text = loop_guard::collapse_repeated_line(&loop_guard::collapse_repeated_tail(
+            &clean_transcript(&raw),
+        ));
         let no_speech_probability = segment.no_speech_probability();
         tracing::trace!(no_speech_probability, chars = text.len(), "segment");
         if text.is_empty() || is_silence_hallucination(&text, no_speech_probability) {
@@ -574,20 +623,29 @@ mod tests {
     #[test]
     fn audio_context_follows_the_spec_rule() {
         let s = |seconds: f64| (seconds * 16_000.0) as usize;
-        assert_eq!(audio_ctx_for(s(1.0), 768), 768);
-        assert_eq!(audio_ctx_for(s(2.7), 768), 768);
-        assert_eq!(audio_ctx_for(s(14.0), 768), 768);
-        assert_eq!(audio_ctx_for(s(14.5), 768), 789);
-        assert_eq!(audio_ctx_for(s(15.0), 768), 814);
-        assert_eq!(audio_ctx_for(s(15.01), 768), 1500);
-        assert_eq!(audio_ctx_for(s(40.0), 768), 1500);
-        assert_eq!(audio_ctx_for(s(2.0), 256), 256);
-        assert_eq!(audio_ctx_for(s(5.0), 256), 314);
+        let audio_ctx_for_default = |n, floor| audio_ctx_for(n, floor, 64);
+        assert_eq!(audio_ctx_for_default(s(1.0), 768), 768);
+        assert_eq!(audio_ctx_for_default(s(2.7), 768), 768);
+        assert_eq!(audio_ctx_for_default(s(14.0), 768), 768);
+        assert_eq!(audio_ctx_for_default(s(14.5), 768), 789);
+        assert_eq!(audio_ctx_for_default(s(15.0), 768), 814);
+        assert_eq!(audio_ctx_for_default(s(15.01), 768), 1500);
+        assert_eq!(audio_ctx_for_default(s(40.0), 768), 1500);
+        assert_eq!(audio_ctx_for_default(s(2.0), 256), 256);
+        assert_eq!(audio_ctx_for_default(s(5.0), 256), 314);
+        // The default: short lines at 512 frames (10.24 s, about two thirds
+        // of the spec's 768), longer ones with 5 s of silence after them.
+        let default = |n| audio_ctx_for(n, DEFAULT_MIN_AUDIO_CTX, DEFAULT_AUDIO_CTX_MARGIN);
+        assert_eq!(default(s(1.0)), 512);
+        assert_eq!(default(s(5.0)), 512);
+        assert_eq!(default(s(6.0)), 556);
+        assert_eq!(default(s(14.0)), 956);
+        assert_eq!(default(s(15.01)), 1500);
         // Always covers the utterance.
         for floor in [0, 256, 768] {
             for tenths in 1..=150 {
                 let n = s(tenths as f64 / 10.0);
-                assert!(audio_ctx_for(n, floor) as f64 >= n as f64 / 16_000.0 * 50.0);
+                assert!(audio_ctx_for(n, floor, 64) as f64 >= n as f64 / 16_000.0 * 50.0);
             }
         }
     }

@@ -73,19 +73,12 @@ pub unsafe extern "C" fn stop_repetition_loops(
 
 /// Removes back-to-back repeats of a trailing run of words ("go forward 10
 /// meters. Go forward 10 meters." → "go forward 10 meters."), the trace a
-/// stopped loop leaves. Runs of fewer than three words are kept: people do
-/// say "no, no" and "bye bye".
+/// stopped loop leaves, and Whisper's habit of saying a short line twice
+/// when the encoder context is cut. Runs of fewer than three words are
+/// kept: people do say "no, no" and "bye bye".
 pub fn collapse_repeated_tail(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let norm: Vec<String> = words
-        .iter()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        })
-        .collect();
+    let norm: Vec<String> = words.iter().map(|w| normalized(w)).collect();
     let mut end = words.len();
     'shrink: loop {
         for period in 3..=end / 2 {
@@ -103,6 +96,43 @@ pub fn collapse_repeated_tail(text: &str) -> String {
     } else {
         words[..end].join(" ")
     }
+}
+
+/// Whisper's other habit with a cut encoder context: the whole line said
+/// again after it ended, in full or in part ("Yes. Yes.", "this is Marie
+/// Gonzalez. This", "1985, 1985,"). The first saying is kept. A repeat
+/// counts only after a clause ends (or when said three times or more), and
+/// a unit of digits only when it is one four-digit group: "555, 555" may be
+/// the first half of a phone number and is left alone.
+pub fn collapse_repeated_line(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let norm: Vec<String> = words.iter().map(|w| normalized(w)).collect();
+    let n = words.len();
+    for period in 1..n {
+        let clause_ends = words[period - 1].ends_with(['.', ',', '?', '!']);
+        let said_thrice = n >= 3 * period && n % period == 0;
+        if !(clause_ends || said_thrice) {
+            continue;
+        }
+        if !(period..n).all(|i| norm[i] == norm[i - period]) {
+            continue;
+        }
+        let unit = &norm[..period];
+        let has_letters = unit.iter().any(|w| w.chars().any(char::is_alphabetic));
+        if !has_letters && !(period == 1 && unit[0].len() == 4) {
+            continue;
+        }
+        return words[..period].join(" ");
+    }
+    text.to_string()
+}
+
+/// A word lower-cased, letters and digits only.
+fn normalized(word: &str) -> String {
+    word.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]
@@ -137,5 +167,34 @@ mod tests {
             "I'd like to book an appointment"
         );
         assert_eq!(collapse_repeated_tail(""), "");
+    }
+
+    #[test]
+    fn a_line_said_twice_is_kept_once() {
+        for (heard, kept) in [
+            ("Yes. Yes.", "Yes."),
+            ("yes, please. Yes, please.", "yes, please."),
+            ("this is Marie Gonzalez. This", "this is Marie Gonzalez."),
+            (
+                "can I talk to a real person? Can",
+                "can I talk to a real person?",
+            ),
+            ("1985, 1985,", "1985,"),
+            ("1985 1985 1985", "1985"),
+            ("March 4, March 4, March 4,", "March 4,"),
+        ] {
+            assert_eq!(collapse_repeated_line(heard), kept, "{heard:?}");
+        }
+        for speech in [
+            "No. No, that's all.",
+            "555, 555,",
+            "5 5 5",
+            "5, 5, 5, 1 2 3",
+            "I need to book an appointment.",
+            "Bye bye.",
+            "",
+        ] {
+            assert_eq!(collapse_repeated_line(speech), speech, "{speech:?}");
+        }
     }
 }

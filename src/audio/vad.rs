@@ -235,7 +235,18 @@ pub struct EndpointConfig {
     /// transcript is a finished sentence (`call::turn_end`), before
     /// `end_silence_ms`. Needs `speculate_after_ms`.
     pub end_on_finished_sentence: bool,
+    /// A window quieter than this (RMS, dBFS) carries no voice, whatever
+    /// Silero says: its probability stays high for 100–150 ms after the
+    /// signal stops, so a pause counted from the quiet is offered for
+    /// recognition that much sooner. Only Silero's silence ends an
+    /// utterance (`end_silence_ms`) or lets a pause end it early, so
+    /// quiet gaps inside a sentence (stops, commas) do not cut it. `None`:
+    /// Silero alone.
+    pub quiet_dbfs: Option<f32>,
 }
+
+/// Below any voice on a phone line, above the µ-law codec's quietest steps.
+pub const DEFAULT_QUIET_DBFS: f32 = -55.0;
 
 impl Default for EndpointConfig {
     fn default() -> Self {
@@ -249,6 +260,7 @@ impl Default for EndpointConfig {
             max_utterance_ms: 25_000,
             speculate_after_ms: 64,
             end_on_finished_sentence: true,
+            quiet_dbfs: Some(DEFAULT_QUIET_DBFS),
         }
     }
 }
@@ -311,8 +323,33 @@ enum Phase {
     /// Confirmed speech; `SpeechStarted` has been emitted.
     Speaking {
         speech_start: u64,
+        /// Silero's silence (hysteresis), which ends the utterance.
         silence_since: Option<u64>,
+        /// The current run of quiet windows (`quiet_dbfs`).
+        quiet_since: Option<u64>,
     },
+}
+
+impl Phase {
+    /// Where the caller's current pause began: the first quiet or silent
+    /// window, whichever came first.
+    fn pause_start(&self) -> Option<u64> {
+        match *self {
+            Phase::Speaking {
+                silence_since,
+                quiet_since,
+                ..
+            } => earliest(silence_since, quiet_since),
+            _ => None,
+        }
+    }
+}
+
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Turns a call's audio into speech events. One per call; not shared.
@@ -329,9 +366,11 @@ pub struct Endpointer {
     utterance: Vec<i16>,
     utterance_start: u64,
     phase: Phase,
-    /// The silence start of the last `Paused` event, so a pause is
+    /// The pause start of the last `Paused` event, so a pause is
     /// offered once.
     paused_at: Option<u64>,
+    /// `quiet_dbfs` as a sum of squares over a window.
+    quiet_energy: Option<f64>,
 }
 
 impl Endpointer {
@@ -339,7 +378,6 @@ impl Endpointer {
         let pre_roll = ms_to_samples(config.pre_roll_ms) as usize;
         Endpointer {
             detector: SpeechDetector::new(model),
-            config,
             pending: Vec::with_capacity(WINDOW_SAMPLES),
             processed_samples: 0,
             history: VecDeque::with_capacity(pre_roll + WINDOW_SAMPLES),
@@ -347,6 +385,11 @@ impl Endpointer {
             utterance_start: 0,
             phase: Phase::Idle,
             paused_at: None,
+            quiet_energy: config.quiet_dbfs.map(|db| {
+                let amplitude = 32768.0 * 10f64.powf(f64::from(db) / 20.0);
+                amplitude * amplitude * WINDOW_SAMPLES as f64
+            }),
+            config,
         }
     }
 
@@ -383,13 +426,9 @@ impl Endpointer {
         let mut events = Vec::new();
         let pending = std::mem::take(&mut self.pending);
         let end = self.processed_samples + pending.len() as u64;
-        if let Phase::Speaking {
-            speech_start,
-            silence_since,
-        } = self.phase
-        {
+        if let Phase::Speaking { speech_start, .. } = self.phase {
             self.utterance.extend_from_slice(&pending);
-            let speech_end = silence_since.unwrap_or(end);
+            let speech_end = self.phase.pause_start().unwrap_or(end);
             events.push(self.emit_utterance(speech_start, speech_end, end, EndReason::Finished));
         }
         self.processed_samples = end;
@@ -403,6 +442,13 @@ impl Endpointer {
         self.processed_samples = window_end;
         let is_speech = probability >= self.config.speech_threshold;
         let is_silence = probability < self.config.silence_threshold;
+        let is_quiet = self.quiet_energy.is_some_and(|quiet| {
+            window
+                .iter()
+                .map(|&s| f64::from(s) * f64::from(s))
+                .sum::<f64>()
+                < quiet
+        });
         let end_silence = ms_to_samples(self.config.end_silence_ms);
         let pre_roll = ms_to_samples(self.config.pre_roll_ms) as usize;
         let tail = ms_to_samples(self.config.tail_ms);
@@ -456,16 +502,27 @@ impl Endpointer {
             Phase::Speaking {
                 speech_start,
                 silence_since: was_silent_since,
+                quiet_since: was_quiet_since,
             } => {
                 self.utterance.extend_from_slice(window);
+                let was_paused_at = self.phase.pause_start();
                 let silence_since =
                     next_silence(was_silent_since, is_speech, is_silence, window_start);
-                if silence_since.is_none()
-                    && was_silent_since.is_some_and(|s| self.paused_at == Some(s))
+                let quiet_since = is_quiet.then(|| was_quiet_since.unwrap_or(window_start));
+                self.phase = Phase::Speaking {
+                    speech_start,
+                    silence_since,
+                    quiet_since,
+                };
+                let pause_start = self.phase.pause_start();
+                if was_paused_at.is_some()
+                    && self.paused_at == was_paused_at
+                    && pause_start != was_paused_at
                 {
                     events.push(VadEvent::Resumed);
                 }
-                if let Some(speech_end) = silence_since.filter(|&s| window_end - s >= end_silence) {
+                if silence_since.is_some_and(|s| window_end - s >= end_silence) {
+                    let speech_end = pause_start.expect("silent, so paused");
                     let end = window_end.min(speech_end + tail);
                     events.push(self.emit_utterance(
                         speech_start,
@@ -475,7 +532,7 @@ impl Endpointer {
                     ));
                     self.reset_to_idle();
                 } else if window_end - self.utterance_start >= max_utterance {
-                    let speech_end = silence_since.unwrap_or(window_end);
+                    let speech_end = pause_start.unwrap_or(window_end);
                     events.push(self.emit_utterance(
                         speech_start,
                         speech_end,
@@ -489,19 +546,14 @@ impl Endpointer {
                         self.phase = Phase::Speaking {
                             speech_start: window_end,
                             silence_since: None,
+                            quiet_since: None,
                         };
                         events.push(VadEvent::SpeechStarted {
                             at_sample: window_end,
                         });
                     }
-                } else {
-                    self.phase = Phase::Speaking {
-                        speech_start,
-                        silence_since,
-                    };
-                    if let Some(silence_start) = silence_since {
-                        self.offer_pause(silence_start, window_end, tail, events);
-                    }
+                } else if let Some(pause_start) = pause_start {
+                    self.offer_pause(pause_start, window_end, tail, events);
                 }
             }
         }
@@ -513,23 +565,29 @@ impl Endpointer {
     /// `Paused` event; if speech has resumed since, or that utterance has
     /// already ended, nothing happens. The `UtteranceEnded` carries exactly
     /// the paused samples.
+    /// Silero must agree that the caller is silent: a quiet gap alone
+    /// (a comma, a stop consonant) never ends a turn.
     pub fn end_at_pause(&mut self, start_sample: u64, end_sample: u64) -> Vec<VadEvent> {
         let Phase::Speaking {
             speech_start,
-            silence_since: Some(silence_start),
+            silence_since: Some(_),
+            ..
         } = self.phase
         else {
             return Vec::new();
         };
-        if self.paused_at != Some(silence_start) || self.utterance_start != start_sample {
+        let Some(pause_start) = self.phase.pause_start() else {
+            return Vec::new();
+        };
+        if self.paused_at != Some(pause_start) || self.utterance_start != start_sample {
             return Vec::new();
         }
-        let end = silence_start + ms_to_samples(self.config.tail_ms);
+        let end = pause_start + ms_to_samples(self.config.tail_ms);
         let kept = ((end - self.utterance_start) as usize).min(self.utterance.len()) as u64;
         if self.utterance_start + kept != end_sample {
             return Vec::new();
         }
-        let event = self.emit_utterance(speech_start, silence_start, end, EndReason::Sentence);
+        let event = self.emit_utterance(speech_start, pause_start, end, EndReason::Sentence);
         self.reset_to_idle();
         vec![event]
     }
@@ -539,20 +597,20 @@ impl Endpointer {
     /// utterance: up to `tail` after the speech.
     fn offer_pause(
         &mut self,
-        silence_start: u64,
+        pause_start: u64,
         window_end: u64,
         tail: u64,
         events: &mut Vec<VadEvent>,
     ) {
-        if self.config.speculate_after_ms == 0 || self.paused_at == Some(silence_start) {
+        if self.config.speculate_after_ms == 0 || self.paused_at == Some(pause_start) {
             return;
         }
         let after = ms_to_samples(self.config.speculate_after_ms).max(tail);
-        if window_end - silence_start < after {
+        if window_end - pause_start < after {
             return;
         }
-        self.paused_at = Some(silence_start);
-        let end = silence_start + tail;
+        self.paused_at = Some(pause_start);
+        let end = pause_start + tail;
         let keep = ((end - self.utterance_start) as usize).min(self.utterance.len());
         events.push(VadEvent::Paused {
             samples: self.utterance[..keep].to_vec(),
@@ -572,6 +630,7 @@ impl Endpointer {
                 self.phase = Phase::Speaking {
                     speech_start,
                     silence_since,
+                    quiet_since: None,
                 };
                 events.push(VadEvent::SpeechStarted {
                     at_sample: speech_start,
@@ -815,7 +874,8 @@ mod tests {
                 VadEvent::Paused { .. } | VadEvent::Resumed => {}
             }
         }
-        // End of speech is reported within end_silence (+ one window) of audio.
+        // End of speech is reported within end_silence of Silero's silence,
+        // which may start a few windows after the voice's (`quiet_dbfs`).
         for (event, &at) in run.events.iter().zip(&run.emitted_at) {
             if let VadEvent::UtteranceEnded {
                 speech_end_sample, ..
@@ -823,7 +883,7 @@ mod tests {
             {
                 let delay = at - speech_end_sample;
                 assert!(
-                    delay <= ms_to_samples(config.end_silence_ms) + 2 * WINDOW_SAMPLES as u64,
+                    delay <= ms_to_samples(config.end_silence_ms) + 6 * WINDOW_SAMPLES as u64,
                     "utterance reported {} ms after speech ended",
                     samples_to_ms(delay)
                 );
@@ -859,8 +919,9 @@ mod tests {
         assert!(resumed >= 1, "the Harvard sentences pause inside sentences");
     }
 
-    /// Ending at a pause gives the paused audio at once; a stale request
-    /// (speech resumed, or positions of another pause) changes nothing.
+    /// Ending at a pause gives the paused audio at once, once Silero also
+    /// hears silence; a stale request (speech resumed, or positions of
+    /// another pause) changes nothing.
     #[test]
     fn a_pause_can_end_the_utterance_early_with_the_paused_audio() {
         let Some(model) = model() else { return };
@@ -870,52 +931,141 @@ mod tests {
         let mut endpointer = model.new_stream(EndpointConfig::default());
         let mut ended_early = 0;
         let mut stale_ignored = 0;
+        // The pause to end, asked again after each frame until Silero agrees.
+        let mut wanted: Option<(Vec<i16>, u64, u64)> = None;
         for chunk in audio.chunks(160) {
             for event in endpointer.push(chunk).unwrap() {
-                let VadEvent::Paused {
-                    samples,
-                    start_sample,
-                    end_sample,
-                } = event
-                else {
-                    continue;
-                };
-                // A request for a pause that is not this one is ignored.
-                assert!(
-                    endpointer
-                        .end_at_pause(start_sample, end_sample + 1)
-                        .is_empty()
-                );
-                stale_ignored += 1;
-                // End the first few pauses early; later ones end by silence.
-                if ended_early > 3 {
-                    continue;
+                match event {
+                    VadEvent::Paused {
+                        samples,
+                        start_sample,
+                        end_sample,
+                    } => {
+                        // A request for a pause that is not this one is ignored.
+                        assert!(
+                            endpointer
+                                .end_at_pause(start_sample, end_sample + 1)
+                                .is_empty()
+                        );
+                        stale_ignored += 1;
+                        // End the first few pauses early; later ones end by silence.
+                        if ended_early <= 3 {
+                            wanted = Some((samples, start_sample, end_sample));
+                        }
+                    }
+                    VadEvent::Resumed | VadEvent::UtteranceEnded { .. } => wanted = None,
+                    VadEvent::SpeechStarted { .. } => {}
                 }
-                let ended = endpointer.end_at_pause(start_sample, end_sample);
-                let [
-                    VadEvent::UtteranceEnded {
-                        samples: ended_samples,
-                        start_sample: s,
-                        end_sample: e,
-                        reason: EndReason::Sentence,
-                        ..
-                    },
-                ] = &ended[..]
-                else {
-                    panic!("no early end: {ended:?}");
-                };
-                assert_eq!((*s, *e), (start_sample, end_sample));
-                assert!(
-                    ended_samples == &samples,
-                    "the early end has the paused audio"
-                );
-                // Asking twice ends nothing more.
-                assert!(endpointer.end_at_pause(start_sample, end_sample).is_empty());
-                ended_early += 1;
             }
+            let Some((samples, start_sample, end_sample)) = wanted.take() else {
+                continue;
+            };
+            let ended = endpointer.end_at_pause(start_sample, end_sample);
+            let [
+                VadEvent::UtteranceEnded {
+                    samples: ended_samples,
+                    start_sample: s,
+                    end_sample: e,
+                    reason: EndReason::Sentence,
+                    ..
+                },
+            ] = &ended[..]
+            else {
+                assert!(ended.is_empty(), "{ended:?}");
+                wanted = Some((samples, start_sample, end_sample));
+                continue;
+            };
+            assert_eq!((*s, *e), (start_sample, end_sample));
+            assert!(
+                ended_samples == &samples,
+                "the early end has the paused audio"
+            );
+            // Asking twice ends nothing more.
+            assert!(endpointer.end_at_pause(start_sample, end_sample).is_empty());
+            ended_early += 1;
         }
         assert!(ended_early >= 3, "only {ended_early} early ends");
         assert!(stale_ignored >= ended_early);
+    }
+
+    /// The pause is offered as soon as the voice stops, with the same audio
+    /// the utterance then ends with; a short quiet gap inside speech ends
+    /// nothing. (How much sooner than Silero alone, on a caller's faint
+    /// tail: `tests/tts_caller_voice.rs`.)
+    #[test]
+    fn a_pause_is_offered_from_the_first_quiet_window() {
+        let Some(model) = model() else { return };
+        let Some(audio) = corpus_wav("osr_us_000_0034_8k.wav") else {
+            return;
+        };
+        // The first sentence, cut where its voice ends, then digital silence.
+        let config = EndpointConfig::default();
+        let first = run(&model, config.clone(), &audio, 160);
+        let Some(VadEvent::UtteranceEnded {
+            start_sample,
+            speech_start_sample,
+            speech_end_sample,
+            ..
+        }) = utterances(&first.events).first().copied().cloned()
+        else {
+            panic!("no utterance");
+        };
+        let voiced_end = (start_sample as usize..speech_end_sample as usize + 4000)
+            .rev()
+            .find(|&i| audio[i].unsigned_abs() >= 300)
+            .expect("voice in the first sentence")
+            + 1;
+        let mut cut = audio[..voiced_end].to_vec();
+        cut.extend(std::iter::repeat_n(0i16, 8000));
+        let paused_at = |config: EndpointConfig| {
+            let run = run(&model, config, &cut, 160);
+            let ended = run
+                .events
+                .iter()
+                .position(|e| matches!(e, VadEvent::UtteranceEnded { .. }))
+                .expect("an utterance");
+            let (i, end) = run.events[..ended]
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, e)| match e {
+                    VadEvent::Paused { end_sample, .. } => Some((i, *end_sample)),
+                    _ => None,
+                })
+                .expect("a pause before the end");
+            let VadEvent::UtteranceEnded { end_sample, .. } = &run.events[ended] else {
+                unreachable!()
+            };
+            assert_eq!(
+                *end_sample, end,
+                "the utterance ends as the pause was offered"
+            );
+            run.emitted_at[i]
+        };
+        let with_quiet = paused_at(config.clone());
+        let silero_alone = paused_at(EndpointConfig {
+            quiet_dbfs: None,
+            ..config.clone()
+        });
+        let after_voice_ms = samples_to_ms(with_quiet - voiced_end as u64);
+        assert!(
+            after_voice_ms <= u64::from(config.speculate_after_ms) + 64,
+            "offered {after_voice_ms} ms after the voice stopped"
+        );
+        assert!(
+            silero_alone >= with_quiet,
+            "Silero alone offered the pause sooner"
+        );
+
+        // 160 ms of digital silence inside a sentence: a pause is offered
+        // and resumed, and the sentence stays one utterance.
+        let mut gapped = audio[..voiced_end].to_vec();
+        gapped.extend(std::iter::repeat_n(0i16, 1280));
+        gapped.extend_from_slice(&audio[speech_start_sample as usize..voiced_end]);
+        gapped.extend(std::iter::repeat_n(0i16, 8000));
+        let run = run(&model, config, &gapped, 160);
+        assert!(run.events.iter().any(|e| matches!(e, VadEvent::Resumed)));
+        assert_eq!(utterances(&run.events).len(), 1, "{:?}", run.events.len());
     }
 
     #[test]
@@ -949,11 +1099,14 @@ mod tests {
                         last_pause.take().expect("a pause before every silence end");
                     assert_eq!((p_start, p_end), (*start_sample, *end_sample));
                     assert!(p_samples == samples, "paused audio differs");
-                    let lead_ms = (at - p_at) / 8;
+                    // Offered once the pause had lasted long enough.
+                    let pause_start = p_end - ms_to_samples(config.tail_ms);
+                    let waited_ms = samples_to_ms(p_at - pause_start);
                     assert!(
-                        lead_ms as u32 + config.speculate_after_ms + 32 >= config.end_silence_ms,
-                        "the pause came {lead_ms} ms early"
+                        waited_ms >= u64::from(config.speculate_after_ms.max(config.tail_ms)),
+                        "the pause was offered {waited_ms} ms after it began"
                     );
+                    assert!(at > p_at);
                     matched += 1;
                 }
                 VadEvent::SpeechStarted { .. } | VadEvent::Resumed => last_pause = None,

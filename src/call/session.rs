@@ -214,12 +214,15 @@ impl Recognition {
         hint: Option<crate::stt::Hint>,
     ) -> Recognition {
         let started = std::time::Instant::now();
-        let result = stt
-            .try_transcribe_hinted(samples_16k, hint)
-            .await
-            .map(|t| t.text);
+        Recognition::timed(started, stt.try_transcribe_hinted(samples_16k, hint).await)
+    }
+
+    fn timed(
+        started: std::time::Instant,
+        result: Result<crate::stt::Transcript, SttError>,
+    ) -> Recognition {
         Recognition {
-            result,
+            result: result.map(|t| t.text),
             started,
             done: std::time::Instant::now(),
         }
@@ -227,10 +230,12 @@ impl Recognition {
 }
 
 /// Recognition started while the caller paused; used if the pause turns
-/// out to end the utterance (same samples, same positions).
+/// out to end the utterance (same samples, same positions). Until then it
+/// gives way to other calls' needed utterances.
 struct Speculation {
     start_sample: u64,
     end_sample: u64,
+    claim: crate::stt::GuessClaim,
     task: tokio::task::JoinHandle<Recognition>,
 }
 
@@ -605,7 +610,7 @@ impl Call {
                 let hint = self.listen_for.clone();
                 let tx = self.transcripts_tx.clone();
                 let speculation = self.speculation.take().and_then(|s| {
-                    if s.matches(start_sample, end_sample) {
+                    if s.matches(start_sample, end_sample) && s.claim.keep() {
                         Some(s)
                     } else {
                         s.task.abort();
@@ -616,7 +621,7 @@ impl Call {
                 tokio::spawn(
                     async move {
                         let early = match speculation {
-                            Some(s) => s.task.await.ok(),
+                            Some(Speculation { task, .. }) => task.await.ok(),
                             None => None,
                         };
                         let recognition = match early {
@@ -645,13 +650,26 @@ impl Call {
                 // Queued even when every worker is busy: when the pause
                 // ends the utterance (most do) the words are needed anyway,
                 // 236 ms sooner; when speech resumes the job is dropped at
-                // once (`Heard::Resumed`), running or queued.
-                let stt = self.services.stt.clone();
-                let hint = self.listen_for.clone();
+                // once (`Heard::Resumed`), running or queued. It takes only
+                // free room, and gives it back to another call's needed
+                // utterance.
+                let started = std::time::Instant::now();
+                let pending = match self
+                    .services
+                    .stt
+                    .guess(samples_16k, self.listen_for.clone())
+                {
+                    Ok(pending) => pending,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "no speculative recognition in this pause");
+                        return;
+                    }
+                };
+                let claim = pending.claim();
                 let guesses = self.guesses_tx.clone();
                 let task = tokio::spawn(
                     async move {
-                        let recognition = Recognition::run(&stt, samples_16k, hint).await;
+                        let recognition = Recognition::timed(started, pending.transcript().await);
                         if let Ok(text) = &recognition.result {
                             let _ = guesses.send(Guess {
                                 start_sample,
@@ -666,6 +684,7 @@ impl Call {
                 self.speculation = Some(Speculation {
                     start_sample,
                     end_sample,
+                    claim,
                     task,
                 });
             }

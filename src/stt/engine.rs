@@ -83,6 +83,10 @@ pub enum SttError {
     /// the utterance, ask the caller to repeat, or retry later.
     #[error("speech-to-text is saturated ({capacity} utterances already running or queued)")]
     Saturated { capacity: usize },
+    /// A guess ([`SpeechToText::guess`]) gave its place to words a caller
+    /// is waiting on.
+    #[error("a speculative transcription gave way to a needed one")]
+    GaveWay,
     #[error("speech-to-text has stopped")]
     Stopped,
     #[error("invalid audio: {0}")]
@@ -139,20 +143,135 @@ type Reply = oneshot::Sender<Result<Transcript, SttError>>;
 
 /// whisper.cpp's abort callback, asked between steps of the encoder and
 /// decoder: a job nobody waits for any more (a speculative guess the
-/// caller's next words made stale) stops at once and frees its threads.
-unsafe extern "C" fn nobody_waits(reply: *mut c_void) -> bool {
-    // SAFETY: `decode` passes a `&Reply` that outlives the computation.
-    let reply = unsafe { &*(reply as *const Reply) };
-    reply.is_closed()
+/// caller's next words made stale, or one that gave way) stops at once and
+/// frees its threads.
+unsafe extern "C" fn nobody_waits(job: *mut c_void) -> bool {
+    // SAFETY: `decode` passes a `&Job` that outlives the computation.
+    let job = unsafe { &*(job as *const Job) };
+    job.abandoned()
 }
 
+/// An utterance on its way to a worker. Its slot is not in here but with
+/// whoever waits for the answer, so a job given up while queued frees its
+/// slot at once rather than when a worker gets to it.
 struct Job {
     samples: Vec<f32>,
     hint: Option<Hint>,
     reply: Reply,
     enqueued: Instant,
-    /// Held until the job is done: the semaphore counts running + queued.
-    _slot: OwnedSemaphorePermit,
+    /// Set for a guess: it may give way while queued or running.
+    guess: Option<std::sync::Weak<GuessState>>,
+}
+
+impl Job {
+    /// Nobody waits for the answer any more.
+    fn abandoned(&self) -> bool {
+        self.reply.is_closed()
+            || self
+                .guess
+                .as_ref()
+                .is_some_and(|g| g.upgrade().is_none_or(|g| g.gave_way()))
+    }
+}
+
+/// A guess's hold on its job slot. The engine takes the slot back for
+/// words a caller is waiting on ([`SpeechToText::try_transcribe_hinted`]
+/// when full) unless the guesser kept it ([`GuessClaim::keep`]), once the
+/// guess turned out to be the utterance. Dropping every handle frees the
+/// slot.
+struct GuessState {
+    hold: Mutex<GuessHold>,
+}
+
+enum GuessHold {
+    /// Holds its slot; may give it up.
+    Open {
+        slot: OwnedSemaphorePermit,
+        gave_way: oneshot::Sender<()>,
+    },
+    /// Holds its slot for good.
+    Kept(#[allow(dead_code)] OwnedSemaphorePermit),
+    /// Gave its slot to a needed utterance.
+    GaveWay,
+}
+
+impl GuessState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GuessHold> {
+        self.hold.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn gave_way(&self) -> bool {
+        matches!(*self.lock(), GuessHold::GaveWay)
+    }
+
+    /// The slot, if this guess may still give it up.
+    fn give_way(&self) -> Option<OwnedSemaphorePermit> {
+        let mut hold = self.lock();
+        match std::mem::replace(&mut *hold, GuessHold::GaveWay) {
+            GuessHold::Open { slot, gave_way } => {
+                let _ = gave_way.send(());
+                Some(slot)
+            }
+            other => {
+                *hold = other;
+                None
+            }
+        }
+    }
+}
+
+/// The guesser's handle on a guess ([`SpeechToText::guess`]).
+#[derive(Clone)]
+pub struct GuessClaim(Arc<GuessState>);
+
+impl GuessClaim {
+    /// The guess is needed after all (the pause it was made in ended the
+    /// utterance): it no longer gives way. False when it already has, and
+    /// the utterance must be transcribed anew.
+    pub fn keep(&self) -> bool {
+        let mut hold = self.0.lock();
+        match std::mem::replace(&mut *hold, GuessHold::GaveWay) {
+            GuessHold::Open { slot, .. } | GuessHold::Kept(slot) => {
+                *hold = GuessHold::Kept(slot);
+                true
+            }
+            GuessHold::GaveWay => false,
+        }
+    }
+}
+
+/// A queued guess: its claim, and its transcript to come.
+pub struct PendingGuess {
+    claim: GuessClaim,
+    answer: oneshot::Receiver<Result<Transcript, SttError>>,
+    gave_way: oneshot::Receiver<()>,
+}
+
+impl PendingGuess {
+    pub fn claim(&self) -> GuessClaim {
+        self.claim.clone()
+    }
+
+    /// The transcript, or [`SttError::GaveWay`] as soon as the guess gives
+    /// its slot to a needed utterance.
+    pub async fn transcript(self) -> Result<Transcript, SttError> {
+        let PendingGuess {
+            claim,
+            answer,
+            gave_way,
+        } = self;
+        let result = tokio::select! {
+            answer = answer => match answer {
+                Ok(result) => result,
+                // A worker drops the reply of a guess that gave way.
+                Err(_) if claim.0.gave_way() => Err(SttError::GaveWay),
+                Err(_) => Err(SttError::Stopped),
+            },
+            Ok(()) = gave_way => Err(SttError::GaveWay),
+        };
+        drop(claim);
+        result
+    }
 }
 
 /// Words the caller's next utterance is likely to contain ("Dr. Patel,
@@ -173,11 +292,16 @@ const MAX_HINT_TOKENS: usize = 96;
 /// running or queued. [`try_transcribe`](Self::try_transcribe) fails at once
 /// with [`SttError::Saturated`] beyond that, for callers that would rather
 /// re-prompt than wait; [`transcribe`](Self::transcribe) waits for room
-/// (wrap it in a timeout). A job whose caller has gone away (its future was
-/// dropped) is skipped rather than decoded.
+/// (wrap it in a timeout). Guesses ([`guess`](Self::guess), made while the
+/// caller pauses) take only free room and give it back to a needed
+/// utterance that finds none, so speculation never makes a caller repeat.
+/// A job whose caller has gone away (its future was dropped) frees its slot
+/// at once and is skipped, or stopped, rather than decoded.
 pub struct SpeechToText {
     jobs: mpsc::Sender<Job>,
     slots: Arc<Semaphore>,
+    /// Guesses that may give way, oldest first.
+    guesses: Mutex<Vec<std::sync::Weak<GuessState>>>,
     capacity: usize,
     options: SttOptions,
 }
@@ -271,6 +395,7 @@ impl SpeechToText {
         Ok(Arc::new(SpeechToText {
             jobs,
             slots,
+            guesses: Mutex::new(Vec::new()),
             capacity,
             options,
         }))
@@ -305,13 +430,67 @@ impl SpeechToText {
         let slot = match Arc::clone(&self.slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(tokio::sync::TryAcquireError::NoPermits) => {
+                self.take_from_a_guess().ok_or(SttError::Saturated {
+                    capacity: self.capacity,
+                })?
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(SttError::Stopped),
+        };
+        self.submit(samples_16k, hint, slot).await
+    }
+
+    /// Starts a speculative transcription, if there is free room: it gives
+    /// way to any needed utterance that finds the engine full (it then ends
+    /// with [`SttError::GaveWay`]), unless its [`GuessClaim`] is kept.
+    /// Fails at once with [`SttError::Saturated`] when there is no room.
+    pub fn guess(
+        &self,
+        samples_16k: Vec<f32>,
+        hint: Option<Hint>,
+    ) -> Result<PendingGuess, SttError> {
+        validate(&samples_16k)?;
+        let slot = match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
                 return Err(SttError::Saturated {
                     capacity: self.capacity,
                 });
             }
             Err(tokio::sync::TryAcquireError::Closed) => return Err(SttError::Stopped),
         };
-        self.submit(samples_16k, hint, slot).await
+        let (gave_way_tx, gave_way) = oneshot::channel();
+        let state = Arc::new(GuessState {
+            hold: Mutex::new(GuessHold::Open {
+                slot,
+                gave_way: gave_way_tx,
+            }),
+        });
+        {
+            let mut guesses = self.guesses.lock().unwrap_or_else(|p| p.into_inner());
+            guesses.retain(|g| g.strong_count() > 0);
+            guesses.push(Arc::downgrade(&state));
+        }
+        let answer = self.send(samples_16k, hint, Some(Arc::downgrade(&state)))?;
+        Ok(PendingGuess {
+            claim: GuessClaim(state),
+            answer,
+            gave_way,
+        })
+    }
+
+    /// The slot of the newest guess that may still give way.
+    fn take_from_a_guess(&self) -> Option<OwnedSemaphorePermit> {
+        let mut guesses = self.guesses.lock().unwrap_or_else(|p| p.into_inner());
+        guesses.retain(|g| g.strong_count() > 0);
+        let slot = guesses
+            .iter()
+            .rev()
+            .filter_map(std::sync::Weak::upgrade)
+            .find_map(|g| g.give_way());
+        if slot.is_some() {
+            tracing::debug!("a speculative transcription gave way to a needed one");
+        }
+        slot
     }
 
     async fn submit(
@@ -321,6 +500,19 @@ impl SpeechToText {
         slot: OwnedSemaphorePermit,
     ) -> Result<Transcript, SttError> {
         validate(&samples)?;
+        let answer = self.send(samples, hint, None)?;
+        let result = answer.await.map_err(|_| SttError::Stopped)?;
+        // Free before answering, so whoever gets the answer finds the room.
+        drop(slot);
+        result
+    }
+
+    fn send(
+        &self,
+        samples: Vec<f32>,
+        hint: Option<Hint>,
+        guess: Option<std::sync::Weak<GuessState>>,
+    ) -> Result<oneshot::Receiver<Result<Transcript, SttError>>, SttError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -328,10 +520,10 @@ impl SpeechToText {
                 hint,
                 reply,
                 enqueued: Instant::now(),
-                _slot: slot,
+                guess,
             })
             .map_err(|_| SttError::Stopped)?;
-        answer.await.map_err(|_| SttError::Stopped)?
+        Ok(answer)
     }
 }
 
@@ -374,14 +566,7 @@ fn worker_loop(
             Ok(job) => job,
             Err(_) => break, // the engine was dropped
         };
-        let Job {
-            samples,
-            hint,
-            reply,
-            enqueued,
-            _slot: slot,
-        } = job;
-        if reply.is_closed() {
+        if job.abandoned() {
             tracing::debug!(worker, "skipping an utterance nobody waits for");
             continue;
         }
@@ -390,15 +575,15 @@ fn worker_loop(
             pool.capacity - pool.slots.available_permits() > 1
         });
         let n_threads = threads.count();
-        let queue_ms = enqueued.elapsed().as_millis() as u64;
+        let queue_ms = job.enqueued.elapsed().as_millis() as u64;
         let started = Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let prompt = hint.as_ref().map_or(&[][..], |h| hints.tokens(ctx, h));
-            decode(&mut state, &samples, prompt, options, n_threads, &reply)
+            let prompt = job.hint.as_ref().map_or(&[][..], |h| hints.tokens(ctx, h));
+            decode(&mut state, &job, prompt, options, n_threads)
         }))
         .unwrap_or_else(|_| Err(SttError::Inference("whisper panicked".into())));
-        if reply.is_closed() {
-            // A speculative guess overtaken by more speech: its threads
+        if job.abandoned() {
+            // A guess overtaken by more speech, or given way: its threads
             // went back as soon as whisper.cpp saw nobody was waiting.
             tracing::debug!(
                 worker,
@@ -410,7 +595,7 @@ fn worker_loop(
         }
         drop(threads);
         let compute_ms = started.elapsed().as_millis() as u64;
-        let audio_ms = samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
+        let audio_ms = job.samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
         let result = result.map(|text| Transcript {
             text,
             audio_ms,
@@ -429,10 +614,7 @@ fn worker_loop(
             ),
             Err(e) => tracing::warn!(worker, audio_ms, error = %e, "utterance failed"),
         }
-        // Free the slot before answering, so a caller who got the answer
-        // finds the room it left.
-        drop(slot);
-        let _ = reply.send(result);
+        let _ = job.reply.send(result);
     }
     tracing::debug!(worker, "speech-to-text worker stopped");
 }
@@ -441,12 +623,12 @@ fn worker_loop(
 /// segment per 30 s window, nothing carried over from earlier utterances.
 fn decode(
     state: &mut WhisperState,
-    samples: &[f32],
+    job: &Job,
     prompt: &[std::ffi::c_int],
     options: &SttOptions,
     threads: usize,
-    reply: &Reply,
 ) -> Result<String, SttError> {
+    let samples = &job.samples[..];
     if rms(samples) < SILENCE_RMS {
         return Ok(String::new());
     }
@@ -492,11 +674,11 @@ fn decode(
             &looped as *const std::sync::atomic::AtomicBool as *mut c_void,
         );
     }
-    // SAFETY: `reply` outlives `full`, the only place the callback runs,
+    // SAFETY: `job` outlives `full`, the only place the callback runs,
     // and the callback only reads it.
     unsafe {
         params.set_abort_callback(Some(nobody_waits));
-        params.set_abort_callback_user_data(reply as *const Reply as *mut c_void);
+        params.set_abort_callback_user_data(job as *const Job as *mut c_void);
     }
     state
         .full(params, audio)

@@ -22,7 +22,8 @@ pub use audio_input::{
     phone_to_recognition, through_phone_line,
 };
 pub use engine::{
-    Hint, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for, token_cap_for,
+    GuessClaim, Hint, PendingGuess, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for,
+    token_cap_for,
 };
 pub use transcript_text::clean_transcript;
 

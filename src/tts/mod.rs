@@ -34,8 +34,9 @@ pub use prompt_cache::PromptCache;
 pub const OUTPUT_SAMPLE_RATE_HZ: u32 = 8_000;
 
 /// Piper starts every sentence with silence (100 ms or more), which the
-/// caller hears as latency; it is cut to this much before the first sound.
-pub const LEAD_IN_MS: usize = 30;
+/// caller hears as latency; it is cut to this much before the first sound
+/// (enough for the onset below [`SOUND_ABS`], so nothing clicks).
+pub const LEAD_IN_MS: usize = 10;
 /// A sample this loud (about -40 dBFS) is sound.
 const SOUND_ABS: u16 = 328;
 
@@ -312,8 +313,8 @@ mod lead_in_tests {
         let mut s = vec![0i16; 2000];
         s.extend([5000, -5000, 0, 0]);
         trim_leading_silence(&mut s);
-        assert_eq!(s.len(), 240 + 4);
-        assert_eq!(s[240], 5000);
+        assert_eq!(s.len(), 80 + 4);
+        assert_eq!(s[80], 5000);
         // Already short, or silent throughout: unchanged.
         let mut short = vec![0, 0, 4000];
         trim_leading_silence(&mut short);

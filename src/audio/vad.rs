@@ -369,6 +369,10 @@ pub struct Endpointer {
     /// The pause start of the last `Paused` event, so a pause is
     /// offered once.
     paused_at: Option<u64>,
+    /// The pause start of an early end asked for while Silero still heard
+    /// speech: it ends the utterance once Silero agrees, unless the caller
+    /// speaks on first.
+    end_requested: Option<u64>,
     /// `quiet_dbfs` as a sum of squares over a window.
     quiet_energy: Option<f64>,
 }
@@ -385,6 +389,7 @@ impl Endpointer {
             utterance_start: 0,
             phase: Phase::Idle,
             paused_at: None,
+            end_requested: None,
             quiet_energy: config.quiet_dbfs.map(|db| {
                 let amplitude = 32768.0 * 10f64.powf(f64::from(db) / 20.0);
                 amplitude * amplitude * WINDOW_SAMPLES as f64
@@ -521,7 +526,12 @@ impl Endpointer {
                 {
                     events.push(VadEvent::Resumed);
                 }
-                if silence_since.is_some_and(|s| window_end - s >= end_silence) {
+                if self.end_requested.is_some() && self.end_requested != pause_start {
+                    self.end_requested = None;
+                }
+                if self.end_requested.is_some() && silence_since.is_some() {
+                    events.extend(self.end_now());
+                } else if silence_since.is_some_and(|s| window_end - s >= end_silence) {
                     let speech_end = pause_start.expect("silent, so paused");
                     let end = window_end.min(speech_end + tail);
                     events.push(self.emit_utterance(
@@ -564,18 +574,11 @@ impl Endpointer {
     /// the caller is done. `start_sample` and `end_sample` are those of the
     /// `Paused` event; if speech has resumed since, or that utterance has
     /// already ended, nothing happens. The `UtteranceEnded` carries exactly
-    /// the paused samples.
-    /// Silero must agree that the caller is silent: a quiet gap alone
-    /// (a comma, a stop consonant) never ends a turn.
+    /// the paused samples. Silero must agree that the caller is silent (a
+    /// quiet gap alone, a comma or a stop consonant, never ends a turn):
+    /// until it does, the request waits, and a later `push` ends the
+    /// utterance.
     pub fn end_at_pause(&mut self, start_sample: u64, end_sample: u64) -> Vec<VadEvent> {
-        let Phase::Speaking {
-            speech_start,
-            silence_since: Some(_),
-            ..
-        } = self.phase
-        else {
-            return Vec::new();
-        };
         let Some(pause_start) = self.phase.pause_start() else {
             return Vec::new();
         };
@@ -587,9 +590,26 @@ impl Endpointer {
         if self.utterance_start + kept != end_sample {
             return Vec::new();
         }
+        self.end_requested = Some(pause_start);
+        match self.phase {
+            Phase::Speaking {
+                silence_since: Some(_),
+                ..
+            } => self.end_now().into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Ends the utterance at the requested pause.
+    fn end_now(&mut self) -> Option<VadEvent> {
+        let pause_start = self.end_requested.take()?;
+        let Phase::Speaking { speech_start, .. } = self.phase else {
+            return None;
+        };
+        let end = pause_start + ms_to_samples(self.config.tail_ms);
         let event = self.emit_utterance(speech_start, pause_start, end, EndReason::Sentence);
         self.reset_to_idle();
-        vec![event]
+        Some(event)
     }
 
     /// Emits `Paused` once per pause that has lasted `speculate_after_ms`,
@@ -677,6 +697,7 @@ impl Endpointer {
     }
 
     fn reset_to_idle(&mut self) {
+        self.end_requested = None;
         self.utterance.clear();
         self.phase = Phase::Idle;
     }
@@ -919,9 +940,9 @@ mod tests {
         assert!(resumed >= 1, "the Harvard sentences pause inside sentences");
     }
 
-    /// Ending at a pause gives the paused audio at once, once Silero also
-    /// hears silence; a stale request (speech resumed, or positions of
-    /// another pause) changes nothing.
+    /// Ending at a pause gives the paused audio, at once or as soon as
+    /// Silero also hears silence; a stale request (speech resumed, or
+    /// positions of another pause) changes nothing.
     #[test]
     fn a_pause_can_end_the_utterance_early_with_the_paused_audio() {
         let Some(model) = model() else { return };
@@ -929,62 +950,62 @@ mod tests {
             return;
         };
         let mut endpointer = model.new_stream(EndpointConfig::default());
-        let mut ended_early = 0;
-        let mut stale_ignored = 0;
-        // The pause to end, asked again after each frame until Silero agrees.
-        let mut wanted: Option<(Vec<i16>, u64, u64)> = None;
+        let (mut ended_early, mut waited_for_silero, mut stale_ignored) = (0, 0, 0);
+        // The pause whose early end was asked for.
+        let mut asked: Option<(Vec<i16>, u64, u64)> = None;
         for chunk in audio.chunks(160) {
-            for event in endpointer.push(chunk).unwrap() {
-                match event {
-                    VadEvent::Paused {
-                        samples,
-                        start_sample,
-                        end_sample,
-                    } => {
-                        // A request for a pause that is not this one is ignored.
-                        assert!(
-                            endpointer
-                                .end_at_pause(start_sample, end_sample + 1)
-                                .is_empty()
-                        );
-                        stale_ignored += 1;
-                        // End the first few pauses early; later ones end by silence.
-                        if ended_early <= 3 {
-                            wanted = Some((samples, start_sample, end_sample));
+            let mut events = endpointer.push(chunk).unwrap();
+            while !events.is_empty() {
+                let mut more = Vec::new();
+                for event in events {
+                    match event {
+                        VadEvent::Paused {
+                            samples,
+                            start_sample,
+                            end_sample,
+                        } => {
+                            // A request for a pause that is not this one is ignored.
+                            assert!(
+                                endpointer
+                                    .end_at_pause(start_sample, end_sample + 1)
+                                    .is_empty()
+                            );
+                            stale_ignored += 1;
+                            // End the first few pauses early; later ones end by silence.
+                            if ended_early <= 3 {
+                                more = endpointer.end_at_pause(start_sample, end_sample);
+                                waited_for_silero += usize::from(more.is_empty());
+                                asked = Some((samples, start_sample, end_sample));
+                            }
                         }
+                        VadEvent::Resumed => asked = None,
+                        VadEvent::UtteranceEnded {
+                            samples,
+                            start_sample,
+                            end_sample,
+                            reason,
+                            ..
+                        } => {
+                            let wanted = asked.take();
+                            if reason != EndReason::Sentence {
+                                continue;
+                            }
+                            let (paused, s, e) = wanted.expect("an early end nobody asked for");
+                            assert_eq!((s, e), (start_sample, end_sample));
+                            assert!(paused == samples, "the early end has the paused audio");
+                            // Asking twice ends nothing more.
+                            assert!(endpointer.end_at_pause(s, e).is_empty());
+                            ended_early += 1;
+                        }
+                        VadEvent::SpeechStarted { .. } => {}
                     }
-                    VadEvent::Resumed | VadEvent::UtteranceEnded { .. } => wanted = None,
-                    VadEvent::SpeechStarted { .. } => {}
                 }
+                events = more;
             }
-            let Some((samples, start_sample, end_sample)) = wanted.take() else {
-                continue;
-            };
-            let ended = endpointer.end_at_pause(start_sample, end_sample);
-            let [
-                VadEvent::UtteranceEnded {
-                    samples: ended_samples,
-                    start_sample: s,
-                    end_sample: e,
-                    reason: EndReason::Sentence,
-                    ..
-                },
-            ] = &ended[..]
-            else {
-                assert!(ended.is_empty(), "{ended:?}");
-                wanted = Some((samples, start_sample, end_sample));
-                continue;
-            };
-            assert_eq!((*s, *e), (start_sample, end_sample));
-            assert!(
-                ended_samples == &samples,
-                "the early end has the paused audio"
-            );
-            // Asking twice ends nothing more.
-            assert!(endpointer.end_at_pause(start_sample, end_sample).is_empty());
-            ended_early += 1;
         }
-        assert!(ended_early >= 3, "only {ended_early} early ends");
+        // Four asked for, one of them before Silero heard silence.
+        assert!(ended_early >= 4, "only {ended_early} early ends");
+        assert!(waited_for_silero >= 1, "no early end waited for Silero");
         assert!(stale_ignored >= ended_early);
     }
 

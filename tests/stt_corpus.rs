@@ -388,6 +388,32 @@ async fn a_guess_gives_way_to_a_needed_utterance_unless_kept() {
     assert!(kept.transcript().await.is_ok());
 }
 
+/// A worker takes words a caller waits for before guesses queued earlier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn needed_words_go_before_queued_guesses() {
+    let stt = load_engine(SttOptions {
+        workers: 1,
+        threads_per_worker: 2,
+        queue_depth: 2,
+        ..SttOptions::default()
+    });
+    let running = {
+        let stt = stt.clone();
+        tokio::spawn(async move { stt.try_transcribe(noise(12)).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let guess = stt.guess(noise(6), None).expect("room for a guess");
+    let guess = tokio::spawn(guess.transcript());
+    let needed = stt.try_transcribe(noise(1)).await;
+    assert!(needed.is_ok(), "{needed:?}");
+    assert!(
+        !guess.is_finished(),
+        "the guess queued first was decoded first"
+    );
+    assert!(guess.await.unwrap().is_ok());
+    assert!(running.await.unwrap().is_ok());
+}
+
 /// A job whose caller stopped waiting (a stale guess, a call that hung up)
 /// frees its slot the moment it is given up, not when Whisper gets to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

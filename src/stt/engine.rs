@@ -141,10 +141,10 @@ pub fn token_cap_for(n_samples: usize) -> i32 {
 /// Where a job's transcript goes; closed when its caller stopped waiting.
 type Reply = oneshot::Sender<Result<Transcript, SttError>>;
 
-/// whisper.cpp's abort callback, asked between steps of the encoder and
-/// decoder: a job nobody waits for any more (a speculative guess the
-/// caller's next words made stale, or one that gave way) stops at once and
-/// frees its threads.
+/// whisper.cpp's abort callback, asked after the encoder and after each
+/// decoder step (not inside the encoder, which is most of the time): a job
+/// nobody waits for any more (a guess the caller's next words made stale,
+/// or one that gave way) stops there and frees its threads.
 unsafe extern "C" fn nobody_waits(job: *mut c_void) -> bool {
     // SAFETY: `decode` passes a `&Job` that outlives the computation.
     let job = unsafe { &*(job as *const Job) };
@@ -164,6 +164,14 @@ struct Job {
 }
 
 impl Job {
+    /// Words a caller waits for: an utterance, or a guess that turned out
+    /// to be one.
+    fn needed(&self) -> bool {
+        self.guess
+            .as_ref()
+            .is_none_or(|g| g.upgrade().is_some_and(|g| g.kept()))
+    }
+
     /// Nobody waits for the answer any more.
     fn abandoned(&self) -> bool {
         self.reply.is_closed()
@@ -204,6 +212,10 @@ impl GuessState {
         matches!(*self.lock(), GuessHold::GaveWay)
     }
 
+    fn kept(&self) -> bool {
+        matches!(*self.lock(), GuessHold::Kept(_))
+    }
+
     /// The slot, if this guess may still give it up.
     fn give_way(&self) -> Option<OwnedSemaphorePermit> {
         let mut hold = self.lock();
@@ -237,6 +249,95 @@ impl GuessClaim {
             }
             GuessHold::GaveWay => false,
         }
+    }
+}
+
+/// Jobs waiting for a worker. A worker takes needed work first (an
+/// utterance, or a guess kept as one), then guesses, oldest first within
+/// each: under load, a caller whose turn has ended does not wait behind
+/// other calls' guesses, many of which their callers' next words make
+/// stale.
+struct JobQueue {
+    state: Mutex<QueueState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: std::collections::VecDeque<Job>,
+    closed: bool,
+}
+
+impl JobQueue {
+    fn new() -> JobQueue {
+        JobQueue {
+            state: Mutex::new(QueueState::default()),
+            ready: std::sync::Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, job: Job) -> Result<(), SttError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(SttError::Stopped);
+        }
+        state.waiting.push_back(job);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next job to run, waiting for one; `None` once closed.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            state.waiting.retain(|job| !job.abandoned());
+            let next = state
+                .waiting
+                .iter()
+                .position(Job::needed)
+                .or((!state.waiting.is_empty()).then_some(0));
+            if let Some(i) = next {
+                return state.waiting.remove(i);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The job to run now instead of `job` (taken before waiting for
+    /// threads): `job` itself, unless it was abandoned (then `None`) or is a
+    /// guess while needed work waits (then that, and `job` goes back first
+    /// in line).
+    fn rather_than(&self, job: Job) -> Option<Job> {
+        if job.abandoned() {
+            return None;
+        }
+        if job.needed() {
+            return Some(job);
+        }
+        let mut state = self.lock();
+        match state.waiting.iter().position(Job::needed) {
+            Some(i) => {
+                let needed = state.waiting.remove(i);
+                state.waiting.push_front(job);
+                drop(state);
+                self.ready.notify_one();
+                needed
+            }
+            None => Some(job),
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
     }
 }
 
@@ -298,7 +399,7 @@ const MAX_HINT_TOKENS: usize = 96;
 /// A job whose caller has gone away (its future was dropped) frees its slot
 /// at once and is skipped, or stopped, rather than decoded.
 pub struct SpeechToText {
-    jobs: mpsc::Sender<Job>,
+    jobs: Arc<JobQueue>,
     slots: Arc<Semaphore>,
     /// Guesses that may give way, oldest first.
     guesses: Mutex<Vec<std::sync::Weak<GuessState>>>,
@@ -344,8 +445,7 @@ impl SpeechToText {
 
         // One shared model; each state keeps it alive.
         let ctx = Arc::new(ctx);
-        let (jobs, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        let jobs = Arc::new(JobQueue::new());
         let budget = match options.thread_budget {
             Some(n) => ThreadBudget::new(n),
             None => ThreadBudget::machine(),
@@ -354,7 +454,7 @@ impl SpeechToText {
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         for worker in 0..options.workers {
             let ctx = Arc::clone(&ctx);
-            let rx = Arc::clone(&rx);
+            let queue = Arc::clone(&jobs);
             let ready = ready_tx.clone();
             let worker_options = options.clone();
             let pool = Pool {
@@ -368,7 +468,7 @@ impl SpeechToText {
                     Ok(state) => {
                         let _ = ready.send(Ok(()));
                         drop(ready);
-                        worker_loop(worker, &ctx, state, &worker_options, &pool, &rx);
+                        worker_loop(worker, &ctx, state, &worker_options, &pool, &queue);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(format!("{e:?}")));
@@ -514,16 +614,21 @@ impl SpeechToText {
         guess: Option<std::sync::Weak<GuessState>>,
     ) -> Result<oneshot::Receiver<Result<Transcript, SttError>>, SttError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job {
-                samples,
-                hint,
-                reply,
-                enqueued: Instant::now(),
-                guess,
-            })
-            .map_err(|_| SttError::Stopped)?;
+        self.jobs.push(Job {
+            samples,
+            hint,
+            reply,
+            enqueued: Instant::now(),
+            guess,
+        })?;
         Ok(answer)
+    }
+}
+
+impl Drop for SpeechToText {
+    /// The workers finish the job in hand and stop.
+    fn drop(&mut self) {
+        self.jobs.close();
     }
 }
 
@@ -556,24 +661,22 @@ fn worker_loop(
     mut state: WhisperState,
     options: &SttOptions,
     pool: &Pool,
-    rx: &Mutex<mpsc::Receiver<Job>>,
+    queue: &JobQueue,
 ) {
     let mut hints = HintTokens::default();
     loop {
-        // Only the waiting worker holds the lock; a poisoned lock still
-        // guards a usable receiver.
-        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
-            Ok(job) => job,
-            Err(_) => break, // the engine was dropped
+        let Some(job) = queue.pop() else {
+            break; // the engine was dropped
         };
-        if job.abandoned() {
-            tracing::debug!(worker, "skipping an utterance nobody waits for");
-            continue;
-        }
         // Others running or waiting besides this one, once threads are free?
         let threads = pool.budget.take_when_free(options.threads_per_worker, || {
             pool.capacity - pool.slots.available_permits() > 1
         });
+        // While this worker waited for threads, the guess it holds may have
+        // gone stale, or needed words may have arrived.
+        let Some(job) = queue.rather_than(job) else {
+            continue;
+        };
         let n_threads = threads.count();
         let queue_ms = job.enqueued.elapsed().as_millis() as u64;
         let started = Instant::now();

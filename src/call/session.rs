@@ -649,8 +649,9 @@ impl Call {
                 }
                 // Queued even when every worker is busy: when the pause
                 // ends the utterance (most do) the words are needed anyway,
-                // 236 ms sooner; when speech resumes the job is dropped at
-                // once (`Heard::Resumed`), running or queued. It takes only
+                // 236 ms sooner; when speech resumes the job is dropped
+                // (`Heard::Resumed`): at once if queued, after the encoder
+                // if running (whisper.cpp asks no sooner). It takes only
                 // free room, and gives it back to another call's needed
                 // utterance.
                 let started = std::time::Instant::now();

@@ -882,6 +882,13 @@ unsafe extern "C" fn whisper_log(
         return;
     }
     match level {
+        // What a stopped job says (`nobody_waits`); a real failure is
+        // reported by the worker ("utterance failed").
+        sys::ggml_log_level_GGML_LOG_LEVEL_ERROR
+            if message.ends_with("failed to encode") || message.ends_with("failed to decode") =>
+        {
+            tracing::debug!(target: "whisper_cpp", "{message}")
+        }
         sys::ggml_log_level_GGML_LOG_LEVEL_ERROR => {
             tracing::error!(target: "whisper_cpp", "{message}")
         }

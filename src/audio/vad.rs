@@ -246,8 +246,10 @@ pub struct EndpointConfig {
     pub quiet_dbfs: Option<f32>,
 }
 
-/// Below any voice on a phone line, above the µ-law codec's quietest steps.
-pub const DEFAULT_QUIET_DBFS: f32 = -55.0;
+/// Below any voice on a phone line, even a word-final "s" squeezed by the
+/// phone band (at −55 dBFS "test results" lost its "s"), above the µ-law
+/// codec's quietest steps.
+pub const DEFAULT_QUIET_DBFS: f32 = -65.0;
 /// A pause only the quiet has seen (Silero still hears speech) is offered
 /// one window later than `speculate_after_ms`: short quiet gaps inside
 /// sentences are common, and each guess offered in one costs a whole

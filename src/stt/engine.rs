@@ -13,6 +13,7 @@ use whisper_rs::{
 };
 
 use super::STT_SAMPLE_RATE_HZ;
+use super::jobs::{GuessState, Job, JobQueue, PendingGuess};
 use super::loop_guard;
 use super::transcript_text::{clean_transcript, is_silence_hallucination};
 use crate::compute::ThreadBudget;
@@ -138,9 +139,6 @@ pub fn token_cap_for(n_samples: usize) -> i32 {
     (24.0 + 6.0 * seconds).ceil().min(220.0) as i32
 }
 
-/// Where a job's transcript goes; closed when its caller stopped waiting.
-type Reply = oneshot::Sender<Result<Transcript, SttError>>;
-
 /// whisper.cpp's abort callback, asked after the encoder and after each
 /// decoder step (not inside the encoder, which is most of the time): a job
 /// nobody waits for any more (a guess the caller's next words made stale,
@@ -149,230 +147,6 @@ unsafe extern "C" fn nobody_waits(job: *mut c_void) -> bool {
     // SAFETY: `decode` passes a `&Job` that outlives the computation.
     let job = unsafe { &*(job as *const Job) };
     job.abandoned()
-}
-
-/// An utterance on its way to a worker. Its slot is not in here but with
-/// whoever waits for the answer, so a job given up while queued frees its
-/// slot at once rather than when a worker gets to it.
-struct Job {
-    samples: Vec<f32>,
-    hint: Option<Hint>,
-    reply: Reply,
-    enqueued: Instant,
-    /// Set for a guess: it may give way while queued or running.
-    guess: Option<std::sync::Weak<GuessState>>,
-}
-
-impl Job {
-    /// Words a caller waits for: an utterance, or a guess that turned out
-    /// to be one.
-    fn needed(&self) -> bool {
-        self.guess
-            .as_ref()
-            .is_none_or(|g| g.upgrade().is_some_and(|g| g.kept()))
-    }
-
-    /// Nobody waits for the answer any more.
-    fn abandoned(&self) -> bool {
-        self.reply.is_closed()
-            || self
-                .guess
-                .as_ref()
-                .is_some_and(|g| g.upgrade().is_none_or(|g| g.gave_way()))
-    }
-}
-
-/// A guess's hold on its job slot. The engine takes the slot back for
-/// words a caller is waiting on ([`SpeechToText::try_transcribe_hinted`]
-/// when full) unless the guesser kept it ([`GuessClaim::keep`]), once the
-/// guess turned out to be the utterance. Dropping every handle frees the
-/// slot.
-struct GuessState {
-    hold: Mutex<GuessHold>,
-}
-
-enum GuessHold {
-    /// Holds its slot; may give it up.
-    Open {
-        slot: OwnedSemaphorePermit,
-        gave_way: oneshot::Sender<()>,
-    },
-    /// Holds its slot for good.
-    Kept(#[allow(dead_code)] OwnedSemaphorePermit),
-    /// Gave its slot to a needed utterance.
-    GaveWay,
-}
-
-impl GuessState {
-    fn lock(&self) -> std::sync::MutexGuard<'_, GuessHold> {
-        self.hold.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn gave_way(&self) -> bool {
-        matches!(*self.lock(), GuessHold::GaveWay)
-    }
-
-    fn kept(&self) -> bool {
-        matches!(*self.lock(), GuessHold::Kept(_))
-    }
-
-    /// The slot, if this guess may still give it up.
-    fn give_way(&self) -> Option<OwnedSemaphorePermit> {
-        let mut hold = self.lock();
-        match std::mem::replace(&mut *hold, GuessHold::GaveWay) {
-            GuessHold::Open { slot, gave_way } => {
-                let _ = gave_way.send(());
-                Some(slot)
-            }
-            other => {
-                *hold = other;
-                None
-            }
-        }
-    }
-}
-
-/// The guesser's handle on a guess ([`SpeechToText::guess`]).
-#[derive(Clone)]
-pub struct GuessClaim(Arc<GuessState>);
-
-impl GuessClaim {
-    /// The guess is needed after all (the pause it was made in ended the
-    /// utterance): it no longer gives way. False when it already has, and
-    /// the utterance must be transcribed anew.
-    pub fn keep(&self) -> bool {
-        let mut hold = self.0.lock();
-        match std::mem::replace(&mut *hold, GuessHold::GaveWay) {
-            GuessHold::Open { slot, .. } | GuessHold::Kept(slot) => {
-                *hold = GuessHold::Kept(slot);
-                true
-            }
-            GuessHold::GaveWay => false,
-        }
-    }
-}
-
-/// Jobs waiting for a worker. A worker takes needed work first (an
-/// utterance, or a guess kept as one), then guesses, oldest first within
-/// each: under load, a caller whose turn has ended does not wait behind
-/// other calls' guesses, many of which their callers' next words make
-/// stale.
-struct JobQueue {
-    state: Mutex<QueueState>,
-    ready: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct QueueState {
-    waiting: std::collections::VecDeque<Job>,
-    closed: bool,
-}
-
-impl JobQueue {
-    fn new() -> JobQueue {
-        JobQueue {
-            state: Mutex::new(QueueState::default()),
-            ready: std::sync::Condvar::new(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn push(&self, job: Job) -> Result<(), SttError> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(SttError::Stopped);
-        }
-        state.waiting.push_back(job);
-        drop(state);
-        self.ready.notify_one();
-        Ok(())
-    }
-
-    /// The next job to run, waiting for one; `None` once closed.
-    fn pop(&self) -> Option<Job> {
-        let mut state = self.lock();
-        loop {
-            state.waiting.retain(|job| !job.abandoned());
-            let next = state
-                .waiting
-                .iter()
-                .position(Job::needed)
-                .or((!state.waiting.is_empty()).then_some(0));
-            if let Some(i) = next {
-                return state.waiting.remove(i);
-            }
-            if state.closed {
-                return None;
-            }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    /// The job to run now instead of `job` (taken before waiting for
-    /// threads): `job` itself, unless it was abandoned (then `None`) or is a
-    /// guess while needed work waits (then that, and `job` goes back first
-    /// in line).
-    fn rather_than(&self, job: Job) -> Option<Job> {
-        if job.abandoned() {
-            return None;
-        }
-        if job.needed() {
-            return Some(job);
-        }
-        let mut state = self.lock();
-        match state.waiting.iter().position(Job::needed) {
-            Some(i) => {
-                let needed = state.waiting.remove(i);
-                state.waiting.push_front(job);
-                drop(state);
-                self.ready.notify_one();
-                needed
-            }
-            None => Some(job),
-        }
-    }
-
-    fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_all();
-    }
-}
-
-/// A queued guess: its claim, and its transcript to come.
-pub struct PendingGuess {
-    claim: GuessClaim,
-    answer: oneshot::Receiver<Result<Transcript, SttError>>,
-    gave_way: oneshot::Receiver<()>,
-}
-
-impl PendingGuess {
-    pub fn claim(&self) -> GuessClaim {
-        self.claim.clone()
-    }
-
-    /// The transcript, or [`SttError::GaveWay`] as soon as the guess gives
-    /// its slot to a needed utterance.
-    pub async fn transcript(self) -> Result<Transcript, SttError> {
-        let PendingGuess {
-            claim,
-            answer,
-            gave_way,
-        } = self;
-        let result = tokio::select! {
-            answer = answer => match answer {
-                Ok(result) => result,
-                // A worker drops the reply of a guess that gave way.
-                Err(_) if claim.0.gave_way() => Err(SttError::GaveWay),
-                Err(_) => Err(SttError::Stopped),
-            },
-            Ok(()) = gave_way => Err(SttError::GaveWay),
-        };
-        drop(claim);
-        result
-    }
 }
 
 /// Words the caller's next utterance is likely to contain ("Dr. Patel,
@@ -558,24 +332,14 @@ impl SpeechToText {
             }
             Err(tokio::sync::TryAcquireError::Closed) => return Err(SttError::Stopped),
         };
-        let (gave_way_tx, gave_way) = oneshot::channel();
-        let state = Arc::new(GuessState {
-            hold: Mutex::new(GuessHold::Open {
-                slot,
-                gave_way: gave_way_tx,
-            }),
-        });
+        let (state, gave_way) = GuessState::open(slot);
         {
             let mut guesses = self.guesses.lock().unwrap_or_else(|p| p.into_inner());
             guesses.retain(|g| g.strong_count() > 0);
             guesses.push(Arc::downgrade(&state));
         }
         let answer = self.send(samples_16k, hint, Some(Arc::downgrade(&state)))?;
-        Ok(PendingGuess {
-            claim: GuessClaim(state),
-            answer,
-            gave_way,
-        })
+        Ok(PendingGuess::new(state, answer, gave_way))
     }
 
     /// The slot of the newest guess that may still give way.

@@ -14,6 +14,7 @@
 
 mod audio_input;
 mod engine;
+mod jobs;
 mod loop_guard;
 mod transcript_text;
 
@@ -22,9 +23,9 @@ pub use audio_input::{
     phone_to_recognition, through_phone_line,
 };
 pub use engine::{
-    GuessClaim, Hint, PendingGuess, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for,
-    token_cap_for,
+    Hint, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for, token_cap_for,
 };
+pub use jobs::{GuessClaim, PendingGuess};
 pub use transcript_text::clean_transcript;
 
 use std::path::PathBuf;

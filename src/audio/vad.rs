@@ -1030,7 +1030,7 @@ mod tests {
     /// The pause is offered as soon as the voice stops, with the same audio
     /// the utterance then ends with; a short quiet gap inside speech ends
     /// nothing. (How much sooner than Silero alone, on a caller's faint
-    /// tail: `tests/tts_caller_voice.rs`.)
+    /// tail: `tests/vad_caller_speech.rs`.)
     #[test]
     fn a_pause_is_offered_from_the_first_quiet_window() {
         let Some(model) = model() else { return };

@@ -10,7 +10,7 @@ use super::patients::Patient;
 use super::slots::{Busy, candidate_starts, providers_for};
 use super::{db_time, parse_db_time};
 use crate::clinic::Clinic;
-use crate::store::{Backend, Db, new_id, now_text};
+use crate::store::{Db, new_id, now_text};
 
 /// Size of the cells each booking claims in `slot_claims`.
 pub const CLAIM_CELL_MINUTES: i64 = 5;
@@ -292,15 +292,6 @@ fn validate_slot(
     Ok(req.start + Duration::minutes(i64::from(kind.minutes)))
 }
 
-async fn begin(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    match db.backend {
-        // Take the write lock up front: a deferred transaction that reads and
-        // then writes fails instead of waiting when another writer got in first.
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
-        Backend::Postgres => db.pool.begin().await,
-    }
-}
-
 async fn insert_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     clinic: &Clinic,
@@ -371,7 +362,7 @@ pub async fn book(
     now: DateTime<Utc>,
 ) -> Result<Appointment, BookError> {
     let end = validate_slot(clinic, req, now)?;
-    let mut tx = begin(db).await?;
+    let mut tx = db.begin_write().await?;
     let id = insert_in(&mut tx, clinic, req, end).await?;
     tx.commit().await?;
     tracing::info!(appointment_id = %id, provider_id = %req.provider_id, "appointment booked");
@@ -405,7 +396,7 @@ async fn cancel_in(
 }
 
 pub async fn cancel(db: &Db, id: &str) -> Result<Appointment, BookError> {
-    let mut tx = begin(db).await?;
+    let mut tx = db.begin_write().await?;
     cancel_in(&mut tx, id).await?;
     tx.commit().await?;
     tracing::info!(appointment_id = %id, "appointment cancelled");
@@ -422,7 +413,7 @@ pub async fn reschedule(
     now: DateTime<Utc>,
 ) -> Result<Appointment, BookError> {
     let end = validate_slot(clinic, new, now)?;
-    let mut tx = begin(db).await?;
+    let mut tx = db.begin_write().await?;
     cancel_in(&mut tx, old_id).await?;
     let id = insert_in(&mut tx, clinic, new, end).await?;
     tx.commit().await?;

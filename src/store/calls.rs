@@ -126,7 +126,7 @@ impl Db {
 
     /// Appends a turn; `seq` is the next number for the call.
     pub async fn append_turn(&self, call_id: &str, turn: &NewTurn) -> sqlx::Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let next: i64 =
             sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE call_id = $1")
                 .bind(call_id)
@@ -380,6 +380,48 @@ mod tests {
         let call = db.get_call(&id).await.unwrap().unwrap();
         assert_eq!(call.outcome, "abandoned");
         assert!(call.duration_s.unwrap() >= 0.0);
+    }
+
+    /// Eight calls writing turns at once, as under load: on SQLite a
+    /// deferred read-then-write transaction failed with "database is
+    /// locked" here; every turn must be written at the first attempt,
+    /// numbered in order per call.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn simultaneous_calls_write_their_turns_without_lock_errors() {
+        let (_dir, db) = fresh_db().await;
+        let db = std::sync::Arc::new(db);
+        let mut writers = Vec::new();
+        for _ in 0..8 {
+            let db = db.clone();
+            writers.push(tokio::spawn(async move {
+                let id = crate::store::new_id();
+                let _: () = db
+                    .insert_call(&NewCall {
+                        id: id.clone(),
+                        provider: "twilio".into(),
+                        ..Default::default()
+                    })
+                    .await?;
+                let mut seqs = Vec::new();
+                for i in 0..25 {
+                    let turn = NewTurn {
+                        speaker: Speaker::Caller,
+                        text: format!("line {i}"),
+                        started_at_ms: i,
+                        ended_at_ms: i + 1,
+                        intent: None,
+                        confidence: None,
+                        interrupted: false,
+                    };
+                    seqs.push(db.append_turn(&id, &turn).await?);
+                }
+                Ok::<_, sqlx::Error>(seqs)
+            }));
+        }
+        for writer in writers {
+            let seqs = writer.await.unwrap().expect("every write succeeds at once");
+            assert_eq!(seqs, (1..=25).collect::<Vec<i64>>());
+        }
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 //! current sentence (each test in its own binary-wide lock, so the model-run
 //! counter is not shared).
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use frontdesk::models::ModelPaths;
@@ -24,8 +24,9 @@ fn tts() -> Option<Arc<Tts>> {
     .clone()
 }
 
-/// The tests count model runs, so they must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
+/// The tests count model runs, so they must not overlap (an async lock: it is
+/// held across awaits).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Six sentences, with `who` in each: every test speaks its own, since
 /// sentences spoken once are kept and would need no model run again.
@@ -60,7 +61,7 @@ async fn runs_after_settling(tts: &Tts, start: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_handle_stops_further_sentences() {
     let Some(tts) = tts() else { return };
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let reply = long_reply("Patel");
     let start = tts.model_runs();
     let mut stream = tts.speak(reply.clone());
@@ -87,7 +88,7 @@ async fn cancel_handle_stops_further_sentences() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_stream_stops_further_sentences() {
     let Some(tts) = tts() else { return };
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let reply = long_reply("Nguyen");
     let start = tts.model_runs();
     let mut stream = tts.speak(reply.clone());
@@ -105,7 +106,7 @@ async fn dropping_the_stream_stops_further_sentences() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uncancelled_reply_speaks_every_sentence() {
     let Some(tts) = tts() else { return };
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let reply = long_reply("Chen");
     let start = tts.model_runs();
     let mut stream = tts.speak(reply.clone());

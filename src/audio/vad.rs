@@ -663,17 +663,16 @@ impl Endpointer {
             speech_samples,
             silence_since,
         } = self.phase
+            && speech_samples >= ms_to_samples(self.config.min_speech_ms)
         {
-            if speech_samples >= ms_to_samples(self.config.min_speech_ms) {
-                self.phase = Phase::Speaking {
-                    speech_start,
-                    silence_since,
-                    quiet_since: None,
-                };
-                events.push(VadEvent::SpeechStarted {
-                    at_sample: speech_start,
-                });
-            }
+            self.phase = Phase::Speaking {
+                speech_start,
+                silence_since,
+                quiet_since: None,
+            };
+            events.push(VadEvent::SpeechStarted {
+                at_sample: speech_start,
+            });
         }
     }
 

@@ -510,14 +510,14 @@ impl Call {
 
     fn on_caller_audio(&mut self, payload_mulaw: &[u8]) {
         let pcm = mulaw::decode_frame(payload_mulaw);
-        if let Some(recording) = self.recording.as_mut() {
-            if let Err(e) = recording.push_caller(&pcm) {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "recording failed; the call goes on unrecorded"
-                );
-                self.recording = None;
-            }
+        if let Some(recording) = self.recording.as_mut()
+            && let Err(e) = recording.push_caller(&pcm)
+        {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "recording failed; the call goes on unrecorded"
+            );
+            self.recording = None;
         }
         self.caller_samples += pcm.len() as u64;
         self.arrivals
@@ -535,14 +535,15 @@ impl Call {
                 && !self.caller_talking
                 && self.utterances_pending == 0
         });
-        if due && self.pending_event.is_none() {
-            if let Some(held) = self.held.take() {
-                tracing::debug!("held words answered on their own");
-                self.pending_event = Some(CallEvent::Utterance {
-                    text: held.text,
-                    understanding: held.understanding,
-                });
-            }
+        if due
+            && self.pending_event.is_none()
+            && let Some(held) = self.held.take()
+        {
+            tracing::debug!("held words answered on their own");
+            self.pending_event = Some(CallEvent::Utterance {
+                text: held.text,
+                understanding: held.understanding,
+            });
         }
     }
 
@@ -906,10 +907,10 @@ impl Call {
             _ => Outcome::Abandoned,
         };
         self.journal.record(Entry::End(fallback));
-        if let Some(recording) = self.recording.take() {
-            if let Err(e) = recording.finish() {
-                tracing::error!(error = format!("{e:#}"), "could not finalise the recording");
-            }
+        if let Some(recording) = self.recording.take()
+            && let Err(e) = recording.finish()
+        {
+            tracing::error!(error = format!("{e:#}"), "could not finalise the recording");
         }
         let bad_messages = self.bad_messages;
         let Call {

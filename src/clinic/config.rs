@@ -287,7 +287,7 @@ impl Clinic {
             .timezone
             .parse()
             .map_err(|_| ConfigError::Timezone(raw.timezone.clone()))?;
-        if raw.slot_minutes == 0 || raw.slot_minutes % 5 != 0 || raw.slot_minutes > 120 {
+        if raw.slot_minutes == 0 || !raw.slot_minutes.is_multiple_of(5) || raw.slot_minutes > 120 {
             return Err(ConfigError::Invalid(
                 "slot_minutes must be a multiple of 5 between 5 and 120".into(),
             ));

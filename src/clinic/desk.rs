@@ -276,16 +276,15 @@ impl DeskCall {
         let db = &self.desk.db;
         let mut summary = draft.summary;
         let mut patient_id = draft.patient_id;
-        if patient_id.is_none() {
-            if let Some((name, dob)) = &draft.identity {
-                match patients::find_by_identity(db, name, *dob).await {
-                    Ok(Some(p)) => patient_id = Some(p.id),
-                    Ok(None) => summary.push_str(
-                        " The name and date of birth given did not match a patient record.",
-                    ),
-                    Err(e) => {
-                        tracing::warn!(call_id = %self.call_id, error = %e, "patient link failed")
-                    }
+        if patient_id.is_none()
+            && let Some((name, dob)) = &draft.identity
+        {
+            match patients::find_by_identity(db, name, *dob).await {
+                Ok(Some(p)) => patient_id = Some(p.id),
+                Ok(None) => summary
+                    .push_str(" The name and date of birth given did not match a patient record."),
+                Err(e) => {
+                    tracing::warn!(call_id = %self.call_id, error = %e, "patient link failed")
                 }
             }
         }

@@ -637,10 +637,10 @@ impl Dialogue {
             if !same && mid_task && (u.confidence < SWITCH_CONFIDENCE || picks_offer) {
                 intent = Intent::Inform;
             } else if !same {
-                if let Goal::Escalate(kind) = goal {
-                    if is_clinical(kind) || kind == TaskKind::Billing {
-                        self.escalation_words = Some(text.chars().take(240).collect());
-                    }
+                if let Goal::Escalate(kind) = goal
+                    && (is_clinical(kind) || kind == TaskKind::Billing)
+                {
+                    self.escalation_words = Some(text.chars().take(240).collect());
                 }
                 self.failures = 0;
                 self.start_goal(env, goal, out);
@@ -689,10 +689,10 @@ impl Dialogue {
         if !verified {
             if let Some(name) = &e.person_name {
                 self.name = Some(name.clone());
-            } else if self.phase == Phase::AskName {
-                if let Some(n) = words::bare_name(text) {
-                    self.name = Some(n);
-                }
+            } else if self.phase == Phase::AskName
+                && let Some(n) = words::bare_name(text)
+            {
+                self.name = Some(n);
             }
             // Asked for a date of birth (or told "born …"), a plain date is
             // one. With its year said it is whole (a future one is
@@ -745,10 +745,11 @@ impl Dialogue {
             return false;
         }
         let mut changed = false;
-        if let Some(t) = words::appointment_type_in(text, env.clinic) {
-            if self.prefs.type_id.as_deref() != Some(&t.id) && self.goal != Some(Goal::Reschedule) {
-                self.prefs.type_id = Some(t.id.clone());
-            }
+        if let Some(t) = words::appointment_type_in(text, env.clinic)
+            && self.prefs.type_id.as_deref() != Some(&t.id)
+            && self.goal != Some(Goal::Reschedule)
+        {
+            self.prefs.type_id = Some(t.id.clone());
         }
         if let Some(bad) = words::impossible_date(text) {
             self.say_key(env, out, "date_impossible", &[("date", &bad)]);
@@ -1238,22 +1239,22 @@ impl Dialogue {
         self.target = None;
         match goal {
             Goal::Escalate(kind) => {
-                if let Some(number) = env.clinic.transfer_target(env.now).map(String::from) {
-                    if kind != TaskKind::UnknownInsurance {
-                        self.say_key(env, out, "transfer", &[]);
-                        self.set_outcome(out, Outcome::Transferred);
-                        self.finish(out, AfterSpeech::Transfer { number });
-                        return;
-                    }
+                if let Some(number) = env.clinic.transfer_target(env.now).map(String::from)
+                    && kind != TaskKind::UnknownInsurance
+                {
+                    self.say_key(env, out, "transfer", &[]);
+                    self.set_outcome(out, Outcome::Transferred);
+                    self.finish(out, AfterSpeech::Transfer { number });
+                    return;
                 }
                 let key = format!("escalate_intro_{}", kind.as_str());
                 let plan = self.insurance_plan.clone().unwrap_or_default();
                 self.say_key(env, out, &key, &[("plan", &plan)]);
             }
-            Goal::Book => {
-                if self.prefs.type_id.is_none() && env.clinic.appointment_types.len() == 1 {
-                    self.prefs.type_id = Some(env.clinic.appointment_types[0].id.clone());
-                }
+            Goal::Book
+                if self.prefs.type_id.is_none() && env.clinic.appointment_types.len() == 1 =>
+            {
+                self.prefs.type_id = Some(env.clinic.appointment_types[0].id.clone());
             }
             _ => {}
         }
@@ -1345,13 +1346,13 @@ impl Dialogue {
                     return;
                 }
                 // The date that picked the old appointment is not a wish for the new one.
-                if let (Some(t), Some(d)) = (&self.target, self.prefs.date) {
-                    if t.start_local.date() == d {
-                        self.prefs.date = None;
-                        self.prefs.time = None;
-                        self.prefs.when_given =
-                            self.prefs.week.is_some() || self.prefs.part_of_day.is_some();
-                    }
+                if let (Some(t), Some(d)) = (&self.target, self.prefs.date)
+                    && t.start_local.date() == d
+                {
+                    self.prefs.date = None;
+                    self.prefs.time = None;
+                    self.prefs.when_given =
+                        self.prefs.week.is_some() || self.prefs.part_of_day.is_some();
                 }
                 self.after_target(env, out);
             }
@@ -2117,13 +2118,12 @@ fn pick_offers(slots: &[Slot], time: Option<NaiveTime>) -> Vec<Slot> {
             }
         }
     }
-    if picked.len() < 2 {
-        if let Some(s) = slots
+    if picked.len() < 2
+        && let Some(s) = slots
             .iter()
             .find(|s| s.start_local != picked[0].start_local)
-        {
-            picked.push(s.clone());
-        }
+    {
+        picked.push(s.clone());
     }
     picked
 }

@@ -179,22 +179,23 @@ fn check(name: &str, i: usize, d: &Dialogue, actions: &[Action], checks: &[&str]
                 }
                 _ => false,
             }),
-            "then" => actions.iter().any(|a| match (a, arg) {
-                (
-                    Action::Finish {
-                        then: AfterSpeech::Hangup,
-                        ..
-                    },
-                    "hangup",
-                ) => true,
-                (
-                    Action::Finish {
-                        then: AfterSpeech::Transfer { .. },
-                        ..
-                    },
-                    "transfer",
-                ) => true,
-                _ => false,
+            "then" => actions.iter().any(|a| {
+                matches!(
+                    (a, arg),
+                    (
+                        Action::Finish {
+                            then: AfterSpeech::Hangup,
+                            ..
+                        },
+                        "hangup",
+                    ) | (
+                        Action::Finish {
+                            then: AfterSpeech::Transfer { .. },
+                            ..
+                        },
+                        "transfer",
+                    )
+                )
             }),
             "task" => actions
                 .iter()

@@ -289,9 +289,10 @@ pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
         Some(2)
     } else if has("last") || has("latest") || has("later") {
         offered.checked_sub(1)
-    } else if has("earlier") || has("earliest") {
-        Some(0)
-    } else if has("one") && w.len() <= 2 && !has("another") && offered >= 1 {
+    } else if has("earlier")
+        || has("earliest")
+        || (has("one") && w.len() <= 2 && !has("another") && offered >= 1)
+    {
         Some(0)
     } else {
         None
@@ -366,14 +367,14 @@ pub fn impossible_date(text: &str) -> Option<String> {
             None => continue,
         };
         // "thirty first", "twenty ninth"
-        if (day == 20 || day == 30) && !first.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            if let Some(n) = w
+        if (day == 20 || day == 30)
+            && !first.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && let Some(n) = w
                 .get(j + 1)
                 .and_then(|x| spoken_number(x))
                 .filter(|n| *n < 10)
-            {
-                day += n;
-            }
+        {
+            day += n;
         }
         let max = match m + 1 {
             2 => 29,

@@ -453,7 +453,7 @@ pub enum WeightFormat {
 /// ggml's reference `quantize_row_q8_0`: per block of 32, the scale is the
 /// largest magnitude over 127 and each value its nearest multiple.
 pub fn quantize_q8_0(row: &[f32], out: &mut Vec<u8>) {
-    debug_assert!(row.len() % Q8_0_BLOCK == 0);
+    debug_assert!(row.len().is_multiple_of(Q8_0_BLOCK));
     for block in row.chunks_exact(Q8_0_BLOCK) {
         let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let d = amax / 127.0;
@@ -1277,7 +1277,7 @@ pub fn check_ggml_file(path: &Path) -> Result<GgmlInfo, ConvertError> {
         })?;
         pos += name_len as u64;
         let name = String::from_utf8_lossy(&name).into_owned();
-        if ttype == GgmlType::Q8_0 as i32 && ne[0] as usize % Q8_0_BLOCK != 0 {
+        if ttype == GgmlType::Q8_0 as i32 && !(ne[0] as usize).is_multiple_of(Q8_0_BLOCK) {
             return Err(bad(format!(
                 "q8_0 tensor {name} has rows of {} (not whole blocks)",
                 ne[0]

@@ -181,7 +181,7 @@ pub async fn search(
     let mut sql = format!("SELECT {COLUMNS} FROM patients WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
     if let Some(n) = name.map(name_key).filter(|n| !n.is_empty()) {
-        binds.push(format!("%{}%", n.replace('%', "").replace('_', "")));
+        binds.push(format!("%{}%", n.replace(['%', '_'], "")));
         sql.push_str(&format!(" AND name_key LIKE ${}", binds.len()));
     }
     if let Some(d) = date_of_birth {

@@ -180,10 +180,10 @@ pub fn open_slots(
         day.clear();
         for (pi, provider) in providers.iter().enumerate() {
             for t in candidate_starts(clinic, provider, kind, date) {
-                if let Some(pod) = query.part_of_day {
-                    if part_of_day(t) != pod {
-                        continue;
-                    }
+                if let Some(pod) = query.part_of_day
+                    && part_of_day(t) != pod
+                {
+                    continue;
                 }
                 let local = date.and_time(t);
                 let start = match offset {

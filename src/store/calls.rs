@@ -229,7 +229,7 @@ impl Db {
             arg(&mut sql, " AND outcome = ?", outcome.clone());
         }
         if let Some(q) = &filter.q {
-            let pattern = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
+            let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
             arg(
                 &mut sql,
                 " AND id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ?)",

@@ -53,14 +53,14 @@ impl Db {
                 .trim_start_matches("sqlite://")
                 .trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or(path);
-            if path != ":memory:" && !path.is_empty() {
-                if let Some(dir) = Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).with_context(|| {
-                            format!("creating the database directory {}", dir.display())
-                        })?;
-                    }
-                }
+            if path != ":memory:"
+                && !path.is_empty()
+                && let Some(dir) = Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("creating the database directory {}", dir.display())
+                })?;
             }
             options = options.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move {

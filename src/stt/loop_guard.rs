@@ -110,7 +110,7 @@ pub fn collapse_repeated_line(text: &str) -> String {
     let n = words.len();
     for period in 1..n {
         let clause_ends = words[period - 1].ends_with(['.', ',', '?', '!']);
-        let said_thrice = n >= 3 * period && n % period == 0;
+        let said_thrice = n >= 3 * period && n.is_multiple_of(period);
         if !(clause_ends || said_thrice) {
             continue;
         }
@@ -119,7 +119,7 @@ pub fn collapse_repeated_line(text: &str) -> String {
         }
         let unit = &norm[..period];
         let has_letters = unit.iter().any(|w| w.chars().any(char::is_alphabetic));
-        if !has_letters && !(period == 1 && unit[0].len() == 4) {
+        if !(has_letters || (period == 1 && unit[0].len() == 4)) {
             continue;
         }
         return words[..period].join(" ");

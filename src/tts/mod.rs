@@ -122,10 +122,10 @@ impl Tts {
         }
         cache.insert(sentence, samples_8k.to_vec());
         learned.push_back(sentence.to_string());
-        if learned.len() > LEARNED_SENTENCES {
-            if let Some(oldest) = learned.pop_front() {
-                cache.remove(&oldest);
-            }
+        if learned.len() > LEARNED_SENTENCES
+            && let Some(oldest) = learned.pop_front()
+        {
+            cache.remove(&oldest);
         }
     }
 

@@ -79,10 +79,10 @@ fn ends_sentence(
     }
     // An initial: a single capital letter ("J. Smith").
     let mut letters = word.chars();
-    if let (Some(first), None) = (letters.next(), letters.next()) {
-        if first.is_uppercase() {
-            return false;
-        }
+    if let (Some(first), None) = (letters.next(), letters.next())
+        && first.is_uppercase()
+    {
+        return false;
     }
     // "a.m." / "p.m.": a sentence ends only if the next word is capitalised.
     if lower == "a.m" || lower == "p.m" {
@@ -330,7 +330,7 @@ pub fn number_words(n: u32) -> String {
         0..=19 => ONES[n as usize].to_string(),
         20..=99 => {
             let tens = TENS[(n / 10) as usize];
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 tens.to_string()
             } else {
                 format!("{tens} {}", ONES[(n % 10) as usize])

@@ -65,13 +65,13 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(READERS)?;
-    if let Some(outcome) = &query.outcome {
-        if !OUTCOMES.contains(&outcome.as_str()) {
-            return Err(ApiError::BadRequest(format!(
-                "unknown outcome {outcome:?}; one of {}",
-                OUTCOMES.join(", ")
-            )));
-        }
+    if let Some(outcome) = &query.outcome
+        && !OUTCOMES.contains(&outcome.as_str())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "unknown outcome {outcome:?}; one of {}",
+            OUTCOMES.join(", ")
+        )));
     }
     let cursor = match &query.cursor {
         Some(c) => {

@@ -84,10 +84,10 @@ async fn slots(
             .map(|t| t.id.clone())
             .collect(),
     };
-    if let Some(p) = &params.provider_id {
-        if state.clinic.provider(p).is_none() {
-            return Err(ApiError::NotFound(format!("no provider {p:?}")));
-        }
+    if let Some(p) = &params.provider_id
+        && state.clinic.provider(p).is_none()
+    {
+        return Err(ApiError::NotFound(format!("no provider {p:?}")));
     }
     let mut out = Vec::new();
     for type_id in types {
@@ -137,12 +137,13 @@ async fn list(
     _staff: Staff,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if let Some(s) = &p.status {
-        if s != "booked" && s != "cancelled" {
-            return Err(ApiError::BadRequest(
-                "status must be booked or cancelled".into(),
-            ));
-        }
+    if let Some(s) = &p.status
+        && s != "booked"
+        && s != "cancelled"
+    {
+        return Err(ApiError::BadRequest(
+            "status must be booked or cancelled".into(),
+        ));
     }
     let filter = AppointmentFilter {
         date: p

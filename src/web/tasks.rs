@@ -29,12 +29,12 @@ async fn list(
     _staff: Staff,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if let Some(s) = &p.status {
-        if !["open", "claimed", "done"].contains(&s.as_str()) {
-            return Err(ApiError::BadRequest(
-                "status must be open, claimed or done".into(),
-            ));
-        }
+    if let Some(s) = &p.status
+        && !["open", "claimed", "done"].contains(&s.as_str())
+    {
+        return Err(ApiError::BadRequest(
+            "status must be open, claimed or done".into(),
+        ));
     }
     if let Some(q) = &p.queue {
         Queue::parse(q).ok_or_else(|| {

@@ -139,10 +139,10 @@ impl TestApp {
     pub async fn ended_call(&self, secs: u64) -> serde_json::Value {
         for _ in 0..secs * 10 {
             let (_, list) = self.get_json("/api/v1/calls").await;
-            if let Some(call) = list["calls"].as_array().and_then(|c| c.first()) {
-                if !call["ended_at"].is_null() {
-                    return self.only_call().await;
-                }
+            if let Some(call) = list["calls"].as_array().and_then(|c| c.first())
+                && !call["ended_at"].is_null()
+            {
+                return self.only_call().await;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
@@ -249,12 +249,11 @@ pub mod raw {
             let next = tokio::time::timeout_at(deadline, socket.next())
                 .await
                 .ok()??;
-            if let Ok(Message::Text(text)) = next {
-                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
-                    if pred(&value) {
-                        return Some(value);
-                    }
-                }
+            if let Ok(Message::Text(text)) = next
+                && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
+                && pred(&value)
+            {
+                return Some(value);
             }
         }
     }

@@ -5,7 +5,7 @@
 //! `./models`):
 //! - `whisper/ggml-tiny.en-q8_0.bin`: Whisper tiny.en converted from
 //!   CTranslate2, its matrices in ggml's q8_0 (a quarter to a third faster
-//!   than f16 on the CPU; README, "Speed")
+//!   than f16 on the CPU; docs/speed.md)
 //! - `vad/silero_vad.onnx`: Silero VAD
 //! - `voice/en_US-joe-medium.onnx` + `.onnx.json`: the Piper voice
 //! - `onnxruntime/libonnxruntime.so`: ONNX Runtime for `ort` (load-dynamic)

@@ -23,4 +23,5 @@ pub mod stt;
 pub mod tasks;
 pub mod telephony;
 pub mod tts;
+pub mod vocabulary;
 pub mod web;

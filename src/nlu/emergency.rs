@@ -15,55 +15,8 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
-
 use super::classifier::tokens;
-
-/// What kind of emergency the caller describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmergencyKind {
-    ChestPain,
-    Breathing,
-    Stroke,
-    Bleeding,
-    Overdose,
-    Suicidal,
-    Anaphylaxis,
-    /// Collapse, unconsciousness, an ongoing seizure.
-    Unresponsive,
-}
-
-/// Which number the agent tells the caller to dial.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hotline {
-    /// 911
-    Emergency911,
-    /// 988, the Suicide & Crisis Lifeline
-    Crisis988,
-}
-
-impl EmergencyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmergencyKind::ChestPain => "chest_pain",
-            EmergencyKind::Breathing => "breathing",
-            EmergencyKind::Stroke => "stroke",
-            EmergencyKind::Bleeding => "bleeding",
-            EmergencyKind::Overdose => "overdose",
-            EmergencyKind::Suicidal => "suicidal",
-            EmergencyKind::Anaphylaxis => "anaphylaxis",
-            EmergencyKind::Unresponsive => "unresponsive",
-        }
-    }
-
-    pub fn hotline(self) -> Hotline {
-        match self {
-            EmergencyKind::Suicidal => Hotline::Crisis988,
-            _ => Hotline::Emergency911,
-        }
-    }
-}
+pub use crate::vocabulary::{EmergencyKind, Hotline};
 
 /// The outcome of screening one utterance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

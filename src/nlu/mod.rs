@@ -9,13 +9,12 @@ pub mod classifier;
 pub mod emergency;
 pub mod entities;
 pub mod eval;
-pub mod intent;
 
 pub use classifier::IntentClassifier;
 pub use emergency::{EmergencyKind, Hotline, Screen};
 pub use entities::Entities;
 pub use eval::{EvalReport, LabelledLine, bench_nlu, evaluate};
-pub use intent::Intent;
+pub use crate::vocabulary::{Intent, Understanding};
 
 use std::io::{BufRead, Write};
 
@@ -27,21 +26,6 @@ use crate::models::{ModelPaths, onnx_environment};
 
 use entities as entity_parsers;
 pub use entities::ProviderRoster;
-
-/// What the agent understood of one caller utterance.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Understanding {
-    pub intent: Intent,
-    /// Calibrated probability of `intent` (0..=1); the dialogue asks again when low.
-    pub confidence: f32,
-    pub entities: Entities,
-    /// Set when the emergency safety net fired: what kind of emergency the
-    /// caller describes (the dialogue says 988 for `Suicidal`, 911
-    /// otherwise). `None` with `intent == Emergency` means the model alone
-    /// heard one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emergency: Option<EmergencyKind>,
-}
 
 /// Longer utterances are not a caller turn (a stuck line, a pasted document).
 pub const MAX_WORDS: usize = 200;

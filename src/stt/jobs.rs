@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
-use super::engine::{Hint, SttError, Transcript};
+use super::transcript::{Hint, SttError, Transcript};
 
 /// Where a job's transcript goes; closed when its caller stopped waiting.
 pub(super) type Reply = oneshot::Sender<Result<Transcript, SttError>>;

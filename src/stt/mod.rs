@@ -7,6 +7,8 @@
 //! [`SpeechToText`] for the saturation policy).
 //!
 //! - `engine`: the worker pool and the Whisper settings
+//! - `jobs`: the bounded queue between calls and workers, guesses that give way
+//! - `transcript`: the hint given, the transcript or error returned
 //! - `transcript_text`: cleaning Whisper's output (non-speech tags, blanks)
 //! - `loop_guard`: stopping Whisper's repetition loops as they start
 //! - `audio_input`: audio files and phone-line audio → 16 kHz samples
@@ -16,15 +18,15 @@ mod audio_input;
 mod engine;
 mod jobs;
 mod loop_guard;
+mod transcript;
 mod transcript_text;
 
 pub use audio_input::{
     AudioInputError, PHONE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, load_for_recognition,
     phone_to_recognition, through_phone_line,
 };
-pub use engine::{
-    Hint, SpeechToText, SttError, SttOptions, Transcript, audio_ctx_for, token_cap_for,
-};
+pub use engine::{SpeechToText, SttOptions, audio_ctx_for, token_cap_for};
+pub use transcript::{Hint, SttError, Transcript};
 pub use jobs::{GuessClaim, PendingGuess};
 pub use transcript_text::clean_transcript;
 

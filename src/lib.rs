@@ -16,6 +16,7 @@ pub mod compute;
 pub mod dialogue;
 pub mod models;
 pub mod nlu;
+pub mod prerequisites;
 pub mod scheduling;
 pub mod settings;
 pub mod store;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 /// a lower layer, none of its own layer or above.
 const LAYERS: &[&[&str]] = &[
     // Words and tools every stage may use; they import nothing of ours.
-    &["vocabulary", "metrics", "compute"],
+    &["vocabulary", "metrics", "compute", "prerequisites"],
     &["models"],
     // Stages and stores that stand on the words alone.
     &["audio", "store", "clinic"],

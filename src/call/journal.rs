@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::call::Outcome;
+use crate::vocabulary::Outcome;
 use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn};
 

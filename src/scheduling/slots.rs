@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clinic::Clinic;
 use crate::clinic::config::{AppointmentType, Provider};
-use crate::nlu::entities::PartOfDay;
+use crate::vocabulary::PartOfDay;
 
 /// A bookable start for one provider and appointment type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

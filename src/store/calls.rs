@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, now_text};
-use crate::call::Outcome;
+use crate::vocabulary::Outcome;
 
 /// A call as the staff API shows it (`spec/api.md`).
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -1,0 +1,36 @@
+//! What a test does when something it needs from outside the repository is
+//! missing (the models, the shared corpus, PostgreSQL): outside CI it says
+//! so and skips that part; with `FRONTDESK_REQUIRE_ALL` set (`.ci/run` sets
+//! it) it fails, naming what is missing, so a green CI never hides a half
+//! that did not run.
+
+/// The variable `.ci/run` sets.
+pub const REQUIRE_ALL_VAR: &str = "FRONTDESK_REQUIRE_ALL";
+
+/// Whether a missing prerequisite must fail the run.
+pub fn required() -> bool {
+    std::env::var_os(REQUIRE_ALL_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Reports a missing prerequisite: panics under [`required`], otherwise
+/// prints `skipping: …` to standard error. `what` names the thing and where
+/// it was looked for; `fix` says how to provide it.
+pub fn missing(what: &str, fix: &str) {
+    if required() {
+        panic!("{what} is missing and {REQUIRE_ALL_VAR} is set (CI): {fix}");
+    }
+    eprintln!("skipping: {what} is missing ({fix})");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_prerequisite_fails_only_when_required() {
+        // Both branches, without touching the process environment (tests
+        // run in parallel threads): the decision is `required()`.
+        let outcome = std::panic::catch_unwind(|| missing("a thing at /nowhere", "make it"));
+        assert_eq!(outcome.is_err(), required());
+    }
+}

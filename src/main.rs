@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return frontdesk::caller::run_call_command(args).await;
             }
             // Text lines need the caller voice, made from the agent's Piper model.
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             let speech = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 frontdesk::models::init_onnx_runtime(&settings.models)?;
                 let tts = frontdesk::tts::Tts::load(&settings.models)?;
@@ -129,7 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             force,
             python,
         } => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             let options = frontdesk::models::fetch::ModelsOptions {
                 offline,
                 force,
@@ -141,17 +141,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?
         }
         Command::Migrate => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             let db = frontdesk::store::Db::open(&settings.database_url).await?;
             println!("migrations applied ({:?} database)", db.backend);
             Ok(())
         }
         Command::Transcribe { files } => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             frontdesk::stt::transcribe_files(&settings.models, &files).await
         }
         Command::Nlu { eval } => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 frontdesk::models::init_onnx_runtime(&settings.models)?;
                 // The clinic's providers, as calls use them.
@@ -172,7 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?
         }
         Command::Bench(args) => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             frontdesk::bench::run(settings, args).await
         }
     }

@@ -1,6 +1,9 @@
-//! Server settings: from flags, else environment, else the `[server]` table
-//! of the config file, else defaults (`spec/api.md`).
+//! Server settings: from flags, else environment (clap reads both: each
+//! flag names its variable), else the `[server]` table of the config file,
+//! else defaults (`spec/api.md`). A variable set to a blank value counts as
+//! not set.
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -12,43 +15,91 @@ use crate::models::ModelPaths;
 /// Flags shared by every command that touches the server's state.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct CommonArgs {
-    /// Database URL: `sqlite://PATH` or `postgres://…` [env: DATABASE_URL]
+    /// Database URL: `sqlite://PATH` or `postgres://…`
     /// [default: an SQLite file in the data directory]
-    #[arg(long, global = true)]
+    // Its value is hidden: a PostgreSQL URL may carry a password.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
-    /// Clinic configuration (TOML) [env: FRONTDESK_CONFIG] [default: the bundled demo clinic]
-    #[arg(long, global = true)]
+    /// Clinic configuration (TOML) [default: the bundled demo clinic]
+    #[arg(long, global = true, env = "FRONTDESK_CONFIG")]
     pub config: Option<PathBuf>,
     /// Pin the clinic's clock: an RFC 3339 instant the clock starts at and runs on from
-    /// [env: FRONTDESK_NOW]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "FRONTDESK_NOW")]
     pub now: Option<String>,
-    /// Where the SQLite database and call recordings live [env: FRONTDESK_DATA_DIR] [default: ./data]
-    #[arg(long, global = true)]
+    /// Where the SQLite database and call recordings live [default: ./data]
+    #[arg(long, global = true, env = "FRONTDESK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Where `frontdesk models` puts models [env: FRONTDESK_MODELS_DIR] [default: ./models]
-    #[arg(long, global = true)]
+    /// Where `frontdesk models` puts models [default: ./models]
+    #[arg(long, global = true, env = "FRONTDESK_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
     /// A directory of `*.toml` files overriding the agent's wording, key by key
-    /// (keys of prompts/en.toml) [env: FRONTDESK_PROMPTS_DIR] [default: the bundled wording]
-    #[arg(long, global = true)]
+    /// (keys of prompts/en.toml) [default: the bundled wording]
+    #[arg(long, global = true, env = "FRONTDESK_PROMPTS_DIR")]
     pub prompts_dir: Option<PathBuf>,
 }
 
-/// Flags of `frontdesk serve`.
-#[derive(clap::Args, Clone, Debug, Default)]
+/// Flags of `frontdesk serve`. Not `Default`: a command other than `serve`
+/// takes these settings from the environment, [`ServeArgs::from_env`].
+#[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on [env: FRONTDESK_LISTEN] [default: 127.0.0.1:8080]
-    #[arg(long)]
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FRONTDESK_LISTEN")]
     pub listen: Option<String>,
     /// The public base URL Twilio reaches us at (e.g. https://clinic.example.org); builds the
-    /// wss:// stream URL in TwiML and validates signatures [env: FRONTDESK_PUBLIC_URL]
-    #[arg(long)]
+    /// wss:// stream URL in TwiML and validates signatures
+    #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Simultaneous calls the agent accepts before answering new ones with a busy
-    /// message [env: FRONTDESK_MAX_CALLS] [default: 8]
-    #[arg(long)]
-    pub max_calls: Option<usize>,
+    /// message [default: 8]
+    #[arg(long, env = "FRONTDESK_MAX_CALLS")]
+    pub max_calls: Option<MaxCalls>,
+    /// A bearer token with role `admin` for the staff API (prefer the variable: flags
+    /// show in the process list)
+    #[arg(long, env = "FRONTDESK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Twilio's auth token: when set, webhooks and the media websocket must be signed
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+    /// Twilio account SID: with the auth token, enables warm transfers to staff
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", hide_env_values = true)]
+    pub twilio_account_sid: Option<String>,
+    /// Base URL of Twilio's REST API, where warm transfers are posted
+    /// [default: https://api.twilio.com]
+    #[arg(long, env = "TWILIO_API_BASE", hide_env_values = true)]
+    pub twilio_api_base: Option<String>,
+}
+
+impl ServeArgs {
+    /// The settings of `serve` as a command without its flags sees them
+    /// (`call`, `bench`, `migrate`…): each variable's value, or unset.
+    pub fn from_env() -> anyhow::Result<ServeArgs> {
+        #[derive(clap::Parser)]
+        #[command(no_binary_name = true)]
+        struct EnvironmentOnly {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let parsed: EnvironmentOnly = clap::Parser::try_parse_from(std::iter::empty::<String>())
+            .context("reading the server's environment variables")?;
+        Ok(parsed.serve)
+    }
+}
+
+/// `--max-calls` / `FRONTDESK_MAX_CALLS`: a count, or a blank value, which
+/// counts as not set like every other setting's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxCalls(pub Option<usize>);
+
+impl std::str::FromStr for MaxCalls {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<MaxCalls, Self::Err> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(MaxCalls(None));
+        }
+        text.parse().map(|count| MaxCalls(Some(count)))
+    }
 }
 
 /// The `[server]` table a config file may carry.
@@ -92,16 +143,38 @@ pub struct Settings {
     pub max_calls: usize,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// A flag's or variable's value, unless it is blank (`FRONTDESK_LISTEN=`).
+fn given<T: Clone + AsRef<OsStr>>(value: &Option<T>) -> Option<T> {
+    value
+        .clone()
+        .filter(|v| !v.as_ref().to_string_lossy().trim().is_empty())
+}
+
+/// The `[server]` table of the config file's text; none without a file.
+fn file_server(config_text: Option<&str>) -> anyhow::Result<FileServer> {
+    let Some(text) = config_text else {
+        return Ok(FileServer::default());
+    };
+    let file = toml::from_str::<toml::Value>(text)
+        .ok()
+        .and_then(|v| v.get("server").cloned())
+        .map(|server| -> anyhow::Result<FileTop> {
+            Ok(FileTop {
+                server: server
+                    .try_into()
+                    .context("the [server] table of the config file")?,
+            })
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(file.server)
 }
 
 impl Settings {
+    /// Merges flags and environment (both already in `common` and `serve`,
+    /// as clap parsed them) with the config file and the defaults.
     pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
-        let config_path = common
-            .config
-            .clone()
-            .or_else(|| env("FRONTDESK_CONFIG").map(PathBuf::from));
+        let config_path = given(&common.config);
         let config_text =
             match &config_path {
                 Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
@@ -109,44 +182,18 @@ impl Settings {
                 })?),
                 None => None,
             };
-        let file: FileTop = match &config_text {
-            Some(text) => toml::from_str::<toml::Value>(text)
-                .ok()
-                .and_then(|v| v.get("server").cloned())
-                .map(|server| -> anyhow::Result<FileTop> {
-                    Ok(FileTop {
-                        server: server
-                            .try_into()
-                            .context("the [server] table of the config file")?,
-                    })
-                })
-                .transpose()?
-                .unwrap_or_default(),
-            None => FileTop::default(),
-        };
-        let data_dir = common
-            .data_dir
-            .clone()
-            .or_else(|| env("FRONTDESK_DATA_DIR").map(PathBuf::from))
-            .or(file.server.data_dir)
+        let file = file_server(config_text.as_deref())?;
+        let data_dir = given(&common.data_dir)
+            .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("data"));
-        let database_url = common
-            .database
-            .clone()
-            .or_else(|| env("DATABASE_URL"))
-            .or(file.server.database)
+        let database_url = given(&common.database)
+            .or(file.database)
             .unwrap_or_else(|| crate::store::sqlite_url_in(&data_dir));
-        let listen = serve
-            .listen
-            .clone()
-            .or_else(|| env("FRONTDESK_LISTEN"))
-            .or(file.server.listen)
+        let listen = given(&serve.listen)
+            .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let public_url = serve
-            .public_url
-            .clone()
-            .or_else(|| env("FRONTDESK_PUBLIC_URL"))
-            .or(file.server.public_url)
+        let public_url = given(&serve.public_url)
+            .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_string());
         if let Some(url) = &public_url {
             anyhow::ensure!(
@@ -154,31 +201,22 @@ impl Settings {
                 "the public URL must start with https:// (or http:// for local testing), got {url:?}"
             );
         }
-        let now = common
-            .now
-            .clone()
-            .or_else(|| env("FRONTDESK_NOW"))
+        let now = given(&common.now)
             .map(|text| {
                 chrono::DateTime::parse_from_rfc3339(&text).with_context(|| {
                     format!("FRONTDESK_NOW / --now must be an RFC 3339 instant, got {text:?}")
                 })
             })
             .transpose()?;
-        let models = common
-            .models_dir
-            .clone()
+        let models = given(&common.models_dir)
             .map(ModelPaths::at)
             .unwrap_or_else(ModelPaths::locate);
         let max_calls = serve
             .max_calls
-            .or_else(|| env("FRONTDESK_MAX_CALLS").and_then(|v| v.parse().ok()))
-            .or(file.server.max_calls)
+            .and_then(|MaxCalls(count)| count)
+            .or(file.max_calls)
             .unwrap_or(8)
             .max(1);
-        let prompts_dir = common
-            .prompts_dir
-            .clone()
-            .or_else(|| env("FRONTDESK_PROMPTS_DIR").map(PathBuf::from));
         Ok(Settings {
             listen,
             database_url,
@@ -188,11 +226,11 @@ impl Settings {
             now,
             data_dir,
             models,
-            prompts_dir,
-            admin_token: env("FRONTDESK_ADMIN_TOKEN"),
-            twilio_auth_token: env("TWILIO_AUTH_TOKEN"),
-            twilio_account_sid: env("TWILIO_ACCOUNT_SID"),
-            twilio_api_base: env("TWILIO_API_BASE"),
+            prompts_dir: given(&common.prompts_dir),
+            admin_token: given(&serve.admin_token),
+            twilio_auth_token: given(&serve.twilio_auth_token),
+            twilio_account_sid: given(&serve.twilio_account_sid),
+            twilio_api_base: given(&serve.twilio_api_base),
             max_calls,
         })
     }
@@ -232,5 +270,277 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         twilio_account_sid: None,
         twilio_api_base: None,
         max_calls: 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// `frontdesk`'s shape: the shared flags on every command, `serve`'s own.
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(clap::Subcommand, Debug)]
+    enum Command {
+        Serve(ServeArgs),
+        Migrate,
+    }
+
+    /// Every variable a setting reads.
+    const VARIABLES: [&str; 13] = [
+        "FRONTDESK_LISTEN",
+        "DATABASE_URL",
+        "FRONTDESK_CONFIG",
+        "FRONTDESK_PUBLIC_URL",
+        "FRONTDESK_NOW",
+        "FRONTDESK_DATA_DIR",
+        "FRONTDESK_MODELS_DIR",
+        "FRONTDESK_PROMPTS_DIR",
+        "FRONTDESK_MAX_CALLS",
+        "FRONTDESK_ADMIN_TOKEN",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_API_BASE",
+    ];
+
+    fn no_serve_flags() -> ServeArgs {
+        ServeArgs {
+            listen: None,
+            public_url: None,
+            max_calls: None,
+            admin_token: None,
+            twilio_auth_token: None,
+            twilio_account_sid: None,
+            twilio_api_base: None,
+        }
+    }
+
+    /// A config file whose `[server]` table sets four settings.
+    fn config_with_server_table(dir: &Path) -> PathBuf {
+        let path = dir.join("clinic.toml");
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"10.0.0.3:7000\"\nmax_calls = 3\n\
+             public_url = \"https://file.example.org/\"\ndata_dir = \"/srv/file-data\"\n",
+        )
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn config_file_beats_defaults_and_flags_beat_the_file() {
+        let defaults = Settings::resolve(&CommonArgs::default(), &no_serve_flags()).unwrap();
+        assert_eq!(defaults.listen, "127.0.0.1:8080");
+        assert_eq!(defaults.max_calls, 8);
+        assert_eq!(defaults.public_url, None);
+        assert_eq!(defaults.data_dir, PathBuf::from("data"));
+        assert_eq!(
+            defaults.database_url,
+            crate::store::sqlite_url_in(Path::new("data"))
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let common = CommonArgs {
+            config: Some(config_with_server_table(dir.path())),
+            ..CommonArgs::default()
+        };
+        let from_file = Settings::resolve(&common, &no_serve_flags()).unwrap();
+        assert_eq!(from_file.listen, "10.0.0.3:7000");
+        assert_eq!(from_file.max_calls, 3);
+        assert_eq!(
+            from_file.public_url.as_deref(),
+            Some("https://file.example.org")
+        );
+        assert_eq!(from_file.data_dir, PathBuf::from("/srv/file-data"));
+        assert_eq!(
+            from_file.database_url,
+            crate::store::sqlite_url_in(Path::new("/srv/file-data"))
+        );
+
+        let flags = ServeArgs {
+            listen: Some("0.0.0.0:9000".into()),
+            max_calls: Some(MaxCalls(Some(5))),
+            ..no_serve_flags()
+        };
+        let common = CommonArgs {
+            data_dir: Some("flag-data".into()),
+            ..common
+        };
+        let from_flags = Settings::resolve(&common, &flags).unwrap();
+        assert_eq!(from_flags.listen, "0.0.0.0:9000");
+        assert_eq!(from_flags.max_calls, 5);
+        assert_eq!(from_flags.data_dir, PathBuf::from("flag-data"));
+        assert_eq!(
+            from_flags.public_url.as_deref(),
+            Some("https://file.example.org")
+        );
+
+        // A blank value (`FRONTDESK_LISTEN=`) is no value: the file's applies.
+        let blank = ServeArgs {
+            listen: Some("  ".into()),
+            max_calls: Some(MaxCalls(None)),
+            ..no_serve_flags()
+        };
+        let from_blank = Settings::resolve(&common, &blank).unwrap();
+        assert_eq!(from_blank.listen, "10.0.0.3:7000");
+        assert_eq!(from_blank.max_calls, 3);
+    }
+
+    #[test]
+    fn flags_parse_after_the_command_and_beat_any_variable() {
+        let cli = Cli::try_parse_from([
+            "frontdesk",
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--max-calls",
+            "4",
+            "--data-dir",
+            "flag-data",
+            "--admin-token",
+            "flag-token",
+        ])
+        .unwrap();
+        let Command::Serve(serve) = &cli.command else {
+            panic!("parsed {:?}", cli.command)
+        };
+        assert_eq!(serve.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(serve.max_calls, Some(MaxCalls(Some(4))));
+        assert_eq!(serve.admin_token.as_deref(), Some("flag-token"));
+        assert_eq!(cli.common.data_dir, Some(PathBuf::from("flag-data")));
+
+        let blank = Cli::try_parse_from(["frontdesk", "serve", "--max-calls", " "]).unwrap();
+        let Command::Serve(serve) = &blank.command else {
+            panic!("parsed {:?}", blank.command)
+        };
+        assert_eq!(serve.max_calls, Some(MaxCalls(None)));
+        assert!(Cli::try_parse_from(["frontdesk", "serve", "--max-calls", "many"]).is_err());
+    }
+
+    #[test]
+    fn every_setting_names_its_variable_and_secrets_hide_their_values() {
+        let mut cli = Cli::command();
+        cli.build();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        let mut named: Vec<String> = serve
+            .get_arguments()
+            .filter_map(|arg| arg.get_env())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        named.sort();
+        let mut expected = VARIABLES.map(String::from).to_vec();
+        expected.sort();
+        assert_eq!(named, expected);
+        let hidden: Vec<&str> = serve
+            .get_arguments()
+            .filter(|arg| arg.is_hide_env_values_set())
+            .map(|arg| arg.get_id().as_str())
+            .collect();
+        for secret in [
+            "admin_token",
+            "twilio_auth_token",
+            "twilio_account_sid",
+            "twilio_api_base",
+            "database",
+        ] {
+            assert!(hidden.contains(&secret), "{secret} shows its value");
+        }
+    }
+
+    /// clap reads the variables when the command is built, so the
+    /// environment layer is tested in a child process given its own
+    /// environment: setting variables in this multi-threaded test process
+    /// would race with every other test.
+    #[test]
+    fn environment_sits_between_flags_and_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_with_server_table(dir.path());
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.args([
+            "--exact",
+            "settings::tests::environment_layer_in_a_child_process",
+            "--ignored",
+            "--test-threads=1",
+        ]);
+        for name in VARIABLES {
+            child.env_remove(name);
+        }
+        child
+            .env("FRONTDESK_SETTINGS_TEST_CHILD", "1")
+            .env("FRONTDESK_CONFIG", &config)
+            .env("FRONTDESK_LISTEN", "10.1.1.1:7001")
+            .env("FRONTDESK_MAX_CALLS", "6")
+            .env("FRONTDESK_PUBLIC_URL", "")
+            .env("DATABASE_URL", "sqlite://env.sqlite3")
+            .env("TWILIO_AUTH_TOKEN", "env-secret");
+        let out = child.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "child test failed:\n{stdout}\n{stderr}"
+        );
+    }
+
+    #[test]
+    #[ignore = "run by environment_sits_between_flags_and_the_config_file, with its own environment"]
+    fn environment_layer_in_a_child_process() {
+        assert_eq!(
+            std::env::var("FRONTDESK_SETTINGS_TEST_CHILD").as_deref(),
+            Ok("1"),
+            "run by its parent test"
+        );
+        let cli =
+            Cli::try_parse_from(["frontdesk", "serve", "--database", "sqlite://flag.sqlite3"])
+                .unwrap();
+        let Command::Serve(serve) = &cli.command else {
+            panic!("parsed {:?}", cli.command)
+        };
+        let settings = Settings::resolve(&cli.common, serve).unwrap();
+        // flag beats environment
+        assert_eq!(settings.database_url, "sqlite://flag.sqlite3");
+        // environment beats the config file
+        assert_eq!(settings.listen, "10.1.1.1:7001");
+        assert_eq!(settings.max_calls, 6);
+        assert_eq!(settings.twilio_auth_token.as_deref(), Some("env-secret"));
+        // a blank variable is unset: the config file's value
+        assert_eq!(
+            settings.public_url.as_deref(),
+            Some("https://file.example.org")
+        );
+        // the config file beats the default
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/file-data"));
+        // nothing set: the default
+        assert_eq!(settings.now, None);
+        assert_eq!(settings.admin_token, None);
+
+        // Commands without serve's flags read the same variables.
+        let migrate = Cli::try_parse_from(["frontdesk", "migrate"]).unwrap();
+        let settings = Settings::resolve(&migrate.common, &ServeArgs::from_env().unwrap()).unwrap();
+        assert_eq!(settings.database_url, "sqlite://env.sqlite3");
+        assert_eq!(settings.listen, "10.1.1.1:7001");
+        assert_eq!(settings.twilio_auth_token.as_deref(), Some("env-secret"));
+
+        // `--help` names the variables and shows no secret.
+        let mut cli = Cli::command();
+        cli.build();
+        let help = cli
+            .find_subcommand_mut("serve")
+            .expect("serve")
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("[env: FRONTDESK_LISTEN=10.1.1.1:7001]"),
+            "{help}"
+        );
+        assert!(help.contains("[env: TWILIO_AUTH_TOKEN]"), "{help}");
+        assert!(!help.contains("env-secret"), "{help}");
     }
 }

@@ -4,13 +4,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{Any, QueryBuilder, Row};
 
 use super::patients::Patient;
 use super::slots::{Busy, candidate_starts, providers_for};
 use super::{db_time, parse_db_time};
 use crate::clinic::Clinic;
-use crate::store::{Db, new_id, now_text};
+use crate::store::{Db, dynamic_sql, new_id, now_text};
 
 /// Size of the cells each booking claims in `slot_claims`.
 pub const CLAIM_CELL_MINUTES: i64 = 5;
@@ -182,41 +182,46 @@ pub async fn list(
     clinic: &Clinic,
     filter: &AppointmentFilter,
 ) -> anyhow::Result<Vec<Appointment>> {
-    let mut sql = format!("{SELECT} WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let mut add = |sql: &mut String, clause: &str, value: String| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-    };
+    let mut sql = QueryBuilder::<Any>::new(format!("{SELECT} WHERE "));
+    let mut conditions = sql.separated(" AND ");
+    conditions.push("1 = 1"); // a valid WHERE when no filter is given
     if let Some(d) = filter.date {
         let (s, e) = local_day_bounds(clinic, d);
-        add(&mut sql, " AND a.start_at >= ?", db_time(s));
-        add(&mut sql, " AND a.start_at < ?", db_time(e));
+        conditions
+            .push("a.start_at >= ")
+            .push_bind_unseparated(db_time(s));
+        conditions
+            .push("a.start_at < ")
+            .push_bind_unseparated(db_time(e));
     }
     if let Some(v) = &filter.provider_id {
-        add(&mut sql, " AND a.provider_id = ?", v.clone());
+        conditions
+            .push("a.provider_id = ")
+            .push_bind_unseparated(v.clone());
     }
     if let Some(v) = &filter.patient_id {
-        add(&mut sql, " AND a.patient_id = ?", v.clone());
+        conditions
+            .push("a.patient_id = ")
+            .push_bind_unseparated(v.clone());
     }
     if let Some(v) = &filter.status {
-        add(&mut sql, " AND a.status = ?", v.clone());
+        conditions
+            .push("a.status = ")
+            .push_bind_unseparated(v.clone());
     }
     if let Some(v) = &filter.call_id {
-        add(&mut sql, " AND a.call_id = ?", v.clone());
+        conditions
+            .push("a.call_id = ")
+            .push_bind_unseparated(v.clone());
     }
     if let Some(t) = filter.starting_after {
-        add(&mut sql, " AND a.start_at >= ?", db_time(t));
+        conditions
+            .push("a.start_at >= ")
+            .push_bind_unseparated(db_time(t));
     }
-    sql.push_str(&format!(
-        " ORDER BY a.start_at, a.provider_id LIMIT {}",
-        filter.limit.unwrap_or(500).clamp(1, 5000)
-    ));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b);
-    }
-    let rows = q
+    sql.push(" ORDER BY a.start_at, a.provider_id LIMIT ")
+        .push_bind(filter.limit.unwrap_or(500).clamp(1, 5000));
+    let rows = dynamic_sql::numbered(sql)?
         .fetch_all(&db.pool)
         .await
         .context("listing appointments")?;

@@ -3,9 +3,9 @@
 use anyhow::Context;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{Any, QueryBuilder, Row};
 
-use crate::store::{Db, new_id, now_text};
+use crate::store::{Db, dynamic_sql, new_id, now_text};
 
 /// A US phone number as ten digits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,29 +178,30 @@ pub async fn search(
     phone: Option<&PhoneNumber>,
     limit: i64,
 ) -> anyhow::Result<Vec<Patient>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM patients WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
+    let mut sql = QueryBuilder::<Any>::new(format!("SELECT {COLUMNS} FROM patients WHERE "));
+    let mut conditions = sql.separated(" AND ");
+    conditions.push("1 = 1"); // a valid WHERE when no filter is given
     if let Some(n) = name.map(name_key).filter(|n| !n.is_empty()) {
-        binds.push(format!("%{}%", n.replace(['%', '_'], "")));
-        sql.push_str(&format!(" AND name_key LIKE ${}", binds.len()));
+        conditions
+            .push("name_key LIKE ")
+            .push_bind_unseparated(format!("%{}%", n.replace(['%', '_'], "")));
     }
     if let Some(d) = date_of_birth {
-        binds.push(d.to_string());
-        sql.push_str(&format!(" AND date_of_birth = ${}", binds.len()));
+        conditions
+            .push("date_of_birth = ")
+            .push_bind_unseparated(d.to_string());
     }
     if let Some(p) = phone {
-        binds.push(p.as_str().to_string());
-        sql.push_str(&format!(" AND phone = ${}", binds.len()));
+        conditions
+            .push("phone = ")
+            .push_bind_unseparated(p.as_str().to_string());
     }
-    sql.push_str(&format!(
-        " ORDER BY name_key, date_of_birth LIMIT {}",
-        limit.clamp(1, 500)
-    ));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b);
-    }
-    let rows = q.fetch_all(&db.pool).await.context("searching patients")?;
+    sql.push(" ORDER BY name_key, date_of_birth LIMIT ")
+        .push_bind(limit.clamp(1, 500));
+    let rows = dynamic_sql::numbered(sql)?
+        .fetch_all(&db.pool)
+        .await
+        .context("searching patients")?;
     rows.iter().map(from_row).collect()
 }
 

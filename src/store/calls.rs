@@ -2,10 +2,10 @@
 //! was said; read back by the staff API for review.
 
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, QueryBuilder, Row};
 
-use super::{Db, now_text};
+use super::{Db, dynamic_sql, now_text};
 use crate::vocabulary::Outcome;
 
 /// A call as the staff API shows it (`spec/api.md`).
@@ -213,48 +213,44 @@ impl Db {
     }
 
     pub async fn list_calls(&self, filter: &CallFilter) -> sqlx::Result<Vec<CallRecord>> {
-        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, value: String| {
-            binds.push(value);
-            sql.push_str(&clause.replace("?", &format!("${}", binds.len())));
-        };
+        let mut sql = QueryBuilder::<Any>::new(format!("SELECT {CALL_COLUMNS} FROM calls WHERE "));
+        let mut conditions = sql.separated(" AND ");
+        conditions.push("1 = 1"); // a valid WHERE when no filter is given
         if let Some(since) = &filter.since {
-            arg(&mut sql, " AND started_at >= ?", since.clone());
+            conditions
+                .push("started_at >= ")
+                .push_bind_unseparated(since.clone());
         }
         if let Some(until) = &filter.until {
-            arg(&mut sql, " AND started_at < ?", until.clone());
+            conditions
+                .push("started_at < ")
+                .push_bind_unseparated(until.clone());
         }
         if let Some(outcome) = &filter.outcome {
-            arg(&mut sql, " AND outcome = ?", outcome.clone());
+            conditions
+                .push("outcome = ")
+                .push_bind_unseparated(outcome.clone());
         }
         if let Some(q) = &filter.q {
             let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-            arg(
-                &mut sql,
-                " AND id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ?)",
-                pattern,
-            );
+            conditions
+                .push("id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ")
+                .push_bind_unseparated(pattern)
+                .push_unseparated(")");
         }
         if let Some((started_at, id)) = &filter.cursor {
-            binds.push(started_at.clone());
-            let a = binds.len();
-            binds.push(id.clone());
-            let b = binds.len();
-            sql.push_str(&format!(
-                " AND (started_at < ${a} OR (started_at = ${a} AND id < ${b}))"
-            ));
+            conditions
+                .push("(started_at < ")
+                .push_bind_unseparated(started_at.clone())
+                .push_unseparated(" OR (started_at = ")
+                .push_bind_unseparated(started_at.clone())
+                .push_unseparated(" AND id < ")
+                .push_bind_unseparated(id.clone())
+                .push_unseparated("))");
         }
-        sql.push_str(&format!(
-            " ORDER BY started_at DESC, id DESC LIMIT {}",
-            filter.limit.clamp(1, 500)
-        ));
-        // Built from fixed fragments; every value is a bind parameter.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in &binds {
-            query = query.bind(b);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        sql.push(" ORDER BY started_at DESC, id DESC LIMIT ")
+            .push_bind(filter.limit.clamp(1, 500));
+        let rows = dynamic_sql::numbered(sql)?.fetch_all(&self.pool).await?;
         let mut calls = Vec::with_capacity(rows.len());
         for row in &rows {
             calls.push(self.call_from_row(row).await?);

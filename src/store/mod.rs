@@ -1,11 +1,13 @@
 //! Persistence through sqlx: SQLite embedded by default, PostgreSQL for a
 //! shared deployment. One pool of the `Any` driver; SQL is written once with
-//! `$1`-style placeholders, which both backends accept. Times are stored as
+//! `$1`-style placeholders, which both backends accept (queries built from
+//! filters go through `dynamic_sql`, which numbers them). Times are stored as
 //! RFC 3339 UTC text, ids as text (UUIDs), so one schema reads the same on
 //! both backends. Migrations live in `migrations/sqlite` and
 //! `migrations/postgres` (same numbering, one file per change in each).
 
 pub mod calls;
+pub mod dynamic_sql;
 
 use std::path::Path;
 

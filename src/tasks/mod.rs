@@ -3,9 +3,9 @@
 
 use anyhow::Context;
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{Any, QueryBuilder, Row};
 
-use crate::store::{Db, new_id, now_text};
+use crate::store::{Db, dynamic_sql, new_id, now_text};
 pub use crate::vocabulary::{Priority, Queue, TaskKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,32 +105,33 @@ fn from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Task> {
 
 /// Newest first within priority (urgent, high, normal).
 pub async fn list(db: &Db, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
-    let mut sql = String::from(
+    let mut sql = QueryBuilder::<Any>::new(
         "SELECT id, queue, priority, kind, summary, status, call_id, patient_id, callback_number, \
-         created_at, claimed_by, claimed_at, completed_at, resolution FROM tasks WHERE 1 = 1",
+         created_at, claimed_by, claimed_at, completed_at, resolution FROM tasks WHERE ",
     );
-    let mut binds = Vec::new();
-    for (col, v) in [
+    let mut conditions = sql.separated(" AND ");
+    conditions.push("1 = 1"); // a valid WHERE when no filter is given
+    for (column, value) in [
         ("status", &filter.status),
         ("queue", &filter.queue),
         ("priority", &filter.priority),
         ("call_id", &filter.call_id),
     ] {
-        if let Some(v) = v {
-            binds.push(v.clone());
-            sql.push_str(&format!(" AND {col} = ${}", binds.len()));
+        if let Some(value) = value {
+            conditions
+                .push(format_args!("{column} = "))
+                .push_bind_unseparated(value.clone());
         }
     }
-    sql.push_str(&format!(
+    sql.push(
         " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, \
-         created_at DESC LIMIT {}",
-        filter.limit.unwrap_or(200).clamp(1, 1000)
-    ));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b);
-    }
-    let rows = q.fetch_all(&db.pool).await.context("listing tasks")?;
+         created_at DESC LIMIT ",
+    )
+    .push_bind(filter.limit.unwrap_or(200).clamp(1, 1000));
+    let rows = dynamic_sql::numbered(sql)?
+        .fetch_all(&db.pool)
+        .await
+        .context("listing tasks")?;
     rows.iter().map(from_row).collect()
 }
 

@@ -276,4 +276,70 @@ mod tests {
             "and the queue closed at hang-up"
         );
     }
+
+    /// Each call update Twilio's REST API received: `{CallSid}.json` and its form.
+    type Updates = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+    /// Twilio's REST API, as far as a transfer needs it: records each call
+    /// update and answers with `status`.
+    async fn rest_stand_in(status: axum::http::StatusCode) -> (TwilioRest, Updates) {
+        use axum::extract::{Path, State};
+        let record = move |State(updates): State<Updates>,
+                           Path((_account, call)): Path<(String, String)>,
+                           body: String| async move {
+            let form = url::form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
+            updates.lock().unwrap().push((call, form));
+            status
+        };
+        let updates = Updates::default();
+        let router = axum::Router::new()
+            .route(
+                "/2010-04-01/Accounts/{account}/Calls/{call}",
+                axum::routing::post(record),
+            )
+            .with_state(updates.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (TwilioRest::new(base, "AC1".into(), "token".into()), updates)
+    }
+
+    #[tokio::test]
+    async fn a_transfer_redirects_the_started_call_through_the_rest_api() {
+        for status in [
+            axum::http::StatusCode::OK,
+            // Refused: logged; the call still lets go of the line.
+            axum::http::StatusCode::UNAUTHORIZED,
+        ] {
+            let (rest, updates) = rest_stand_in(status).await;
+            let (out, mut sent) = mpsc::channel(16);
+            let mut carrier = TwilioCarrier::new(
+                futures_util::stream::iter(vec![WireIn::Text(start())]),
+                out,
+                Some(rest),
+            );
+            assert!(matches!(
+                carrier.next_event().await,
+                Some(CarrierEvent::Started(_))
+            ));
+            carrier.transfer("+15555550100").await;
+            carrier.hang_up();
+            assert_eq!(
+                *updates.lock().unwrap(),
+                [(
+                    format!("{CALL}.json"),
+                    vec![(
+                        "Twiml".to_string(),
+                        super::super::twiml::dial_twiml("+15555550100")
+                    )]
+                )]
+            );
+            assert!(
+                sent.recv().await.is_none(),
+                "nothing sent, and the line closed"
+            );
+        }
+    }
 }

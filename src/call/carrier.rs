@@ -62,7 +62,8 @@ impl CarrierEvent {
 }
 
 /// One call's connection to its carrier: events in, agent audio and call
-/// control out. The sends fail only when the connection is gone.
+/// control out. A send fails only when it cannot reach the caller (the
+/// connection is gone, or the stream has not started).
 pub trait Carrier: Send {
     /// The next event; `None` once the connection has closed. Must be
     /// cancel-safe: the loop drops it when something else happens first.

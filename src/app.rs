@@ -17,6 +17,7 @@ use crate::call::journal::replay_spool;
 use crate::call::session::CallServices;
 use crate::clinic::desk::Desk;
 use crate::clinic::{Clinic, Clock, Prompts};
+use crate::metrics::Metrics;
 use crate::nlu::Nlu;
 use crate::nlu::entities::{ProviderRoster, RosterEntry};
 use crate::settings::Settings;
@@ -184,7 +185,7 @@ impl Application {
             "fixed prompts rendered"
         );
 
-        let metrics = Arc::new(web::metrics::Metrics::default());
+        let metrics = Arc::new(Metrics::default());
         let services = Arc::new(CallServices {
             db: db.clone(),
             spool_dir: settings.spool_dir(),
@@ -200,7 +201,6 @@ impl Application {
             },
             endpoint: EndpointConfig::default(),
             silence_prompt_ms: 8000,
-            carrier: twilio_rest,
         });
         let telephony = Arc::new(TelephonyState {
             services,
@@ -211,6 +211,7 @@ impl Application {
                 .map(SignatureValidator::new)
                 .transpose()
                 .context("TWILIO_AUTH_TOKEN")?,
+            rest: twilio_rest,
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
             metrics: metrics.clone(),
         });

@@ -14,6 +14,7 @@ pub mod caller;
 pub mod clinic;
 pub mod compute;
 pub mod dialogue;
+pub mod metrics;
 pub mod models;
 pub mod nlu;
 pub mod prerequisites;

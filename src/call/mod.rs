@@ -49,6 +49,7 @@ pub trait ConversationFactory: Send + Sync {
     fn fixed_sentences(&self) -> Vec<String>;
 }
 
+pub mod carrier;
 pub mod journal;
 pub mod listener;
 pub mod prompts;

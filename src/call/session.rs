@@ -1,7 +1,7 @@
-//! The call loop for one media stream: carrier messages in, agent audio
-//! out. It is generic over the socket (a stream of inbound frames and a
-//! queue of outbound text), so tests can drive it with channels and the
-//! server with a real websocket.
+//! The call loop for one media stream: carrier events in, agent audio
+//! out. It speaks to the carrier only through [`super::carrier::Carrier`],
+//! so tests can drive it with a scripted carrier and the server with a
+//! real one (Twilio's media stream websocket).
 //!
 //! Time inside the call is counted in caller audio received (8 kHz
 //! samples), never wall-clock: endpointing, silence prompts and barge-in
@@ -10,10 +10,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use super::carrier::{Carrier, CarrierEvent, StreamStarted};
 use super::journal::{Entry, Journal};
 use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
@@ -27,8 +27,6 @@ use crate::nlu::{Intent, Nlu, Understanding};
 use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
 use crate::stt::{SpeechToText, SttError};
-use crate::telephony::twilio::messages::{Inbound, StreamError, parse_inbound};
-use crate::telephony::twilio::rest::TwilioRest;
 use crate::tts::Tts;
 
 const SAMPLE_RATE_HZ: u64 = 8000;
@@ -61,17 +59,6 @@ pub struct CallServices {
     pub endpoint: EndpointConfig,
     /// Caller silence (after the agent finishes) before the conversation is told.
     pub silence_prompt_ms: u64,
-    /// Twilio's REST API, to hand a call to staff (`None`: no credentials,
-    /// so the clinic's transfer number is dropped at start-up).
-    pub carrier: Option<TwilioRest>,
-}
-
-/// One inbound websocket frame, as the transport saw it.
-#[derive(Debug)]
-pub enum WireIn {
-    Text(String),
-    /// Twilio never sends binary frames; counted and ignored.
-    Binary(usize),
 }
 
 /// How the stream ended, for logs and tests.
@@ -93,8 +80,8 @@ pub enum StreamEnd {
 #[derive(Debug, Clone)]
 pub struct CallSummary {
     pub call_id: Option<String>,
-    /// The carrier's id of the call (Twilio's CallSid).
-    pub call_sid: Option<String>,
+    /// The carrier's id of the call ([`StreamStarted::carrier_call_id`]).
+    pub carrier_call_id: Option<String>,
     pub end: StreamEnd,
     pub bad_messages: u64,
 }
@@ -103,90 +90,66 @@ pub struct CallSummary {
 const MAX_BAD_MESSAGES: u64 = 500;
 
 /// Runs one media stream to its end.
-pub async fn run_stream<S>(
-    services: Arc<CallServices>,
-    mut inbound: S,
-    out: mpsc::Sender<String>,
-) -> CallSummary
-where
-    S: Stream<Item = WireIn> + Unpin,
-{
+pub async fn run_stream(services: Arc<CallServices>, mut carrier: Box<dyn Carrier>) -> CallSummary {
     let mut bad_messages = 0u64;
-    // Wait for `start`; `connected` needs no reply, media before start
-    // cannot be attributed to a call.
-    let start = loop {
-        let Some(frame) = inbound.next().await else {
-            tracing::warn!(bad_messages, "media stream closed before it started");
-            return CallSummary {
-                call_id: None,
-                call_sid: None,
-                end: StreamEnd::NeverStarted,
-                bad_messages,
-            };
+    let Some(start) = wait_for_start(carrier.as_mut(), &mut bad_messages).await else {
+        return CallSummary {
+            call_id: None,
+            carrier_call_id: None,
+            end: StreamEnd::NeverStarted,
+            bad_messages,
         };
-        match decode(frame) {
-            Ok(Inbound::Start(start)) => break start,
-            Ok(Inbound::Connected { .. }) => {}
-            Ok(Inbound::Stop { .. }) => {
-                return CallSummary {
-                    call_id: None,
-                    call_sid: None,
-                    end: StreamEnd::NeverStarted,
-                    bad_messages,
-                };
-            }
-            Ok(other) => {
-                bad_messages += 1;
-                tracing::warn!(
-                    event = event_name(&other),
-                    "message before the stream's start; ignored"
-                );
-            }
-            Err(e) => {
-                bad_messages += 1;
-                tracing::warn!(error = %e, "unreadable media stream message; ignored");
-            }
-        }
-        if bad_messages > MAX_BAD_MESSAGES {
-            tracing::warn!(bad_messages, "too many bad messages before start; closing");
-            return CallSummary {
-                call_id: None,
-                call_sid: None,
-                end: StreamEnd::NeverStarted,
-                bad_messages,
-            };
-        }
     };
     let call_id = crate::store::new_id();
-    let call_sid = start.call_sid.clone();
-    let span = tracing::info_span!("call", call_id = %call_id, call_sid = %start.call_sid, stream_sid = %start.stream_sid);
-    let call = Call::begin(services, call_id.clone(), start, out, bad_messages);
-    let (end, bad_messages) = call.run(inbound).instrument(span).await;
+    let carrier_call_id = start.carrier_call_id.clone();
+    let span = tracing::info_span!("call", call_id = %call_id, call_sid = %start.carrier_call_id, stream_sid = %start.stream_id);
+    let call = Call::begin(services, call_id.clone(), start, carrier, bad_messages);
+    let (end, bad_messages) = call.run().instrument(span).await;
     CallSummary {
         call_id: Some(call_id),
-        call_sid: Some(call_sid),
+        carrier_call_id: Some(carrier_call_id),
         end,
         bad_messages,
     }
 }
 
-fn decode(frame: WireIn) -> Result<Inbound, StreamError> {
-    match frame {
-        WireIn::Text(text) => parse_inbound(&text),
-        WireIn::Binary(bytes) => Err(StreamError::UnknownEvent(format!(
-            "binary frame of {bytes} bytes"
-        ))),
-    }
-}
-
-fn event_name(message: &Inbound) -> &'static str {
-    match message {
-        Inbound::Connected { .. } => "connected",
-        Inbound::Start(_) => "start",
-        Inbound::Media(_) => "media",
-        Inbound::Dtmf { .. } => "dtmf",
-        Inbound::Mark { .. } => "mark",
-        Inbound::Stop { .. } => "stop",
+/// Waits for the stream's start; `None` if the call never starts (closed,
+/// stopped, or too many bad messages first). Events before the start
+/// cannot be attributed to a call: they are counted in `bad_messages`.
+async fn wait_for_start(
+    carrier: &mut dyn Carrier,
+    bad_messages: &mut u64,
+) -> Option<StreamStarted> {
+    loop {
+        let Some(event) = carrier.next_event().await else {
+            tracing::warn!(
+                bad_messages = *bad_messages,
+                "media stream closed before it started"
+            );
+            return None;
+        };
+        match event {
+            CarrierEvent::Started(start) => return Some(start),
+            CarrierEvent::Stopped => return None,
+            CarrierEvent::Malformed(e) => {
+                *bad_messages += 1;
+                tracing::warn!(error = %e, "unreadable media stream message; ignored");
+            }
+            other => {
+                *bad_messages += 1;
+                tracing::warn!(
+                    event = other.name(),
+                    "message before the stream's start; ignored"
+                );
+            }
+        }
+        if *bad_messages > MAX_BAD_MESSAGES {
+            tracing::warn!(
+                bad_messages = *bad_messages,
+                "too many bad messages before start; closing"
+            );
+            return None;
+        }
     }
 }
 
@@ -270,8 +233,8 @@ impl AgentAudioSink for RecordingSink<'_> {
 struct Call {
     services: Arc<CallServices>,
     info: CallInfo,
-    /// The carrier's id of the call, for a transfer.
-    call_sid: String,
+    /// The line to the caller: events in, agent audio and call control out.
+    carrier: Box<dyn Carrier>,
     journal: Journal,
     journal_writer: tokio::task::JoinHandle<()>,
     speaker: Speaker,
@@ -319,12 +282,17 @@ impl Call {
     fn begin(
         services: Arc<CallServices>,
         call_id: String,
-        start: crate::telephony::twilio::messages::StreamStart,
-        out: mpsc::Sender<String>,
+        start: StreamStarted,
+        carrier: Box<dyn Carrier>,
         bad_messages: u64,
     ) -> Call {
-        let from = start.custom_parameters.get("from").cloned();
-        let to = start.custom_parameters.get("to").cloned();
+        let StreamStarted {
+            carrier: carrier_name,
+            carrier_call_id,
+            stream_id,
+            from,
+            to,
+        } = start;
         let (journal, journal_writer) = Journal::start(
             services.db.clone(),
             services.spool_dir.clone(),
@@ -340,9 +308,9 @@ impl Call {
         };
         journal.record(Entry::Call(NewCall {
             id: call_id.clone(),
-            provider: "twilio".into(),
-            provider_call_id: Some(start.call_sid.clone()),
-            stream_id: Some(start.stream_sid.clone()),
+            provider: carrier_name.into(),
+            provider_call_id: Some(carrier_call_id),
+            stream_id: Some(stream_id),
             from: from.clone(),
             to,
             recording_path: recording
@@ -357,14 +325,14 @@ impl Call {
         let conversation = services.conversations.start(&info);
         let (listener, heard) =
             Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
-        let speaker = Speaker::new(services.tts.clone(), out.clone(), start.stream_sid.clone());
+        let speaker = Speaker::new(services.tts.clone());
         let (transcripts_tx, transcripts) = mpsc::unbounded_channel();
         let (guesses_tx, guesses) = mpsc::unbounded_channel();
         tracing::info!("call started");
         Call {
             services,
             info,
-            call_sid: start.call_sid.clone(),
+            carrier,
             journal,
             journal_writer,
             speaker,
@@ -396,10 +364,7 @@ impl Call {
         }
     }
 
-    async fn run<S>(mut self, mut inbound: S) -> (StreamEnd, u64)
-    where
-        S: Stream<Item = WireIn> + Unpin,
-    {
+    async fn run(mut self) -> (StreamEnd, u64) {
         self.converse(CallEvent::Started).await;
         let end = loop {
             if let Some(end) = self.end_if_done().await {
@@ -410,9 +375,9 @@ impl Call {
                 continue;
             }
             tokio::select! {
-                frame = inbound.next() => match frame {
-                    Some(frame) => {
-                        if let Some(end) = self.on_frame(frame).await {
+                event = self.carrier.next_event() => match event {
+                    Some(event) => {
+                        if let Some(end) = self.on_event(event).await {
                             break end;
                         }
                     }
@@ -433,7 +398,7 @@ impl Call {
                 chunk = self.speaker.next_audio() => match chunk {
                     Some(Ok(chunk)) => {
                         let mut sink = RecordingSink { recording: &mut self.recording, now_sample: self.caller_samples };
-                        if let Err(e) = self.speaker.send_sentence(chunk, self.caller_samples, &mut sink).await {
+                        if let Err(e) = self.speaker.send_sentence(chunk, self.caller_samples, &mut sink, self.carrier.as_mut()).await {
                             tracing::warn!(error = %e, "could not send agent audio; the socket is gone");
                             break StreamEnd::Dropped;
                         }
@@ -470,10 +435,9 @@ impl Call {
         }
     }
 
-    async fn on_frame(&mut self, frame: WireIn) -> Option<StreamEnd> {
-        let message = match decode(frame) {
-            Ok(message) => message,
-            Err(e) => {
+    async fn on_event(&mut self, event: CarrierEvent) -> Option<StreamEnd> {
+        match event {
+            CarrierEvent::Malformed(e) => {
                 self.bad_messages += 1;
                 tracing::warn!(error = %e, "unreadable media stream message; ignored");
                 if self.bad_messages > MAX_BAD_MESSAGES {
@@ -483,27 +447,23 @@ impl Call {
                     );
                     return Some(StreamEnd::Dropped);
                 }
-                return None;
             }
-        };
-        match message {
-            Inbound::Media(frame) => self.on_caller_audio(&frame.payload_mulaw),
-            Inbound::Mark { name, .. } => {
+            CarrierEvent::Audio(payload_mulaw) => self.on_caller_audio(&payload_mulaw),
+            CarrierEvent::Mark(name) => {
                 if let Some(spoken) = self.speaker.on_mark(&name, self.caller_samples) {
                     self.on_spoken(spoken);
                 }
             }
-            Inbound::Dtmf { digit, .. } => {
+            CarrierEvent::Dtmf(digit) => {
                 tracing::info!("keypad digit pressed");
                 self.last_activity_sample = self.caller_samples;
                 self.converse(CallEvent::Dtmf(digit)).await;
             }
-            Inbound::Stop { .. } => return Some(StreamEnd::Stopped),
-            Inbound::Start(_) => {
+            CarrierEvent::Stopped => return Some(StreamEnd::Stopped),
+            CarrierEvent::Started(_) => {
                 self.bad_messages += 1;
                 tracing::warn!("a second start on one stream; ignored");
             }
-            Inbound::Connected { .. } => {}
         }
         None
     }
@@ -590,7 +550,11 @@ impl Call {
                     if let Some(recording) = self.recording.as_mut() {
                         recording.clear_agent_after(self.caller_samples);
                     }
-                    match self.speaker.barge_in(self.caller_samples).await {
+                    match self
+                        .speaker
+                        .barge_in(self.caller_samples, self.carrier.as_mut())
+                        .await
+                    {
                         Ok(Some(spoken)) => self.on_spoken(spoken),
                         Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, "could not send clear"),
@@ -854,19 +818,9 @@ impl Call {
         // The caller first: hand the call over or hang up now, then keep
         // the books (late transcripts, the journal), however long they take.
         if let StreamEnd::Transferred { number } = &end {
-            match &self.services.carrier {
-                Some(carrier) => {
-                    if let Err(e) = carrier.transfer(&self.call_sid, number).await {
-                        tracing::error!(
-                            error = format!("{e:#}"),
-                            "transfer through Twilio's API failed"
-                        );
-                    }
-                }
-                None => tracing::error!("a transfer without Twilio credentials; hanging up"),
-            }
+            self.carrier.transfer(number).await;
         }
-        self.speaker.release_line();
+        self.carrier.hang_up();
         // Flush what the caller was saying when the line went: it is
         // transcribed and saved like any other utterance.
         self.listener.finish();
@@ -943,3 +897,6 @@ impl Call {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

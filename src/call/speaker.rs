@@ -1,16 +1,15 @@
-//! The agent's mouth: turns a reply into 20 ms µ-law media messages as each
-//! sentence's audio becomes ready, follows each sentence with a mark, and
-//! uses the marks Twilio echoes to know what the caller actually heard.
-//! Barge-in sends `clear`, stops synthesis, and keeps only the sentences
-//! whose marks came back before the clear.
+//! The agent's mouth: turns a reply into 20 ms µ-law frames for the
+//! carrier as each sentence's audio becomes ready, follows each sentence
+//! with a mark, and uses the marks the carrier echoes to know what the
+//! caller actually heard. Barge-in clears the carrier's queued audio, stops
+//! synthesis, and keeps only the sentences whose marks came back before
+//! the clear.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
+use super::carrier::Carrier;
 use crate::audio::mulaw;
-use crate::telephony::twilio::messages::{clear_message, mark_message, media_message};
 use crate::tts::{SpeechChunk, SpeechStream, Tts, text::split_sentences};
 
 /// 20 ms at 8 kHz.
@@ -46,11 +45,10 @@ struct Reply {
     backlog: Vec<String>,
 }
 
-/// What the speaker sends to the carrier, through the call's outbound queue.
+/// What the agent is saying and what the caller has heard of it. It sends
+/// through the call's [`Carrier`], lent to each call that sends.
 pub struct Speaker {
     tts: Arc<Tts>,
-    out: mpsc::Sender<String>,
-    stream_sid: String,
     reply: Option<Reply>,
     /// Marks sent before a `clear`; their echoes say nothing about hearing.
     discarded_marks: Vec<String>,
@@ -63,11 +61,9 @@ pub trait AgentAudioSink {
 }
 
 impl Speaker {
-    pub fn new(tts: Arc<Tts>, out: mpsc::Sender<String>, stream_sid: String) -> Speaker {
+    pub fn new(tts: Arc<Tts>) -> Speaker {
         Speaker {
             tts,
-            out,
-            stream_sid,
             reply: None,
             discarded_marks: Vec::new(),
             mark_counter: 0,
@@ -123,6 +119,7 @@ impl Speaker {
         chunk: SpeechChunk,
         now_sample: u64,
         recording: &mut (dyn AgentAudioSink + Send),
+        carrier: &mut dyn Carrier,
     ) -> anyhow::Result<()> {
         let Some(reply) = self.reply.as_mut() else {
             return Ok(());
@@ -135,14 +132,12 @@ impl Speaker {
         reply.started_sample.get_or_insert(now_sample);
         for frame in chunk.samples_8k.chunks(FRAME_SAMPLES) {
             let payload = mulaw::encode_frame(frame);
-            self.out
-                .send(media_message(&self.stream_sid, &payload))
-                .await?;
+            carrier.send_audio(&payload).await?;
             recording.agent_audio(frame);
         }
         self.mark_counter += 1;
         let name = format!("s{}", self.mark_counter);
-        self.out.send(mark_message(&self.stream_sid, &name)).await?;
+        carrier.send_mark(&name).await?;
         reply.marks.push_back(PendingMark { name, sentence });
         Ok(())
     }
@@ -178,11 +173,15 @@ impl Speaker {
 
     /// The caller started talking over the agent: drop unplayed audio and
     /// stop synthesis. Returns the cut-short reply.
-    pub async fn barge_in(&mut self, now_sample: u64) -> anyhow::Result<Option<SpokenReply>> {
+    pub async fn barge_in(
+        &mut self,
+        now_sample: u64,
+        carrier: &mut dyn Carrier,
+    ) -> anyhow::Result<Option<SpokenReply>> {
         let Some(mut reply) = self.reply.take() else {
             return Ok(None);
         };
-        self.out.send(clear_message(&self.stream_sid)).await?;
+        carrier.clear().await?;
         if let Some(mut stream) = reply.stream.take() {
             stream.cancel();
         }
@@ -190,14 +189,6 @@ impl Speaker {
             .extend(reply.marks.drain(..).map(|m| m.name));
         reply.interrupted = true;
         Ok(Some(finish(reply, now_sample)))
-    }
-
-    /// Lets go of the outbound queue: once every sender is gone the socket
-    /// closes, which ends a call whose TwiML has nothing after `<Connect>`.
-    /// Nothing can be sent afterwards.
-    pub fn release_line(&mut self) {
-        let (closed, _) = mpsc::channel(1);
-        self.out = closed;
     }
 
     /// The call is over: whatever was not confirmed heard is not counted.

@@ -1,4 +1,5 @@
-//! The HTTP surface: staff API under `/api/v1`, health, and the router that
+//! The HTTP surface: staff API under `/api/v1`, health and `/metrics` (the
+//! counters themselves live in [`crate::metrics`]), and the router that
 //! joins it with the telephony routes.
 
 pub mod auth;
@@ -6,7 +7,6 @@ pub mod calls;
 pub mod clinic;
 pub mod error;
 pub mod health;
-pub mod metrics;
 pub mod patients;
 pub mod scheduling;
 pub mod tasks;
@@ -23,7 +23,7 @@ pub struct AppState {
     pub clinic: Arc<Clinic>,
     pub clock: Clock,
     pub auth: Arc<auth::Tokens>,
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every staff-facing route, with its state applied.

@@ -15,9 +15,12 @@ use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::carrier::{TwilioCarrier, WireIn};
+use super::rest::TwilioRest;
 use super::signature::SignatureValidator;
 use super::twiml;
-use crate::call::session::{CallServices, WireIn, run_stream};
+use crate::call::session::{CallServices, run_stream};
+use crate::metrics::Metrics;
 
 /// What the telephony routes share.
 pub struct TelephonyState {
@@ -25,9 +28,12 @@ pub struct TelephonyState {
     /// `https://host` as Twilio reaches us; `None` means derive from `Host`.
     pub public_url: Option<String>,
     pub validator: Option<SignatureValidator>,
+    /// Twilio's REST API, to hand a call to staff (`None`: no credentials,
+    /// so the clinic's transfer number is dropped at start-up).
+    pub rest: Option<TwilioRest>,
     /// One permit per simultaneous call.
     pub call_slots: Arc<Semaphore>,
-    pub metrics: Arc<crate::web::metrics::Metrics>,
+    pub metrics: Arc<Metrics>,
 }
 
 pub fn router(state: Arc<TelephonyState>) -> Router {
@@ -202,10 +208,10 @@ async fn stream(
         })
 }
 
-/// Bridges the websocket to the call loop: a writer task drains the
-/// outbound queue; inbound frames become [`WireIn`].
+/// Bridges the websocket to the call loop through a [`TwilioCarrier`]: a
+/// writer task drains the outbound queue; inbound frames become [`WireIn`].
 async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
-    let (mut sink, mut source) = socket.split();
+    let (mut sink, source) = socket.split();
     // Bounded: a reply is a few hundred frames; if the socket stalls the
     // speaker waits rather than buffering without limit.
     let (out_tx, mut out_rx) = mpsc::channel::<String>(1024);
@@ -218,19 +224,19 @@ async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
         let _ = sink.send(Message::Close(None)).await;
         let _ = sink.close().await;
     });
-    let inbound = async_stream_of(&mut source);
+    let carrier = TwilioCarrier::new(wire_frames(source), out_tx, state.rest.clone());
     state.metrics.calls_active.inc();
     state.metrics.calls_started.inc();
     // The call loop transfers or hangs up before its bookkeeping.
-    run_stream(state.services.clone(), inbound, out_tx).await;
+    run_stream(state.services.clone(), Box::new(carrier)).await;
     state.metrics.calls_active.dec();
     let _ = writer.await;
 }
 
-/// Maps websocket messages to the call loop's frames; ends at close.
-fn async_stream_of(
-    source: &mut futures_util::stream::SplitStream<WebSocket>,
-) -> impl futures_util::Stream<Item = WireIn> + Unpin + '_ {
+/// Maps websocket messages to the carrier's frames; ends at close.
+fn wire_frames(
+    source: futures_util::stream::SplitStream<WebSocket>,
+) -> impl futures_util::Stream<Item = WireIn> + Unpin + Send + 'static {
     source
         .take_while(|m| std::future::ready(!matches!(m, Err(_) | Ok(Message::Close(_)))))
         .filter_map(|m| {

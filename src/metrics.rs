@@ -1,8 +1,11 @@
-//! Counters for `GET /metrics` (Prometheus text format). Plain atomics: a
-//! handful of numbers does not need a metrics framework.
+//! The server's counters, and their Prometheus text for `GET /metrics`
+//! (served by `web`). Plain atomics: a handful of numbers does not need a
+//! metrics framework. Depends on nothing else in the crate, so any module
+//! (the telephony routes, the web API) can count without importing another.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+/// A number that goes up (and, for gauges, down).
 #[derive(Debug, Default)]
 pub struct Counter(AtomicI64);
 
@@ -18,6 +21,7 @@ impl Counter {
     }
 }
 
+/// Every counter the server keeps, shared by the routes that count.
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub calls_started: Counter,
@@ -26,6 +30,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let rows: [(&str, &str, &str, i64); 3] = [
             (

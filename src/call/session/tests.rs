@@ -1,0 +1,280 @@
+//! The call loop driven through [`Carrier`] by a scripted, in-memory
+//! carrier: the events it reads, and what it sends back, in order.
+
+use super::*;
+use futures_util::future::BoxFuture;
+
+/// What the loop asked the carrier to do.
+#[derive(Debug, Clone, PartialEq)]
+enum Sent {
+    /// One frame of agent audio, its length in µ-law bytes.
+    Audio(usize),
+    Mark(String),
+    Clear,
+    Transfer(String),
+    HangUp,
+}
+
+/// Events come from a channel the test writes; every send is reported on
+/// another channel the test reads.
+struct ScriptedCarrier {
+    events: mpsc::UnboundedReceiver<CarrierEvent>,
+    sent: mpsc::UnboundedSender<Sent>,
+}
+
+impl ScriptedCarrier {
+    fn new() -> (
+        ScriptedCarrier,
+        mpsc::UnboundedSender<CarrierEvent>,
+        mpsc::UnboundedReceiver<Sent>,
+    ) {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (sent, sent_rx) = mpsc::unbounded_channel();
+        (ScriptedCarrier { events, sent }, events_tx, sent_rx)
+    }
+
+    fn report(&self, sent: Sent) -> BoxFuture<'static, anyhow::Result<()>> {
+        let _ = self.sent.send(sent);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Carrier for ScriptedCarrier {
+    fn next_event(&mut self) -> BoxFuture<'_, Option<CarrierEvent>> {
+        Box::pin(self.events.recv())
+    }
+
+    fn send_audio<'a>(&'a mut self, frame_mulaw: &'a [u8]) -> BoxFuture<'a, anyhow::Result<()>> {
+        self.report(Sent::Audio(frame_mulaw.len()))
+    }
+
+    fn send_mark<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
+        self.report(Sent::Mark(name.to_string()))
+    }
+
+    fn clear(&mut self) -> BoxFuture<'_, anyhow::Result<()>> {
+        self.report(Sent::Clear)
+    }
+
+    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, ()> {
+        let _ = self.sent.send(Sent::Transfer(number.to_string()));
+        Box::pin(async {})
+    }
+
+    fn hang_up(&mut self) {
+        let _ = self.sent.send(Sent::HangUp);
+    }
+}
+
+fn started() -> StreamStarted {
+    StreamStarted {
+        carrier: "scripted",
+        carrier_call_id: "CALL1".into(),
+        stream_id: "STREAM1".into(),
+        from: Some("+15555550123".into()),
+        to: Some("+15555550100".into()),
+    }
+}
+
+#[tokio::test]
+async fn events_before_the_start_are_counted_and_the_start_begins_the_call() {
+    let (mut carrier, events, _sent) = ScriptedCarrier::new();
+    for event in [
+        CarrierEvent::Malformed(anyhow::anyhow!("message is not valid JSON")),
+        CarrierEvent::Audio(vec![0xFF; 160]),
+        CarrierEvent::Mark("s1".into()),
+        CarrierEvent::Dtmf('5'),
+        CarrierEvent::Started(started()),
+        CarrierEvent::Stopped,
+    ] {
+        events.send(event).unwrap();
+    }
+    let mut bad = 0;
+    let start = wait_for_start(&mut carrier, &mut bad).await;
+    assert_eq!(start, Some(started()));
+    assert_eq!(bad, 4);
+    assert!(
+        matches!(carrier.next_event().await, Some(CarrierEvent::Stopped)),
+        "nothing after the start is read"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_never_starts_ends_without_a_call() {
+    // Stopped before the start.
+    let (mut carrier, events, _sent) = ScriptedCarrier::new();
+    events.send(CarrierEvent::Audio(vec![0xFF; 160])).unwrap();
+    events.send(CarrierEvent::Stopped).unwrap();
+    let mut bad = 0;
+    assert_eq!(wait_for_start(&mut carrier, &mut bad).await, None);
+    assert_eq!(bad, 1);
+
+    // Dropped before the start.
+    let (mut carrier, events, _sent) = ScriptedCarrier::new();
+    drop(events);
+    let mut bad = 0;
+    assert_eq!(wait_for_start(&mut carrier, &mut bad).await, None);
+    assert_eq!(bad, 0);
+
+    // Flooded with garbage: closed after the limit, the rest unread.
+    let (mut carrier, events, _sent) = ScriptedCarrier::new();
+    for _ in 0..MAX_BAD_MESSAGES + 10 {
+        events
+            .send(CarrierEvent::Malformed(anyhow::anyhow!("garbage")))
+            .unwrap();
+    }
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let mut bad = 0;
+    assert_eq!(wait_for_start(&mut carrier, &mut bad).await, None);
+    assert_eq!(bad, MAX_BAD_MESSAGES + 1);
+}
+
+/// Greets with one sentence, then hands the call to staff.
+struct GreetAndTransfer;
+
+const STAFF: &str = "+15555550199";
+
+impl crate::call::Conversation for GreetAndTransfer {
+    fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        Box::pin(async move {
+            Ok(match event {
+                CallEvent::Started => AgentTurn {
+                    say: vec!["Let me put you through to the front desk.".into()],
+                    then: AfterSpeech::Transfer {
+                        number: STAFF.into(),
+                    },
+                    outcome: Some(Outcome::Transferred),
+                    ..Default::default()
+                },
+                _ => AgentTurn::default(),
+            })
+        })
+    }
+}
+
+impl ConversationFactory for GreetAndTransfer {
+    fn start(&self, _call: &CallInfo) -> Box<dyn crate::call::Conversation> {
+        Box::new(GreetAndTransfer)
+    }
+
+    fn fixed_sentences(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The real engines, or `None` (the test is skipped) without the models.
+fn services(data_dir: &std::path::Path, db: Db) -> Option<Arc<CallServices>> {
+    let paths = crate::models::ModelPaths::locate();
+    let needed = [
+        paths.whisper(),
+        paths.vad(),
+        paths.voice(),
+        paths.onnxruntime(),
+    ];
+    if needed.iter().any(|p| !p.is_file()) || !paths.intent_dir().is_dir() {
+        eprintln!(
+            "models not found at {}, skipping (set FRONTDESK_MODELS_DIR)",
+            paths.root.display()
+        );
+        return None;
+    }
+    crate::models::init_onnx_runtime(&paths).unwrap();
+    let stt = SpeechToText::load(
+        &paths,
+        crate::stt::SttOptions {
+            workers: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let nlu = Nlu::load(&paths, Default::default()).unwrap();
+    Some(Arc::new(CallServices {
+        db,
+        spool_dir: data_dir.join("spool"),
+        recordings_dir: data_dir.to_path_buf(),
+        stt,
+        vad: VadModel::load(&paths).unwrap(),
+        tts: Tts::load(&paths).unwrap(),
+        nlu: Arc::new(nlu),
+        conversations: Arc::new(GreetAndTransfer),
+        local_now: Arc::new(|| chrono::Local::now().naive_local()),
+        endpoint: EndpointConfig::default(),
+        silence_prompt_ms: 8000,
+    }))
+}
+
+/// Waits (at most a minute) for the loop's next request to the carrier.
+async fn next_sent(sent: &mut mpsc::UnboundedReceiver<Sent>) -> Option<Sent> {
+    tokio::time::timeout(std::time::Duration::from_secs(60), sent.recv())
+        .await
+        .expect("the call loop stalled")
+}
+
+#[tokio::test]
+async fn a_greeting_heard_in_full_then_a_transfer_through_the_carrier() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::store::sqlite_url_in(data_dir.path()))
+        .await
+        .unwrap();
+    let Some(services) = services(data_dir.path(), db.clone()) else {
+        return;
+    };
+    let (carrier, events, mut sent) = ScriptedCarrier::new();
+    events
+        .send(CarrierEvent::Malformed(anyhow::anyhow!("garbage")))
+        .unwrap();
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let call = tokio::spawn(run_stream(services, Box::new(carrier)));
+
+    // The greeting: 20 ms frames of audio, then its mark.
+    let mut frames = 0;
+    let mark = loop {
+        match next_sent(&mut sent).await {
+            Some(Sent::Audio(bytes)) => {
+                assert!((1..=160).contains(&bytes), "a frame of {bytes} bytes");
+                frames += 1;
+            }
+            Some(Sent::Mark(name)) => break name,
+            other => panic!("expected audio then a mark, got {other:?}"),
+        }
+    };
+    assert!(frames >= 25, "half a second of greeting at least: {frames}");
+
+    // The caller hears it (a second of line silence), and the mark comes back.
+    for _ in 0..50 {
+        events.send(CarrierEvent::Audio(vec![0xFF; 160])).unwrap();
+    }
+    events
+        .send(CarrierEvent::Malformed(anyhow::anyhow!("garbage")))
+        .unwrap();
+    events.send(CarrierEvent::Mark(mark)).unwrap();
+
+    // The agent's words heard: the transfer, then the line let go.
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the call did not end")
+        .unwrap();
+    assert_eq!(
+        summary.end,
+        StreamEnd::Transferred {
+            number: STAFF.into()
+        }
+    );
+    assert_eq!(summary.bad_messages, 2);
+    assert_eq!(summary.carrier_call_id.as_deref(), Some("CALL1"));
+    let mut after = Vec::new();
+    while let Some(s) = sent.recv().await {
+        after.push(s);
+    }
+    assert_eq!(after, [Sent::Transfer(STAFF.into()), Sent::HangUp]);
+
+    let stored = db
+        .get_call(summary.call_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("the call is stored");
+    assert_eq!(stored.provider, "scripted");
+    assert_eq!(stored.provider_call_id.as_deref(), Some("CALL1"));
+    assert_eq!(stored.from.as_deref(), Some("+15555550123"));
+    assert_eq!(stored.outcome, "transferred");
+}

@@ -39,7 +39,8 @@ pub struct ReplayArgs {
     /// Place each call as synthesised speech over the real websocket instead of replaying text
     #[arg(long)]
     pub audio: bool,
-    /// With --audio: attempts a call gets; a failed call is placed again in the next caller voice
+    /// With --audio: attempts in all for a failed call, each in the next caller voice; a call fails
+    /// the command only when every attempt failed
     #[arg(long, default_value_t = 1, requires = "audio", value_parser = clap::value_parser!(u16).range(1..))]
     pub attempts: u16,
     /// With --audio: calls placed at once

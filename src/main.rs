@@ -62,6 +62,24 @@ enum Command {
     },
     /// Measure latency: simultaneous calls, understanding, dialogue
     Bench(frontdesk::bench::BenchArgs),
+    /// Replay scripted calls against this version and check each; exits non-zero when one fails
+    ///
+    /// A scripted call (the format of fixtures/calls/*.toml, see docs/conversation.md) says what
+    /// a caller says and does and what the call must leave behind: its outcome, the appointments
+    /// booked or cancelled, the tasks for staff, the agent's words.
+    ///
+    /// By default each caller line goes as text through the real NLU, dialogue and front desk.
+    /// With --audio each call is placed as synthesised speech, in a caller voice unlike the
+    /// agent's, over the Twilio-protocol websocket of a server started in this process on a
+    /// loopback port (all models; minutes rather than seconds).
+    ///
+    /// Every call runs on a fresh temporary SQLite database with the clinic's clock pinned to the
+    /// script's `now`: --database, --data-dir and --now are not used. The clinic is --config's
+    /// (default: the bundled demo clinic), the wording --prompts-dir's.
+    ///
+    /// Prints one line per call (name, expected and actual outcome, pass or the first miss), then
+    /// the success rate.
+    Replay(frontdesk::replay::ReplayArgs),
 }
 
 fn init_tracing() {
@@ -174,6 +192,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => {
             let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             frontdesk::bench::run(settings, args).await
+        }
+        Command::Replay(args) => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            frontdesk::replay::run(settings, args).await
         }
     }
 }

@@ -209,7 +209,7 @@ async fn a_recognition_hint_does_not_harm_other_speech() {
     let Some(corpus) = corpus_dir() else { return };
     let stt = load_engine(SttOptions::default());
     let hints =
-        frontdesk::clinic::hints::ListeningHints::for_clinic(&frontdesk::clinic::Clinic::demo());
+        frontdesk::desk::hints::ListeningHints::for_clinic(&frontdesk::clinic::Clinic::demo());
     let phases = [
         frontdesk::dialogue::Phase::Start,
         frontdesk::dialogue::Phase::AskMedication,

@@ -1,13 +1,9 @@
 //! The clinic: configuration (TOML, the bundled demo clinic), the clinic's
-//! clock, the prompt templates the agent speaks, and the front desk that
-//! runs the dialogue against the database for each call.
+//! clock and the prompt templates the agent speaks. Plain data: the front
+//! desk that runs the dialogue against the database is `crate::desk`.
 
 pub mod clock;
 pub mod config;
-pub mod desk;
-pub mod hints;
-pub mod script;
-
 pub mod prompts;
 
 pub use clock::Clock;

@@ -1,19 +1,22 @@
 //! The front desk: runs the pure dialogue for one call and performs the
 //! actions it asks for (patient lookups, slots, bookings, tasks) against the
-//! database. Implements the call loop's [`Conversation`] seam.
+//! database. Implements the call loop's [`Conversation`] seam; [`hints`]
+//! tells recognition which words each of its questions expects.
 //!
 //! Every action of a turn completes before the turn is returned, so the
 //! caller never hears a promise ("someone will call you back") whose task
 //! is not yet written.
+
+pub mod hints;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::hints::ListeningHints;
-use super::{Clinic, Clock, Prompts};
+use self::hints::ListeningHints;
 use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
+use crate::clinic::{Clinic, Clock, Prompts};
 use crate::dialogue::machine::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};

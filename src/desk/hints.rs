@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use super::Clinic;
+use crate::clinic::Clinic;
 use crate::dialogue::Phase;
 use crate::nlu::entities::lexicon::{MEDICATIONS, PHARMACY_CHAINS};
 use crate::stt::Hint;

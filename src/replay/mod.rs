@@ -1,0 +1,160 @@
+//! Scripted calls (`fixtures/calls/*.toml`, `docs/conversation.md`): whole
+//! phone calls written down with what they must leave behind, replayed
+//! against the real product to check a version before it answers patients.
+//!
+//! - [`script`]: the format, and loading scripts from files and directories;
+//! - [`check`]: the one checker both replays use, on a [`check::Happened`];
+//! - [`text`]: each caller line as text through the real NLU, dialogue and
+//!   front desk on a fresh database;
+//! - [`audio`]: each call placed over the real Twilio-protocol websocket of
+//!   an in-process server, in a synthesised caller voice, with its retry
+//!   and voice policy; [`twilio_stand_in`] is the carrier's REST side of a
+//!   warm transfer.
+//!
+//! `frontdesk replay FILE…` ([`run`]) and the tests
+//! `tests/conversation_calls.rs` and `tests/conversation_audio.rs` are thin
+//! callers of these.
+
+pub mod audio;
+pub mod check;
+pub mod script;
+pub mod text;
+pub mod twilio_stand_in;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::clinic::{Clinic, Prompts};
+use crate::settings::Settings;
+
+/// `frontdesk replay`'s arguments (its help text is on the subcommand in `main.rs`).
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Scripted calls: `*.toml` files, or directories of them (e.g. fixtures/calls)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Place each call as synthesised speech over the real websocket instead of replaying text
+    #[arg(long)]
+    pub audio: bool,
+    /// With --audio: attempts in all for a failed call, each in the next caller voice; a call fails
+    /// the command only when every attempt failed
+    #[arg(long, default_value_t = 1, requires = "audio", value_parser = clap::value_parser!(u16).range(1..))]
+    pub attempts: u16,
+    /// With --audio: calls placed at once
+    #[arg(long, default_value_t = audio::PARALLEL_CALLS as u16, requires = "audio", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: u16,
+}
+
+/// Runs `frontdesk replay`: prints the outcome table and fails when any
+/// call failed.
+pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let scripts = script::load_paths(&args.files)?;
+    let clinic = clinic_of(&settings)?;
+    if args.audio {
+        let engines = tokio::task::spawn_blocking({
+            let settings = settings.clone();
+            move || crate::app::Engines::load(&settings)
+        })
+        .await
+        .context("model loading panicked")??;
+        let replay = audio::AudioReplay::start(settings, clinic, engines).await?;
+        let policy = audio::RetryPolicy {
+            attempts: usize::from(args.attempts),
+            parallel: usize::from(args.parallel),
+            must_pass: &|_| true,
+        };
+        let run = replay.run(&scripts, &policy).await;
+        run.print(started);
+        let failed: Vec<&str> = run
+            .first
+            .iter()
+            .filter(|r| !run.passed_in_the_end(&r.name))
+            .map(|r| r.name.as_str())
+            .collect();
+        anyhow::ensure!(
+            failed.is_empty(),
+            "{} of {} scripted calls failed: {}",
+            failed.len(),
+            run.first.len(),
+            failed.join(", ")
+        );
+    } else {
+        let prompts = Arc::new(prompts_of(&settings)?);
+        let clinic = Arc::new(clinic);
+        let nlu = tokio::task::spawn_blocking({
+            let (models, clinic) = (settings.models.clone(), clinic.clone());
+            move || crate::app::load_nlu(&models, &clinic)
+        })
+        .await
+        .context("model loading panicked")??;
+        let run = text::replay_all(clinic, prompts, Arc::new(nlu), &scripts).await?;
+        run.print();
+        let failed: Vec<&str> = run
+            .calls
+            .iter()
+            .filter(|c| !c.report.passed())
+            .map(|c| c.report.name.as_str())
+            .collect();
+        anyhow::ensure!(
+            failed.is_empty(),
+            "{} of {} scripted calls failed: {}",
+            failed.len(),
+            run.calls.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The clinic of `--config`, else the bundled demo clinic (as the server
+/// loads it).
+pub fn clinic_of(settings: &Settings) -> anyhow::Result<Clinic> {
+    match &settings.config_text {
+        Some(text) => Clinic::from_toml_str(text).with_context(|| {
+            format!(
+                "the clinic configuration {}",
+                settings
+                    .config_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        }),
+        None => Ok(Clinic::demo()),
+    }
+}
+
+/// The agent's wording: `--prompts-dir` over the bundled templates.
+fn prompts_of(settings: &Settings) -> anyhow::Result<Prompts> {
+    match &settings.prompts_dir {
+        Some(dir) => Prompts::with_overrides_from(dir)
+            .with_context(|| format!("the prompt overrides in {}", dir.display())),
+        None => Ok(Prompts::builtin()),
+    }
+}
+
+/// A directory under the system's temporary directory, removed on drop:
+/// each replayed call gets a fresh database in one.
+pub(crate) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub(crate) fn new(what: &str) -> anyhow::Result<ScratchDir> {
+        let dir = std::env::temp_dir().join(format!("frontdesk-{what}-{}", crate::store::new_id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(ScratchDir(dir))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

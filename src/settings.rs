@@ -79,9 +79,18 @@ impl ServeArgs {
             #[command(flatten)]
             serve: ServeArgs,
         }
-        let parsed: EnvironmentOnly = clap::Parser::try_parse_from(std::iter::empty::<String>())
-            .context("reading the server's environment variables")?;
-        Ok(parsed.serve)
+        let parsed: Result<EnvironmentOnly, _> =
+            clap::Parser::try_parse_from(std::iter::empty::<String>());
+        parsed.map(|parsed| parsed.serve).map_err(|e| {
+            // clap's message names the flag and ends with a usage hint;
+            // keep its first line and say where the value came from.
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or_default();
+            anyhow::anyhow!(
+                "{} (from its environment variable, see `frontdesk serve --help`)",
+                first.trim_start_matches("error: ")
+            )
+        })
     }
 }
 

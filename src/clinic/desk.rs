@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use super::hints::ListeningHints;
 use super::{Clinic, Clock, Prompts};
 use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
-use crate::dialogue::machine::BookFailure;
+use crate::dialogue::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
 use crate::store::Db;

@@ -117,6 +117,8 @@ impl Dialogue {
         self.after_target(env, out);
     }
 
+    /// The appointment is known: confirm a cancellation, or look for a new
+    /// time for a move.
     fn after_target(&mut self, env: &Env, out: &mut Vec<Action>) {
         let Some(target) = self.target.clone() else {
             return;
@@ -134,6 +136,8 @@ impl Dialogue {
         }
     }
 
+    /// No appointment found; the same words whether the record is missing or
+    /// has no bookings.
     pub(super) fn not_found(&mut self, env: &Env, out: &mut Vec<Action>) {
         // Identical words whether the record is missing or has no bookings.
         self.say_key(env, out, "no_appointment_found", &[]);
@@ -152,6 +156,8 @@ impl Dialogue {
     }
 }
 
+/// The appointment the caller's wishes name (its day, and time if two
+/// share the day), if any.
 fn pick_appointment_by_prefs(list: &[ApptRef], prefs: &Prefs) -> Option<ApptRef> {
     let d = prefs.date?;
     let on_day: Vec<&ApptRef> = list.iter().filter(|a| a.start_local.date() == d).collect();
@@ -166,6 +172,7 @@ fn pick_appointment_by_prefs(list: &[ApptRef], prefs: &Prefs) -> Option<ApptRef>
     }
 }
 
+/// The appointment a reply picks: by position or by every detail said.
 fn pick_appointment(list: &[ApptRef], text: &str, e: &Entities) -> Option<ApptRef> {
     if let Some(i) = words::ordinal_choice(text, list.len()) {
         return list.get(i).cloned();

@@ -163,6 +163,7 @@ impl Dialogue {
         self.next_slot_step(env, out);
     }
 
+    /// When, then the chosen slot's read-back, else a search.
     pub(super) fn next_slot_step(&mut self, env: &Env, out: &mut Vec<Action>) {
         if !self.prefs.when_given {
             return self.ask(env, Phase::AskWhen, out);
@@ -173,6 +174,7 @@ impl Dialogue {
         self.search(env, out);
     }
 
+    /// Searches slots for the caller's wishes, wider at each `relax` step.
     pub(super) fn search(&mut self, env: &Env, out: &mut Vec<Action>) {
         let Some(type_id) = self.prefs.type_id.clone() else {
             return self.ask(env, Phase::AskType, out);
@@ -244,6 +246,7 @@ impl Dialogue {
         }
     }
 
+    /// Books the confirmed slot (or moves the appointment to it).
     fn commit_slot(&mut self, out: &mut Vec<Action>) {
         let (Some(slot), Some(patient)) = (self.chosen.clone(), self.patient.clone()) else {
             return;

@@ -7,6 +7,7 @@ use crate::call::{AfterSpeech, Outcome};
 use crate::nlu::{EmergencyKind, Entities, Hotline, Intent};
 use crate::tasks::TaskKind;
 
+/// Requests about a patient's care or records: they ask for a date of birth.
 pub(super) fn is_clinical(kind: TaskKind) -> bool {
     matches!(
         kind,
@@ -175,6 +176,7 @@ impl Dialogue {
         self.finish(out, AfterSpeech::Hangup);
     }
 
+    /// A task for staff, routed by its kind.
     pub(super) fn draft(
         &self,
         kind: TaskKind,

@@ -10,6 +10,8 @@ use crate::nlu::{Entities, Intent};
 use crate::tasks::TaskKind;
 
 impl Dialogue {
+    /// A keypad digit: 0 asks for staff; while a date of birth or a phone
+    /// number is asked, digits build the answer.
     pub(super) fn on_dtmf(&mut self, env: &Env, digit: char, out: &mut Vec<Action>) {
         self.silences = 0;
         if digit == '0' && !matches!(self.phase, Phase::AskDob | Phase::AskPhone) {
@@ -152,6 +154,8 @@ impl Dialogue {
         true
     }
 
+    /// The caller will not say who they are: why it is asked, once; then a
+    /// callback without it, or an offer of one.
     fn refused_identity(&mut self, env: &Env, out: &mut Vec<Action>) {
         self.dob_refusals += 1;
         if self.dob_refusals == 1 {

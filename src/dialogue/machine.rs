@@ -45,6 +45,7 @@ impl Dialogue {
 
     // ---------------------------------------------------------------- events
 
+    /// A call event: start, hang-up, silence, a keypad digit or words.
     fn on_event(&mut self, env: &Env, event: CallEvent, out: &mut Vec<Action>) {
         match event {
             CallEvent::Started => {
@@ -73,6 +74,8 @@ impl Dialogue {
         }
     }
 
+    /// The caller said nothing: ask again once, then close the call (with a
+    /// callback task when there is a number to call).
     fn on_silence(&mut self, env: &Env, out: &mut Vec<Action>) {
         if self.phase == Phase::Waiting {
             return;
@@ -119,6 +122,8 @@ impl Dialogue {
         }
     }
 
+    /// What the caller's words mean here: emergencies first, then pleasantries,
+    /// repeats, a new request, a question; else an answer to the question asked.
     fn on_utterance(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
         // Safety first: an emergency wins over every state and every label.
         if u.intent == Intent::Emergency {
@@ -319,6 +324,7 @@ impl Dialogue {
 
     // ------------------------------------------------------------ the agenda
 
+    /// A new request: a warm transfer when staff can take it, else its first step.
     pub(super) fn start_goal(&mut self, env: &Env, goal: Goal, out: &mut Vec<Action>) {
         self.goal = Some(goal);
         self.failures = 0;
@@ -365,6 +371,7 @@ impl Dialogue {
 
     // -------------------------------------------------------------- results
 
+    /// What an action produced: each result goes to the room that asked for it.
     fn on_result(&mut self, env: &Env, result: ActionResult, out: &mut Vec<Action>) {
         match result {
             ActionResult::Registered(Some(p)) | ActionResult::Verified(Some(p)) => {

@@ -8,6 +8,7 @@ use crate::nlu::{Entities, Intent};
 use crate::scheduling::Slot;
 
 impl Dialogue {
+    /// Offers two or three of the slots found.
     pub(super) fn offer(&mut self, env: &Env, slots: Vec<Slot>, out: &mut Vec<Action>) {
         let picks = pick_offers(&slots, self.prefs.time);
         if self.relax > 0 {
@@ -64,6 +65,7 @@ impl Dialogue {
         pick
     }
 
+    /// The answer to the offered times.
     pub(super) fn on_offer_reply(
         &mut self,
         env: &Env,

@@ -36,6 +36,8 @@ impl Dialogue {
         }
     }
 
+    /// Answers hours, location, insurance or new patients, then goes back to
+    /// the task at hand (or asks what else).
     pub(super) fn answer_faq(
         &mut self,
         env: &Env,

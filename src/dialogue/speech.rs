@@ -10,6 +10,7 @@ use crate::tasks::TaskKind;
 /// Misunderstandings in a row before the call goes to staff.
 const MAX_FAILURES: u32 = 2;
 
+/// Which outcome wins when a call has several (an emergency over everything).
 fn rank(o: Outcome) -> u8 {
     match o {
         Outcome::Emergency => 6,
@@ -23,11 +24,13 @@ fn rank(o: Outcome) -> u8 {
 }
 
 impl Dialogue {
+    /// Says `text` and remembers it for "say that again".
     pub(super) fn say(&mut self, out: &mut Vec<Action>, text: String) {
         self.turn_says.push(text.clone());
         out.push(Action::Say(text));
     }
 
+    /// Says the prompt `key` with `vars` filled in.
     pub(super) fn say_key(
         &mut self,
         env: &Env,
@@ -39,6 +42,7 @@ impl Dialogue {
         self.say(out, text);
     }
 
+    /// Raises the call's outcome; a lesser one never replaces a greater.
     pub(super) fn set_outcome(&mut self, out: &mut Vec<Action>, o: Outcome) {
         if self.outcome.is_none_or(|cur| rank(o) >= rank(cur)) {
             self.outcome = Some(o);
@@ -46,6 +50,7 @@ impl Dialogue {
         }
     }
 
+    /// The outcome the call ends with.
     pub(super) fn final_outcome(&self) -> Outcome {
         match self.outcome {
             Some(o) => o,
@@ -54,6 +59,7 @@ impl Dialogue {
         }
     }
 
+    /// Ends the call after the words are spoken.
     pub(super) fn finish(&mut self, out: &mut Vec<Action>, then: AfterSpeech) {
         let outcome = self.final_outcome();
         self.outcome = Some(outcome);
@@ -61,10 +67,12 @@ impl Dialogue {
         out.push(Action::Finish { outcome, then });
     }
 
+    /// The number given in the call, else the caller id.
     pub(super) fn callback_number(&self) -> Option<String> {
         self.phone.clone().or_else(|| self.caller_number.clone())
     }
 
+    /// A provider's name as said ("Dr. Patel").
     pub(super) fn provider_spoken<'c>(&self, env: &Env<'c>, id: &str) -> &'c str {
         env.clinic
             .provider(id)
@@ -72,6 +80,7 @@ impl Dialogue {
             .unwrap_or("our provider")
     }
 
+    /// An appointment type's name.
     pub(super) fn type_name<'c>(&self, env: &Env<'c>, id: &str) -> &'c str {
         env.clinic
             .appointment_type(id)
@@ -79,6 +88,7 @@ impl Dialogue {
             .unwrap_or("appointment")
     }
 
+    /// "Tuesday the 17th at 9 AM with Dr. Patel".
     pub(super) fn say_slot(&self, env: &Env, slot: &Slot) -> String {
         format!(
             "{} with {}",
@@ -87,6 +97,7 @@ impl Dialogue {
         )
     }
 
+    /// "your physical with Dr. Patel on …".
     pub(super) fn say_appt(&self, env: &Env, a: &ApptRef) -> String {
         format!(
             "your {} with {} on {}",
@@ -96,6 +107,7 @@ impl Dialogue {
         )
     }
 
+    /// The clinic's providers, "Dr. A, Dr. B and Dr. C".
     pub(super) fn provider_list(&self, env: &Env) -> String {
         let names: Vec<String> = env
             .clinic
@@ -106,6 +118,7 @@ impl Dialogue {
         words::join_list(&names, "and")
     }
 
+    /// Moves to `phase` and asks its question.
     pub(super) fn ask(&mut self, env: &Env, phase: Phase, out: &mut Vec<Action>) {
         self.phase = phase;
         self.dtmf.clear();
@@ -206,12 +219,14 @@ impl Dialogue {
         }
     }
 
+    /// The task is done: "anything else?".
     pub(super) fn anything_else(&mut self, env: &Env, out: &mut Vec<Action>) {
         self.goal = None;
         self.phase = Phase::Open;
         self.say_key(env, out, "anything_else", &[]);
     }
 
+    /// "Sorry?" and the question again; after too many, a hand-off to staff.
     pub(super) fn not_understood(&mut self, env: &Env, out: &mut Vec<Action>) {
         self.failures += 1;
         if self.failures >= MAX_FAILURES {

@@ -20,6 +20,7 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// The clinic's local date.
     pub(super) fn today(&self) -> NaiveDate {
         self.now.date()
     }
@@ -261,10 +262,12 @@ impl Dialogue {
         }
     }
 
+    /// The call's outcome so far (`None` until something happened).
     pub fn outcome(&self) -> Option<Outcome> {
         self.outcome
     }
 
+    /// Whether the call is over (only a pending task write still counts).
     pub fn is_ended(&self) -> bool {
         self.phase == Phase::Ended
     }

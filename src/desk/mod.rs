@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use self::hints::ListeningHints;
 use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
 use crate::clinic::{Clinic, Clock, Prompts};
-use crate::dialogue::machine::BookFailure;
+use crate::dialogue::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
 use crate::store::Db;

@@ -11,19 +11,36 @@
 //! emergency ends all other business at once; nothing about a patient is
 //! said or changed before name and date of birth match a record; and the
 //! agent answers the same way whether or not a caller is a patient.
+//!
+//! Where things are:
+//! - `state`: the call's state, the phases and goals, inputs and actions;
+//! - `machine`: one step, call events, what an utterance means, and the
+//!   dispatch of each reply to the handler of the question asked;
+//! - the rooms, one concern each: `intake` (the opening, entities the
+//!   caller volunteers), `identity` (name, date of birth, phone, keypad),
+//!   `booking` (wishes, slot search, booking), `offers` (offered times and
+//!   picks), `appointments` (existing ones: pick, move, cancel, read back),
+//!   `escalation` (staff, callbacks, emergencies), `questions` (hours,
+//!   location, insurance, new patients);
+//! - `speech`: how the agent says things and asks each phase's question;
+//! - `words`: reading caller text and phrasing dates, times and lists.
 
-pub mod machine;
+mod appointments;
+mod booking;
+mod escalation;
+mod identity;
+mod intake;
+mod machine;
+mod offers;
+mod questions;
+mod speech;
+mod state;
 pub mod words;
 
 #[cfg(test)]
 mod tests;
 
-pub use machine::{
-    Action, ActionResult, ApptRef, Dialogue, Env, Goal, Input, PatientRef, Phase, TaskDraft,
+pub use state::{
+    Action, ActionResult, ApptRef, BookFailure, Dialogue, Env, Goal, Input, PatientRef, Phase,
+    TaskDraft,
 };
-
-/// Mean time of one dialogue step over a scripted booking call, for the
-/// `< 1 ms` target (`benches/conversation.rs`).
-pub fn bench_step(iterations: u32) -> std::time::Duration {
-    machine::bench_step(iterations)
-}

@@ -300,19 +300,20 @@ pub fn ordinal_choice(text: &str, offered: usize) -> Option<usize> {
     pick.filter(|i| *i < offered)
 }
 
+/// Month names as said; callers' words (lower-cased) match them ignoring case.
 const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn spoken_number(w: &str) -> Option<u32> {
@@ -354,7 +355,7 @@ fn spoken_number(w: &str) -> Option<u32> {
 pub fn impossible_date(text: &str) -> Option<String> {
     let w = words(text);
     for (i, word) in w.iter().enumerate() {
-        let Some(m) = MONTHS.iter().position(|m| m == word) else {
+        let Some(m) = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(word)) else {
             continue;
         };
         let mut j = i + 1;
@@ -382,9 +383,7 @@ pub fn impossible_date(text: &str) -> Option<String> {
             _ => 31,
         };
         if day > max || day == 0 {
-            let mut month = MONTHS[m].to_string();
-            month[..1].make_ascii_uppercase();
-            return Some(format!("{month} {}", ordinal(day)));
+            return Some(format!("{} {}", MONTHS[m], ordinal(day)));
         }
     }
     None
@@ -585,7 +584,7 @@ pub fn weekday_name(d: Weekday) -> &'static str {
 }
 
 pub fn month_name(m: u32) -> &'static str {
-    crate::tts::text::MONTHS[(m.clamp(1, 12) - 1) as usize]
+    MONTHS[(m.clamp(1, 12) - 1) as usize]
 }
 
 /// "9:30 AM", "2 PM", "noon".

@@ -1,0 +1,303 @@
+//! Hand-offs to staff and emergencies: a warm transfer when someone is in,
+//! else a task written before the caller hears "someone will call you
+//! back"; 911 or 988 at once when an emergency is heard.
+
+use super::state::{Action, Dialogue, Env, Goal, Phase, TaskContext, TaskDraft};
+use crate::call::{AfterSpeech, Outcome};
+use crate::nlu::{EmergencyKind, Entities, Hotline, Intent};
+use crate::tasks::TaskKind;
+
+/// Requests about a patient's care or records: they ask for a date of birth.
+pub(super) fn is_clinical(kind: TaskKind) -> bool {
+    matches!(
+        kind,
+        TaskKind::ClinicalQuestion
+            | TaskKind::TestResults
+            | TaskKind::PrescriptionRefill
+            | TaskKind::RecordsRequest
+    )
+}
+
+impl Dialogue {
+    /// The answer to "is this a medical emergency?".
+    pub(super) fn on_emergency_confirm_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        e: &Entities,
+        changed: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let yes = intent == Intent::Affirm;
+        let no = intent == Intent::Deny;
+        if yes {
+            self.emergency(env, text, None, out);
+        } else {
+            // Not an emergency: back to where the call was, and this
+            // answer (unless a plain "no") is an answer there.
+            self.phase = self.before_emergency_check;
+            self.failures = 0;
+            if no {
+                self.say_key(env, out, "not_emergency", &[]);
+                self.ask_current(env, out);
+            } else {
+                self.in_phase(env, text, intent, e, changed, out);
+            }
+        }
+    }
+
+    /// The answer to "shall someone call you back?".
+    pub(super) fn on_callback_offer_reply(
+        &mut self,
+        env: &Env,
+        intent: Intent,
+        out: &mut Vec<Action>,
+    ) {
+        let yes = intent == Intent::Affirm;
+        let no = intent == Intent::Deny;
+        if yes {
+            self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
+        } else if no {
+            self.goal = None;
+            self.anything_else(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// The answer to "which medication?".
+    pub(super) fn on_medication_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        out: &mut Vec<Action>,
+    ) {
+        if self.medication.is_none() && !text.trim().is_empty() && intent != Intent::OutOfScope {
+            self.medication = Some(text.trim().chars().take(120).collect());
+        }
+        if self.medication.is_some() {
+            self.advance(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// The answer to "which pharmacy?".
+    pub(super) fn on_pharmacy_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        out: &mut Vec<Action>,
+    ) {
+        if self.pharmacy.is_none() && !text.trim().is_empty() && intent != Intent::OutOfScope {
+            self.pharmacy = Some(text.trim().chars().take(120).collect());
+        }
+        if self.pharmacy.is_some() {
+            self.advance(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// Next step of a hand-off: who, what and where to call back, then the
+    /// task.
+    pub(super) fn advance_escalation(&mut self, env: &Env, kind: TaskKind, out: &mut Vec<Action>) {
+        if kind != TaskKind::FailedUnderstanding {
+            if self.name.is_none() {
+                return self.ask(env, Phase::AskName, out);
+            }
+            if is_clinical(kind) && self.dob.is_none() && self.dob_refusals == 0 {
+                return self.ask(env, Phase::AskDob, out);
+            }
+            if kind == TaskKind::PrescriptionRefill {
+                if self.medication.is_none() {
+                    return self.ask(env, Phase::AskMedication, out);
+                }
+                if self.pharmacy.is_none() {
+                    return self.ask(env, Phase::AskPharmacy, out);
+                }
+            }
+            if self.phone.is_none() {
+                if self.caller_number.is_some() {
+                    return self.ask(env, Phase::ConfirmCallerNumber, out);
+                }
+                return self.ask(env, Phase::AskPhone, out);
+            }
+        }
+        let summary = self.summary(env, kind);
+        let number = self.callback_number();
+        self.pending_task = Some(TaskContext::Escalation(kind));
+        self.phase = Phase::Waiting;
+        out.push(Action::CreateTask(self.draft(kind, summary, number)));
+    }
+
+    /// `kind` is what the NLU's emergency net heard; an emergency the model
+    /// alone heard (no kind) gets 911, the safe default.
+    pub(super) fn emergency(
+        &mut self,
+        env: &Env,
+        text: &str,
+        kind: Option<EmergencyKind>,
+        out: &mut Vec<Action>,
+    ) {
+        let crisis = kind.is_some_and(|k| k.hotline() == Hotline::Crisis988);
+        self.say_key(
+            env,
+            out,
+            if crisis {
+                "emergency_988"
+            } else {
+                "emergency_911"
+            },
+            &[],
+        );
+        let what = if crisis {
+            "a possible suicidal crisis (told to call or text 988)"
+        } else {
+            "a possible medical emergency (told to hang up and dial 911)"
+        };
+        let words_said: String = text.chars().take(200).collect();
+        let summary = format!(
+            "URGENT: the caller described {what}. Their words: \"{words_said}\". \
+             The agent stopped all other business and ended the call. \
+             Please call back now to check on them."
+        );
+        let number = self.callback_number();
+        self.pending_task = Some(TaskContext::Emergency);
+        self.set_outcome(out, Outcome::Emergency);
+        out.push(Action::CreateTask(self.draft(
+            TaskKind::Emergency,
+            summary,
+            number,
+        )));
+        self.finish(out, AfterSpeech::Hangup);
+    }
+
+    /// A task for staff, routed by its kind.
+    pub(super) fn draft(
+        &self,
+        kind: TaskKind,
+        summary: String,
+        callback_number: Option<String>,
+    ) -> TaskDraft {
+        let (queue, priority) = kind.routing();
+        TaskDraft {
+            kind,
+            queue,
+            priority,
+            summary,
+            callback_number,
+            patient_id: self.patient.as_ref().map(|p| p.id.clone()),
+            identity: self.name.clone().zip(self.dob),
+        }
+    }
+
+    /// One paragraph for staff with only what they need to act.
+    fn summary(&self, env: &Env, kind: TaskKind) -> String {
+        let who = self.name.clone().unwrap_or_else(|| "The caller".into());
+        let dob = match (is_clinical(kind), self.dob) {
+            (true, Some(d)) => format!(" (date of birth given: {})", d),
+            _ => String::new(),
+        };
+        let reach = match self.callback_number() {
+            Some(n) => format!("Call back at {n}."),
+            None => "No callback number was given.".into(),
+        };
+        let said = self
+            .escalation_words
+            .as_deref()
+            .map(|w| format!(" In their words: \"{w}\"."))
+            .unwrap_or_default();
+        let body = match kind {
+            TaskKind::PrescriptionRefill => format!(
+                "{who}{dob} asked for a prescription refill of {} to be sent to {}.",
+                self.medication
+                    .as_deref()
+                    .unwrap_or("an unnamed medication"),
+                self.pharmacy.as_deref().unwrap_or("their usual pharmacy")
+            ),
+            TaskKind::TestResults => {
+                format!("{who}{dob} asked about test results. The agent did not discuss them.")
+            }
+            TaskKind::ClinicalQuestion => {
+                format!("{who}{dob} has a non-emergency clinical question for a nurse.{said}")
+            }
+            TaskKind::RecordsRequest => {
+                format!("{who}{dob} has a records, forms or referral request.{said}")
+            }
+            TaskKind::Billing => format!("{who} has a billing question.{said}"),
+            TaskKind::UnknownInsurance => format!(
+                "{who} asked whether we accept {}, which is not on our accepted list. Please confirm coverage.",
+                self.insurance_plan
+                    .as_deref()
+                    .unwrap_or("their insurance plan")
+            ),
+            TaskKind::FailedUnderstanding => {
+                let doing = match self.goal {
+                    Some(Goal::Book) => " while booking",
+                    Some(Goal::Reschedule) => " while rescheduling",
+                    Some(Goal::Cancel) => " while cancelling",
+                    _ => "",
+                };
+                format!("The agent could not understand the caller after repeated attempts{doing}.")
+            }
+            TaskKind::Callback => format!("{who} asked to speak with a staff member."),
+            TaskKind::Emergency => format!("{who} reported an emergency."),
+        };
+        let _ = env;
+        format!("{body} {reach}")
+    }
+
+    /// The task is written (or not): now the caller hears what happens next.
+    pub(super) fn on_task_created(&mut self, env: &Env, ok: bool, out: &mut Vec<Action>) {
+        let context = self.pending_task.take();
+        match context {
+            Some(TaskContext::Emergency) | None => {}
+            Some(TaskContext::SilenceClose) => {
+                let key = if ok {
+                    "silence_close"
+                } else {
+                    "silence_close_no_number"
+                };
+                let phone = env.clinic.phone.clone();
+                self.say_key(env, out, key, &[("clinic_phone", &phone)]);
+                self.finish(out, AfterSpeech::Hangup);
+            }
+            Some(TaskContext::Escalation(kind)) => {
+                if ok {
+                    let last4: String = self
+                        .callback_number()
+                        .map(|n| {
+                            n.chars()
+                                .skip(6)
+                                .map(|c| format!("{c} "))
+                                .collect::<String>()
+                                .trim_end()
+                                .to_string()
+                        })
+                        .unwrap_or_default();
+                    let key = if self.callback_number().is_some() {
+                        format!("escalate_done_{}", kind.as_str())
+                    } else {
+                        "escalate_done_no_number".to_string()
+                    };
+                    self.say_key(env, out, &key, &[("last4", &last4)]);
+                    self.set_outcome(out, Outcome::Escalated);
+                    if kind == TaskKind::FailedUnderstanding {
+                        self.say_key(env, out, "goodbye", &[]);
+                        self.finish(out, AfterSpeech::Hangup);
+                        return;
+                    }
+                } else {
+                    let phone = env.clinic.phone.clone();
+                    self.say_key(env, out, "task_failed", &[("clinic_phone", &phone)]);
+                }
+                self.goal = None;
+                self.anything_else(env, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Who is calling: name, date of birth (spoken or keyed), a callback
+//! number. Nothing about a patient is said or changed before name and date
+//! of birth match a record.
+
+use chrono::NaiveDate;
+
+use super::state::{Action, Dialogue, Env, Goal, Phase};
+use super::words;
+use crate::nlu::{Entities, Intent};
+use crate::tasks::TaskKind;
+
+impl Dialogue {
+    /// A keypad digit: 0 asks for staff; while a date of birth or a phone
+    /// number is asked, digits build the answer.
+    pub(super) fn on_dtmf(&mut self, env: &Env, digit: char, out: &mut Vec<Action>) {
+        self.silences = 0;
+        if digit == '0' && !matches!(self.phase, Phase::AskDob | Phase::AskPhone) {
+            self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
+            return;
+        }
+        if !matches!(self.phase, Phase::AskDob | Phase::AskPhone) {
+            return;
+        }
+        if digit.is_ascii_digit() {
+            self.dtmf.push(digit);
+        }
+        let want = if self.phase == Phase::AskDob { 8 } else { 10 };
+        let submit = digit == '#' || self.dtmf.len() >= want;
+        if !submit {
+            return;
+        }
+        let digits = std::mem::take(&mut self.dtmf);
+        if self.phase == Phase::AskDob {
+            let parsed = (digits.len() == 8)
+                .then(|| NaiveDate::parse_from_str(&digits, "%m%d%Y").ok())
+                .flatten();
+            match parsed {
+                Some(d) if d > env.today() => {
+                    self.say_key(env, out, "dob_future", &[]);
+                    self.ask_current(env, out);
+                }
+                Some(d) => {
+                    self.dob = Some(d);
+                    self.advance(env, out);
+                }
+                None => {
+                    self.say_key(env, out, "dtmf_dob_invalid", &[]);
+                }
+            }
+        } else {
+            match crate::scheduling::PhoneNumber::parse(&digits) {
+                Some(p) => {
+                    self.phone = Some(p.as_str().to_string());
+                    self.advance(env, out);
+                }
+                None => self.say_key(env, out, "dtmf_phone_invalid", &[]),
+            }
+        }
+    }
+
+    /// The answer to "your name?".
+    pub(super) fn on_name_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        out: &mut Vec<Action>,
+    ) {
+        let no = intent == Intent::Deny;
+        if self.name.is_some() {
+            self.advance(env, out);
+        } else if no || words::refuses(text) {
+            self.refused_identity(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// The answer to "your date of birth?".
+    pub(super) fn on_dob_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        e: &Entities,
+        out: &mut Vec<Action>,
+    ) {
+        let no = intent == Intent::Deny;
+        if self.dob.is_some() {
+            self.advance(env, out);
+        } else if self.dob_month_day.is_some() && e.date.is_some() {
+            // "March 4th." The year is most likely a breath away
+            // (the endpointer cuts at short pauses): wait for it. If
+            // none comes, the silence prompt asks for the year.
+            self.failures = 0;
+        } else if no || words::refuses(text) {
+            self.refused_identity(env, out);
+        } else if self.turn_says.is_empty() {
+            self.not_understood(env, out);
+        } else {
+            self.ask_current(env, out);
+        }
+    }
+
+    /// The answer to "your phone number?".
+    pub(super) fn on_phone_reply(&mut self, env: &Env, out: &mut Vec<Action>) {
+        if self.phone.is_some() {
+            self.advance(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// The answer to "may we call you back on the number ending …?".
+    pub(super) fn on_caller_number_reply(
+        &mut self,
+        env: &Env,
+        intent: Intent,
+        out: &mut Vec<Action>,
+    ) {
+        let yes = intent == Intent::Affirm;
+        let no = intent == Intent::Deny;
+        if self.phone.is_some() {
+            self.advance(env, out);
+        } else if yes {
+            self.phone = self.caller_number.clone();
+            self.advance(env, out);
+        } else if no {
+            self.failures = 0;
+            self.ask(env, Phase::AskPhone, out);
+        } else {
+            self.not_understood(env, out);
+        }
+    }
+
+    /// Name, date of birth and a callback number; false while asking.
+    pub(super) fn identity_and_phone(&mut self, env: &Env, out: &mut Vec<Action>) -> bool {
+        if self.name.is_none() {
+            self.ask(env, Phase::AskName, out);
+            return false;
+        }
+        if self.dob.is_none() {
+            self.ask(env, Phase::AskDob, out);
+            return false;
+        }
+        if self.phone.is_none() {
+            if self.caller_number.is_some() {
+                self.ask(env, Phase::ConfirmCallerNumber, out);
+            } else {
+                self.ask(env, Phase::AskPhone, out);
+            }
+            return false;
+        }
+        true
+    }
+
+    /// The caller will not say who they are: why it is asked, once; then a
+    /// callback without it, or an offer of one.
+    fn refused_identity(&mut self, env: &Env, out: &mut Vec<Action>) {
+        self.dob_refusals += 1;
+        if self.dob_refusals == 1 {
+            self.say_key(env, out, "identity_why", &[]);
+            return;
+        }
+        if let Some(Goal::Escalate(kind)) = self.goal {
+            // A callback can still be arranged without it.
+            if self.name.is_none() {
+                self.name = Some("the caller (declined to give a name)".into());
+            }
+            let _ = kind;
+            self.advance(env, out);
+            return;
+        }
+        self.say_key(env, out, "identity_declined", &[]);
+        self.goal = None;
+        self.phase = Phase::OfferCallback;
+        self.ask_current(env, out);
+    }
+}

@@ -1,0 +1,241 @@
+//! How the agent speaks: prompts and read-backs, the question of each
+//! phase, "anything else?", "sorry?", and the call's outcome and end.
+
+use super::state::{Action, ApptRef, Dialogue, Env, Goal, Phase};
+use super::words;
+use crate::call::{AfterSpeech, Outcome};
+use crate::scheduling::Slot;
+use crate::tasks::TaskKind;
+
+/// Misunderstandings in a row before the call goes to staff.
+const MAX_FAILURES: u32 = 2;
+
+/// Which outcome wins when a call has several (an emergency over everything).
+fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Emergency => 6,
+        Outcome::Transferred => 5,
+        Outcome::Booked | Outcome::Rescheduled | Outcome::Cancelled => 4,
+        Outcome::Escalated => 3,
+        Outcome::Answered => 2,
+        Outcome::Abandoned => 1,
+        Outcome::InProgress => 0,
+    }
+}
+
+impl Dialogue {
+    /// Says `text` and remembers it for "say that again".
+    pub(super) fn say(&mut self, out: &mut Vec<Action>, text: String) {
+        self.turn_says.push(text.clone());
+        out.push(Action::Say(text));
+    }
+
+    /// Says the prompt `key` with `vars` filled in.
+    pub(super) fn say_key(
+        &mut self,
+        env: &Env,
+        out: &mut Vec<Action>,
+        key: &str,
+        vars: &[(&str, &str)],
+    ) {
+        let text = env.prompts.render(key, vars);
+        self.say(out, text);
+    }
+
+    /// Raises the call's outcome; a lesser one never replaces a greater.
+    pub(super) fn set_outcome(&mut self, out: &mut Vec<Action>, o: Outcome) {
+        if self.outcome.is_none_or(|cur| rank(o) >= rank(cur)) {
+            self.outcome = Some(o);
+            out.push(Action::Outcome(o));
+        }
+    }
+
+    /// The outcome the call ends with.
+    pub(super) fn final_outcome(&self) -> Outcome {
+        match self.outcome {
+            Some(o) => o,
+            None if self.answered_something => Outcome::Answered,
+            None => Outcome::Abandoned,
+        }
+    }
+
+    /// Ends the call after the words are spoken.
+    pub(super) fn finish(&mut self, out: &mut Vec<Action>, then: AfterSpeech) {
+        let outcome = self.final_outcome();
+        self.outcome = Some(outcome);
+        self.phase = Phase::Ended;
+        out.push(Action::Finish { outcome, then });
+    }
+
+    /// The number given in the call, else the caller id.
+    pub(super) fn callback_number(&self) -> Option<String> {
+        self.phone.clone().or_else(|| self.caller_number.clone())
+    }
+
+    /// A provider's name as said ("Dr. Patel").
+    pub(super) fn provider_spoken<'c>(&self, env: &Env<'c>, id: &str) -> &'c str {
+        env.clinic
+            .provider(id)
+            .map(|p| p.spoken.as_str())
+            .unwrap_or("our provider")
+    }
+
+    /// An appointment type's name.
+    pub(super) fn type_name<'c>(&self, env: &Env<'c>, id: &str) -> &'c str {
+        env.clinic
+            .appointment_type(id)
+            .map(|t| t.name.as_str())
+            .unwrap_or("appointment")
+    }
+
+    /// "Tuesday the 17th at 9 AM with Dr. Patel".
+    pub(super) fn say_slot(&self, env: &Env, slot: &Slot) -> String {
+        format!(
+            "{} with {}",
+            words::say_datetime(slot.start_local, env.today()),
+            self.provider_spoken(env, &slot.provider_id)
+        )
+    }
+
+    /// "your physical with Dr. Patel on …".
+    pub(super) fn say_appt(&self, env: &Env, a: &ApptRef) -> String {
+        format!(
+            "your {} with {} on {}",
+            self.type_name(env, &a.type_id),
+            self.provider_spoken(env, &a.provider_id),
+            words::say_datetime(a.start_local, env.today())
+        )
+    }
+
+    /// The clinic's providers, "Dr. A, Dr. B and Dr. C".
+    pub(super) fn provider_list(&self, env: &Env) -> String {
+        let names: Vec<String> = env
+            .clinic
+            .providers
+            .iter()
+            .map(|p| p.spoken.clone())
+            .collect();
+        words::join_list(&names, "and")
+    }
+
+    /// Moves to `phase` and asks its question.
+    pub(super) fn ask(&mut self, env: &Env, phase: Phase, out: &mut Vec<Action>) {
+        self.phase = phase;
+        self.dtmf.clear();
+        self.ask_current(env, out);
+    }
+
+    /// Says the question of the current phase.
+    pub(super) fn ask_current(&mut self, env: &Env, out: &mut Vec<Action>) {
+        let today = env.today();
+        match self.phase {
+            Phase::Start | Phase::Open | Phase::Waiting | Phase::Ended => {
+                self.say_key(env, out, "how_help", &[])
+            }
+            Phase::AskType => {
+                let names: Vec<String> = env
+                    .clinic
+                    .appointment_types
+                    .iter()
+                    .map(|t| words::with_article(&t.name))
+                    .collect();
+                let options = words::join_list(&names, "or");
+                self.say_key(env, out, "ask_type", &[("options", &options)])
+            }
+            Phase::AskName => self.say_key(env, out, "ask_name", &[]),
+            Phase::AskDob if self.dob_month_day.is_some() => {
+                self.say_key(env, out, "ask_dob_year", &[])
+            }
+            Phase::AskDob => self.say_key(env, out, "ask_dob", &[]),
+            Phase::AskPhone => self.say_key(env, out, "ask_phone", &[]),
+            Phase::ConfirmCallerNumber => {
+                let last4 = self
+                    .caller_number
+                    .as_deref()
+                    .map(|n| &n[n.len().saturating_sub(4)..])
+                    .unwrap_or("")
+                    .to_string();
+                let spaced: String = last4
+                    .chars()
+                    .map(|c| format!("{c} "))
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string();
+                self.say_key(env, out, "confirm_caller_number", &[("last4", &spaced)])
+            }
+            Phase::AskWhen => self.say_key(env, out, "ask_when", &[]),
+            Phase::Offering => {
+                let phrases: Vec<String> =
+                    self.offered.iter().map(|s| self.say_slot(env, s)).collect();
+                let joined = words::join_list(&phrases, "or");
+                self.say_key(env, out, "offer_many", &[("slots", &joined)])
+            }
+            Phase::ConfirmSlot => {
+                let Some(slot) = self.chosen.clone() else {
+                    return;
+                };
+                let name = self.type_name(env, &slot.type_id);
+                let what = if self.goal == Some(Goal::Reschedule) {
+                    name.to_string()
+                } else {
+                    words::with_article(name)
+                };
+                let when = words::say_datetime(slot.start_local, today);
+                let who = self.provider_spoken(env, &slot.provider_id).to_string();
+                let key = if self.goal == Some(Goal::Reschedule) {
+                    "confirm_reschedule"
+                } else {
+                    "confirm_booking"
+                };
+                self.say_key(
+                    env,
+                    out,
+                    key,
+                    &[("type", &what), ("when", &when), ("provider", &who)],
+                )
+            }
+            Phase::ChooseAppointment => {
+                let list = self.appointments.clone().unwrap_or_default();
+                let items: Vec<String> =
+                    list.iter().take(4).map(|a| self.say_appt(env, a)).collect();
+                let joined = words::join_list(&items, "or");
+                self.say_key(env, out, "which_appointment", &[("appointments", &joined)])
+            }
+            Phase::ConfirmCancel => {
+                let Some(t) = self.target.clone() else { return };
+                let appt = self.say_appt(env, &t);
+                self.say_key(env, out, "confirm_cancel", &[("appointment", &appt)])
+            }
+            Phase::AskMedication => self.say_key(env, out, "ask_medication", &[]),
+            Phase::AskPharmacy => self.say_key(env, out, "ask_pharmacy", &[]),
+            Phase::AskInsurancePlan => self.say_key(env, out, "ask_insurance_plan", &[]),
+            Phase::OfferNewPatientBooking => {
+                self.say_key(env, out, "offer_new_patient_booking", &[])
+            }
+            Phase::OfferBookInstead => self.say_key(env, out, "offer_book_instead", &[]),
+            Phase::SameDayOffer => self.say_key(env, out, "same_day_offer", &[]),
+            Phase::OfferCallback => self.say_key(env, out, "offer_callback", &[]),
+            Phase::ConfirmEmergency => self.say_key(env, out, "confirm_emergency", &[]),
+        }
+    }
+
+    /// The task is done: "anything else?".
+    pub(super) fn anything_else(&mut self, env: &Env, out: &mut Vec<Action>) {
+        self.goal = None;
+        self.phase = Phase::Open;
+        self.say_key(env, out, "anything_else", &[]);
+    }
+
+    /// "Sorry?" and the question again; after too many, a hand-off to staff.
+    pub(super) fn not_understood(&mut self, env: &Env, out: &mut Vec<Action>) {
+        self.failures += 1;
+        if self.failures >= MAX_FAILURES {
+            self.failures = 0;
+            self.say_key(env, out, "too_many_failures", &[]);
+            self.start_goal(env, Goal::Escalate(TaskKind::FailedUnderstanding), out);
+            return;
+        }
+        self.say_key(env, out, "not_understood", &[]);
+        self.ask_current(env, out);
+    }
+}

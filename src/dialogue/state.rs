@@ -1,0 +1,274 @@
+//! What the dialogue holds and what goes in and out of it: the state of one
+//! call (`Dialogue`), the phase and goal, the inputs (call events, action
+//! results) and the actions the runner performs.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::call::{AfterSpeech, CallEvent, Outcome};
+use crate::clinic::{Clinic, Prompts};
+use crate::nlu::entities::PartOfDay;
+use crate::scheduling::{Slot, SlotQuery};
+use crate::tasks::{Priority, Queue, TaskKind};
+
+/// What the machine may read besides its own state: configuration, the
+/// prompt templates and the clinic's local time.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub clinic: &'a Clinic,
+    pub prompts: &'a Prompts,
+    pub now: NaiveDateTime,
+}
+
+impl Env<'_> {
+    /// The clinic's local date.
+    pub(super) fn today(&self) -> NaiveDate {
+        self.now.date()
+    }
+}
+
+/// A patient as the dialogue knows one: only an id once verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientRef {
+    pub id: String,
+}
+
+/// An existing appointment of the verified caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApptRef {
+    pub id: String,
+    pub provider_id: String,
+    pub type_id: String,
+    pub start_local: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BookFailure {
+    /// Someone else got the slot first.
+    SlotTaken,
+    /// The patient already has an appointment that day.
+    SameDay { existing_local: NaiveDateTime },
+    /// Anything else (database down, slot no longer valid).
+    Failed,
+}
+
+/// What an action produced, fed back as the next input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionResult {
+    Verified(Option<PatientRef>),
+    Registered(Option<PatientRef>),
+    Slots(Option<Vec<Slot>>),
+    Appointments(Option<Vec<ApptRef>>),
+    Booked(Result<ApptRef, BookFailure>),
+    Rescheduled(Result<ApptRef, BookFailure>),
+    Cancelled(Result<ApptRef, BookFailure>),
+    TaskCreated(bool),
+}
+
+#[derive(Clone, Debug)]
+pub enum Input {
+    Call(CallEvent),
+    Result(ActionResult),
+}
+
+/// A task the runner writes to the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDraft {
+    pub kind: TaskKind,
+    pub queue: Queue,
+    pub priority: Priority,
+    pub summary: String,
+    pub callback_number: Option<String>,
+    /// Set when the caller was verified in this call.
+    pub patient_id: Option<String>,
+    /// Name and date of birth as given, so the runner can link a matching
+    /// record without the caller ever learning whether one exists.
+    pub identity: Option<(String, NaiveDate)>,
+}
+
+/// What the machine asks the runner to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Say(String),
+    /// Name and date of birth must match one record → `Verified`.
+    Verify {
+        name: String,
+        date_of_birth: NaiveDate,
+    },
+    /// Find the matching patient or register a new one → `Registered`.
+    Register {
+        name: String,
+        date_of_birth: NaiveDate,
+        phone: Option<String>,
+    },
+    FindSlots(SlotQuery),
+    /// Upcoming booked appointments → `Appointments`.
+    ListAppointments {
+        patient_id: String,
+    },
+    Book {
+        patient_id: String,
+        slot: Slot,
+    },
+    Reschedule {
+        appointment_id: String,
+        patient_id: String,
+        slot: Slot,
+    },
+    Cancel {
+        appointment_id: String,
+    },
+    CreateTask(TaskDraft),
+    /// The caller's identity is verified (`AgentTurn.patient_id`).
+    SetPatient(String),
+    /// The call ends this way after the words are spoken.
+    Finish {
+        outcome: Outcome,
+        then: AfterSpeech,
+    },
+    /// The call's outcome so far changed (`AgentTurn.outcome`).
+    Outcome(Outcome),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Goal {
+    Book,
+    Reschedule,
+    Cancel,
+    Check,
+    Escalate(TaskKind),
+}
+
+/// What the agent is waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Start,
+    Open,
+    AskType,
+    AskName,
+    AskDob,
+    AskPhone,
+    ConfirmCallerNumber,
+    AskWhen,
+    Offering,
+    ConfirmSlot,
+    ChooseAppointment,
+    ConfirmCancel,
+    AskMedication,
+    AskPharmacy,
+    AskInsurancePlan,
+    OfferNewPatientBooking,
+    OfferBookInstead,
+    SameDayOffer,
+    OfferCallback,
+    /// "Is this a medical emergency?": the model alone, unsure, heard one.
+    ConfirmEmergency,
+    Waiting,
+    Ended,
+}
+
+/// Why a task is being written, to know what to say once it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskContext {
+    Escalation(TaskKind),
+    SilenceClose,
+    Emergency,
+}
+
+/// The caller's wishes for a slot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Prefs {
+    pub(super) type_id: Option<String>,
+    pub(super) provider_id: Option<String>,
+    pub(super) date: Option<NaiveDate>,
+    pub(super) week: Option<(NaiveDate, NaiveDate)>,
+    pub(super) time: Option<NaiveTime>,
+    pub(super) part_of_day: Option<PartOfDay>,
+    /// The caller has said when (or that any time is fine).
+    pub(super) when_given: bool,
+}
+
+/// One call's dialogue state.
+#[derive(Clone, Debug)]
+pub struct Dialogue {
+    pub phase: Phase,
+    pub goal: Option<Goal>,
+    pub(super) caller_number: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) dob: Option<NaiveDate>,
+    pub(super) phone: Option<String>,
+    pub(super) patient: Option<PatientRef>,
+    pub(super) prefs: Prefs,
+    pub(super) relax: u8,
+    pub(super) offered: Vec<Slot>,
+    pub(super) chosen: Option<Slot>,
+    pub(super) appointments: Option<Vec<ApptRef>>,
+    pub(super) target: Option<ApptRef>,
+    pub(super) medication: Option<String>,
+    pub(super) pharmacy: Option<String>,
+    pub(super) insurance_plan: Option<String>,
+    /// The caller's words that led to a clinical or records escalation.
+    pub(super) escalation_words: Option<String>,
+    pub(super) verify_attempts: u32,
+    pub(super) dob_refusals: u32,
+    /// A date of birth heard without its year, waiting for it.
+    pub(super) dob_month_day: Option<(u32, u32)>,
+    /// Where the call was when the agent asked whether this is an emergency.
+    pub(super) before_emergency_check: Phase,
+    pub(super) failures: u32,
+    pub(super) silences: u32,
+    pub(super) dtmf: String,
+    pub(super) pending_task: Option<TaskContext>,
+    pub(super) outcome: Option<Outcome>,
+    pub(super) answered_something: bool,
+    pub(super) turn_says: Vec<String>,
+    pub(super) last_turn: Vec<String>,
+}
+
+impl Dialogue {
+    /// A new call; `caller_number` is the carrier's caller id, if any.
+    pub fn new(caller_number: Option<&str>) -> Dialogue {
+        Dialogue {
+            phase: Phase::Start,
+            goal: None,
+            caller_number: caller_number
+                .and_then(crate::scheduling::PhoneNumber::parse)
+                .map(|p| p.as_str().to_string()),
+            name: None,
+            dob: None,
+            phone: None,
+            patient: None,
+            prefs: Prefs::default(),
+            relax: 0,
+            offered: Vec::new(),
+            chosen: None,
+            appointments: None,
+            target: None,
+            medication: None,
+            pharmacy: None,
+            insurance_plan: None,
+            escalation_words: None,
+            verify_attempts: 0,
+            dob_refusals: 0,
+            dob_month_day: None,
+            before_emergency_check: Phase::Open,
+            failures: 0,
+            silences: 0,
+            dtmf: String::new(),
+            pending_task: None,
+            outcome: None,
+            answered_something: false,
+            turn_says: Vec::new(),
+            last_turn: Vec::new(),
+        }
+    }
+
+    /// The call's outcome so far (`None` until something happened).
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// Whether the call is over (only a pending task write still counts).
+    pub fn is_ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+}

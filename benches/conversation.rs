@@ -2,12 +2,10 @@
 //! search over a 10-provider, 90-day schedule (< 5 ms).
 
 use chrono::{Duration, NaiveDate};
-use frontdesk::call::CallEvent;
 use frontdesk::clinic::{Clinic, Prompts};
 use frontdesk::dialogue::{ActionResult, Dialogue, Env, Input, PatientRef};
-use frontdesk::nlu::entities::PartOfDay;
-use frontdesk::nlu::{Entities, Intent, Understanding};
 use frontdesk::scheduling::Slot;
+use frontdesk::vocabulary::{CallEvent, Entities, Intent, PartOfDay, Understanding};
 
 fn main() {
     // Warm up, then measure.

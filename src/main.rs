@@ -194,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             frontdesk::bench::run(settings, args).await
         }
         Command::Replay(args) => {
-            let settings = Settings::resolve(&cli.common, &ServeArgs::default())?;
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             frontdesk::replay::run(settings, args).await
         }
     }

@@ -4,6 +4,8 @@
 //! it) it fails, naming what is missing, so a green CI never hides a half
 //! that did not run.
 
+use std::path::{Path, PathBuf};
+
 /// The variable `.ci/run` sets.
 pub const REQUIRE_ALL_VAR: &str = "FRONTDESK_REQUIRE_ALL";
 
@@ -20,6 +22,49 @@ pub fn missing(what: &str, fix: &str) {
         panic!("{what} is missing and {REQUIRE_ALL_VAR} is set (CI): {fix}");
     }
     eprintln!("skipping: {what} is missing ({fix})");
+}
+
+/// The shared test corpus: `FRONTDESK_CORPUS_DIR`, else `../shared/corpus`
+/// beside the repository; `None` (reported through [`missing`]) when absent.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FRONTDESK_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        missing(
+            &format!("the shared corpus at {}", dir.display()),
+            "set FRONTDESK_CORPUS_DIR or place shared/ beside the repository",
+        );
+        None
+    }
+}
+
+/// One file of the shared corpus (`relative` inside it), if present.
+pub fn corpus_file(relative: &str) -> Option<PathBuf> {
+    let path = corpus_dir()?.join(relative);
+    if path.is_file() {
+        Some(path)
+    } else {
+        missing(
+            &format!("the corpus file {}", path.display()),
+            "use a complete copy of shared/corpus",
+        );
+        None
+    }
+}
+
+/// Whether a model file is there; reported through [`missing`] when not.
+pub fn model_present(path: &Path) -> bool {
+    if path.is_file() {
+        return true;
+    }
+    missing(
+        &format!("the model {}", path.display()),
+        "run `frontdesk models` (or `make models`) with the same FRONTDESK_MODELS_DIR",
+    );
+    false
 }
 
 #[cfg(test)]

@@ -387,15 +387,7 @@ fn options(fake: &Fake, speed: f32) -> CallerOptions {
 }
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("corpus not found at {}, skipping", dir.display());
-        None
-    }
+    frontdesk::prerequisites::corpus_dir()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

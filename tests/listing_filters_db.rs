@@ -6,7 +6,6 @@
 mod scheduling_support;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use frontdesk::call::Outcome;
 use frontdesk::clinic::Clinic;
 use frontdesk::scheduling::patients::PhoneNumber;
 use frontdesk::scheduling::{
@@ -14,7 +13,9 @@ use frontdesk::scheduling::{
 };
 use frontdesk::store::Db;
 use frontdesk::store::calls::{CallFilter, NewCall, NewTurn, Speaker};
-use frontdesk::tasks::{self, NewTask, Priority, Queue, TaskFilter, TaskKind};
+use frontdesk::tasks::{self, NewTask, TaskFilter};
+use frontdesk::vocabulary::Outcome;
+use frontdesk::vocabulary::{Priority, Queue, TaskKind};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

@@ -8,7 +8,7 @@
 //! - no two submodules of one module import each other, directly or round
 //!   a longer cycle.
 //!
-//! Test code (`#[cfg(test)]` modules, `tests.rs`, `tests/` folders) is left
+//! Test code (`#[cfg(test)]` modules, `tests.rs`, `*_tests.rs`, `tests/` folders) is left
 //! out: it may reach anywhere. `cargo test --test module_layers --
 //! --nocapture` prints the graph.
 
@@ -68,7 +68,7 @@ fn module_of(file: &Path) -> ModPath {
 }
 
 fn is_test_file(module: &ModPath) -> bool {
-    module.iter().any(|s| s == "tests")
+    module.iter().any(|s| s == "tests" || s.ends_with("_tests"))
 }
 
 /// The file's code without comments and without `#[cfg(test)]` modules.

@@ -13,15 +13,7 @@ use frontdesk::nlu::entities::{ProviderRoster, RosterEntry, extract, parse_name_
 use serde_json::Value;
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FRONTDESK_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("corpus not found at {}, skipping", dir.display());
-        None
-    }
+    frontdesk::prerequisites::corpus_dir()
 }
 
 /// `"Angela"` or `api.is_equal_to("Dr. Johnson")` → the one value; lists → none.

@@ -7,7 +7,7 @@
 #[path = "support/stt_wer.rs"]
 mod stt_wer;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use frontdesk::models::ModelPaths;
@@ -15,15 +15,7 @@ use frontdesk::stt::{self, SpeechToText, SttError, SttOptions};
 use stt_wer::word_error_rate;
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FRONTDESK_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.join("audio").is_dir() {
-        Some(dir)
-    } else {
-        println!("corpus not found at {}, skipping", dir.display());
-        None
-    }
+    frontdesk::prerequisites::corpus_dir()
 }
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
@@ -452,7 +444,7 @@ fn a_missing_or_damaged_model_fails_at_load_naming_the_fix() {
 
     // A real model cut short (an interrupted copy) is caught too.
     let real = ModelPaths::locate().whisper();
-    if real.is_file() {
+    if frontdesk::prerequisites::model_present(&real) {
         let bytes = std::fs::read(&real).unwrap();
         std::fs::write(paths.whisper(), &bytes[..bytes.len() - 1000]).unwrap();
         let err = SpeechToText::load(&paths, SttOptions::default())

@@ -7,11 +7,7 @@ use frontdesk::tts::Tts;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_prompts_skip_the_model() {
     let paths = ModelPaths::locate();
-    if !paths.voice().is_file() {
-        eprintln!(
-            "voice model not found at {}, skipping (run `frontdesk models`)",
-            paths.voice().display()
-        );
+    if !frontdesk::prerequisites::model_present(&paths.voice()) {
         return;
     }
     let tts = Tts::load(&paths).unwrap();

@@ -12,11 +12,7 @@ fn tts() -> Option<Arc<Tts>> {
     static TTS: OnceLock<Option<Arc<Tts>>> = OnceLock::new();
     TTS.get_or_init(|| {
         let paths = ModelPaths::locate();
-        if !paths.voice().is_file() {
-            eprintln!(
-                "voice model not found at {}, skipping (run `frontdesk models`)",
-                paths.voice().display()
-            );
+        if !frontdesk::prerequisites::model_present(&paths.voice()) {
             return None;
         }
         Some(Tts::load(&paths).expect("loading the voice"))
@@ -228,11 +224,7 @@ fn transcribe(
 fn whisper_understands_every_caller() {
     let Some(tts) = tts() else { return };
     let whisper_path = ModelPaths::locate().whisper();
-    if !whisper_path.is_file() {
-        eprintln!(
-            "whisper model not found at {}, skipping",
-            whisper_path.display()
-        );
+    if !frontdesk::prerequisites::model_present(&whisper_path) {
         return;
     }
     let stt = frontdesk::stt::SpeechToText::load(

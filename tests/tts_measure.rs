@@ -49,11 +49,7 @@ fn ms(d: Duration) -> f64 {
 #[ignore = "benchmark; run with --ignored --nocapture"]
 async fn measure_voice_speed() {
     let paths = ModelPaths::locate();
-    if !paths.voice().is_file() {
-        eprintln!(
-            "voice model not found at {}, skipping",
-            paths.voice().display()
-        );
+    if !frontdesk::prerequisites::model_present(&paths.voice()) {
         return;
     }
     let t = Instant::now();

@@ -13,11 +13,7 @@ fn tts() -> Option<Arc<Tts>> {
     static TTS: OnceLock<Option<Arc<Tts>>> = OnceLock::new();
     TTS.get_or_init(|| {
         let paths = ModelPaths::locate();
-        if !paths.voice().is_file() {
-            eprintln!(
-                "voice model not found at {}, skipping (run `frontdesk models`)",
-                paths.voice().display()
-            );
+        if !frontdesk::prerequisites::model_present(&paths.voice()) {
             return None;
         }
         Some(Tts::load(&paths).expect("loading the voice"))

@@ -12,11 +12,9 @@ use frontdesk::tts::Tts;
 
 fn models() -> Option<(Arc<VadModel>, Arc<Tts>)> {
     let paths = ModelPaths::locate();
-    if !paths.voice().is_file() || !paths.vad().is_file() {
-        eprintln!(
-            "models not found at {}, skipping (run `frontdesk models`)",
-            paths.root.display()
-        );
+    if !frontdesk::prerequisites::model_present(&paths.voice())
+        || !frontdesk::prerequisites::model_present(&paths.vad())
+    {
         return None;
     }
     frontdesk::models::init_onnx_runtime(&paths).expect("ONNX Runtime");

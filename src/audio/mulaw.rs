@@ -85,16 +85,13 @@ mod tests {
     use std::path::PathBuf;
 
     fn vectors_dir() -> Option<PathBuf> {
-        let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-            .join("vectors");
+        let dir = crate::prerequisites::corpus_dir()?.join("vectors");
         if dir.is_dir() {
             Some(dir)
         } else {
-            eprintln!(
-                "corpus not found at {}, skipping the G.711 vector test",
-                dir.display()
+            crate::prerequisites::missing(
+                &format!("the G.711 vectors at {}", dir.display()),
+                "use a complete copy of shared/corpus",
             );
             None
         }

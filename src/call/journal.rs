@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::vocabulary::Outcome;
 use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn};
+use crate::vocabulary::Outcome;
 
 /// One write about a call.
 #[derive(Clone, Debug, Serialize, Deserialize)]

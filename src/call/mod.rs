@@ -6,7 +6,8 @@
 //! through the [`Conversation`] seam below.
 
 use futures_util::future::BoxFuture;
-pub use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
+
+use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
 
 /// Facts about the call known when the stream starts.
 #[derive(Clone, Debug)]

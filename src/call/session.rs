@@ -19,15 +19,16 @@ use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
 use super::timing::{FrameArrivals, ReplyClock};
 use super::turn_end;
-use super::{AfterSpeech, AgentTurn, CallEvent, CallInfo, ConversationFactory, Outcome};
+use super::{AgentTurn, CallInfo, ConversationFactory};
 use crate::audio::mulaw;
 use crate::audio::recording::CallRecorder;
 use crate::audio::vad::{EndpointConfig, VadModel};
-use crate::nlu::{Intent, Nlu, Understanding};
+use crate::nlu::Nlu;
 use crate::store::Db;
 use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
 use crate::stt::{SpeechToText, SttError};
 use crate::tts::Tts;
+use crate::vocabulary::{AfterSpeech, CallEvent, Intent, Outcome, Understanding};
 
 const SAMPLE_RATE_HZ: u64 = 8000;
 /// Longest utterance (in words) held as the start of a sentence.

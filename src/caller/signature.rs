@@ -35,18 +35,14 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn matches_twilio_reference_vectors() {
-        let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-        let path = dir.join("vectors/twilio_signature_vectors.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("corpus not found at {}, skipping", path.display());
+        let Some(path) = crate::prerequisites::corpus_file("vectors/twilio_signature_vectors.json")
+        else {
             return;
         };
+        let text = std::fs::read_to_string(&path).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut checked = 0;
         for v in doc["vectors"].as_array().unwrap() {

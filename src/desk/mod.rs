@@ -15,13 +15,14 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use self::hints::ListeningHints;
-use crate::call::{AgentTurn, CallEvent, CallInfo, Conversation, ConversationFactory};
+use crate::call::{AgentTurn, CallInfo, Conversation, ConversationFactory};
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::dialogue::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
 use crate::store::Db;
 use crate::tasks;
+use crate::vocabulary::CallEvent;
 
 /// Upper bound on actions in one turn; a loop guard, never reached in practice.
 const MAX_ACTIONS_PER_TURN: usize = 64;

@@ -4,8 +4,7 @@
 
 use super::state::{Action, ApptRef, Dialogue, Env, Goal, Phase, Prefs};
 use super::words;
-use crate::call::Outcome;
-use crate::nlu::{Entities, Intent};
+use crate::vocabulary::{Entities, Intent, Outcome};
 
 impl Dialogue {
     /// The answer to "which appointment?".

@@ -5,10 +5,8 @@ use chrono::Duration;
 
 use super::state::{Action, ApptRef, BookFailure, Dialogue, Env, Goal, Phase, Prefs};
 use super::words;
-use crate::call::Outcome;
-use crate::nlu::{Entities, Intent};
 use crate::scheduling::{Slot, SlotQuery};
-use crate::tasks::TaskKind;
+use crate::vocabulary::{Entities, Intent, Outcome, TaskKind};
 
 /// How many days a first search looks ahead.
 const FIRST_SEARCH_DAYS: i64 = 14;

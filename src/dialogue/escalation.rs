@@ -3,9 +3,7 @@
 //! back"; 911 or 988 at once when an emergency is heard.
 
 use super::state::{Action, Dialogue, Env, Goal, Phase, TaskContext, TaskDraft};
-use crate::call::{AfterSpeech, Outcome};
-use crate::nlu::{EmergencyKind, Entities, Hotline, Intent};
-use crate::tasks::TaskKind;
+use crate::vocabulary::{AfterSpeech, EmergencyKind, Entities, Hotline, Intent, Outcome, TaskKind};
 
 /// Requests about a patient's care or records: they ask for a date of birth.
 pub(super) fn is_clinical(kind: TaskKind) -> bool {

@@ -6,8 +6,7 @@ use chrono::NaiveDate;
 
 use super::state::{Action, Dialogue, Env, Goal, Phase};
 use super::words;
-use crate::nlu::{Entities, Intent};
-use crate::tasks::TaskKind;
+use crate::vocabulary::{Entities, Intent, TaskKind};
 
 impl Dialogue {
     /// A keypad digit: 0 asks for staff; while a date of birth or a phone

@@ -6,8 +6,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::state::{Action, Dialogue, Env, Goal, Phase};
 use super::words;
-use crate::call::AfterSpeech;
-use crate::nlu::{Entities, Intent};
+use crate::vocabulary::{AfterSpeech, Entities, Intent};
 
 impl Dialogue {
     /// The answer to "how can I help?" or "anything else?".

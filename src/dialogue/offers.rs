@@ -4,8 +4,8 @@ use chrono::{Duration, NaiveTime, Timelike};
 
 use super::state::{Action, Dialogue, Env, Phase, Prefs};
 use super::words;
-use crate::nlu::{Entities, Intent};
 use crate::scheduling::Slot;
+use crate::vocabulary::{Entities, Intent};
 
 impl Dialogue {
     /// Offers two or three of the slots found.

@@ -4,9 +4,7 @@
 
 use super::state::{Action, Dialogue, Env, Goal, Phase};
 use super::words;
-use crate::call::Outcome;
-use crate::nlu::{Intent, Understanding};
-use crate::tasks::TaskKind;
+use crate::vocabulary::{Intent, Outcome, TaskKind, Understanding};
 
 impl Dialogue {
     /// The answer to "which plan do you have?".

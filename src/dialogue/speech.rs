@@ -3,9 +3,8 @@
 
 use super::state::{Action, ApptRef, Dialogue, Env, Goal, Phase};
 use super::words;
-use crate::call::{AfterSpeech, Outcome};
 use crate::scheduling::Slot;
-use crate::tasks::TaskKind;
+use crate::vocabulary::{AfterSpeech, Outcome, TaskKind};
 
 /// Misunderstandings in a row before the call goes to staff.
 const MAX_FAILURES: u32 = 2;

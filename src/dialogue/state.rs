@@ -4,11 +4,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
-use crate::nlu::entities::PartOfDay;
 use crate::scheduling::{Slot, SlotQuery};
-use crate::tasks::{Priority, Queue, TaskKind};
+use crate::vocabulary::{AfterSpeech, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
 
 /// What the machine may read besides its own state: configuration, the
 /// prompt templates and the clinic's local time.

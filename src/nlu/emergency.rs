@@ -14,9 +14,9 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use super::classifier::tokens;
 pub use crate::vocabulary::{EmergencyKind, Hotline};
+use regex::Regex;
 
 /// The outcome of screening one utterance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

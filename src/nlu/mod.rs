@@ -10,11 +10,11 @@ pub mod emergency;
 pub mod entities;
 pub mod eval;
 
+pub use crate::vocabulary::{Intent, Understanding};
 pub use classifier::IntentClassifier;
 pub use emergency::{EmergencyKind, Hotline, Screen};
 pub use entities::Entities;
 pub use eval::{EvalReport, LabelledLine, bench_nlu, evaluate};
-pub use crate::vocabulary::{Intent, Understanding};
 
 use std::io::{BufRead, Write};
 

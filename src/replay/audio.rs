@@ -30,12 +30,12 @@ use super::check::{BookingSeen, Happened, TaskSeen, check, verdict};
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
 use super::twilio_stand_in::{self, TwilioApi};
 use crate::app::{Application, Engines};
-use crate::call::Outcome;
 use crate::caller::voice::PiperCaller;
 use crate::caller::{CallEnd, CallReport, CallerOptions, ScriptStep, place_call};
 use crate::clinic::Clinic;
 use crate::settings::Settings;
 use crate::tts::caller_voice::PRESETS;
+use crate::vocabulary::Outcome;
 
 /// Calls placed at once.
 pub const PARALLEL_CALLS: usize = 2;

@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::script::{CallScript, ScriptTurn, Then};
-use crate::call::Outcome;
-use crate::nlu::{Entities, Understanding};
+use crate::vocabulary::{Entities, Outcome, Understanding};
 
 /// A task as a call left it.
 #[derive(Clone, Debug, PartialEq, Eq)]

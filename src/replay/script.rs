@@ -10,9 +10,8 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::call::{AfterSpeech, Outcome};
 use crate::clinic::Clinic;
-use crate::nlu::{Entities, Intent};
+use crate::vocabulary::{AfterSpeech, Entities, Intent, Outcome};
 
 /// The default "now" of a script: Monday 2026-03-16, 8:50 in New York. The
 /// clinic is open; with an hour's notice 10:00 is the first bookable slot,

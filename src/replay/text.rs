@@ -14,13 +14,13 @@ use chrono::{DateTime, Utc};
 use super::ScratchDir;
 use super::check::{BookingSeen, Happened, NluAgreement, TaskSeen, check, verdict};
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
-use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::desk::Desk;
 use crate::nlu::Nlu;
 use crate::scheduling::{self, BookRequest, Source, appointments, patients};
 use crate::store::{Db, new_id};
 use crate::tasks;
+use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
 
 /// How long a `silence` turn lasts in the text replay (the call loop's
 /// silence prompt fires after 8 s of caller silence).

@@ -119,7 +119,6 @@ unsafe extern "C" fn nobody_waits(job: *mut c_void) -> bool {
     job.abandoned()
 }
 
-
 /// Longest hint, in tokens; whisper.cpp keeps at most half its text
 /// context (224) for a prompt, and every token costs decoder time.
 const MAX_HINT_TOKENS: usize = 96;

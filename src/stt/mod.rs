@@ -26,8 +26,8 @@ pub use audio_input::{
     phone_to_recognition, through_phone_line,
 };
 pub use engine::{SpeechToText, SttOptions, audio_ctx_for, token_cap_for};
-pub use transcript::{Hint, SttError, Transcript};
 pub use jobs::{GuessClaim, PendingGuess};
+pub use transcript::{Hint, SttError, Transcript};
 pub use transcript_text::clean_transcript;
 
 use std::path::PathBuf;

@@ -42,4 +42,3 @@ pub enum SttError {
     #[error("whisper failed: {0}")]
     Inference(String),
 }
-

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{Any, QueryBuilder, Row};
 
 use crate::store::{Db, dynamic_sql, new_id, now_text};
-pub use crate::vocabulary::{Priority, Queue, TaskKind};
+use crate::vocabulary::{Priority, Queue, TaskKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTask {

@@ -65,4 +65,3 @@ pub enum AfterSpeech {
     /// Hand the call to staff at this number.
     Transfer { number: String },
 }
-

@@ -10,7 +10,8 @@ use super::AppState;
 use super::auth::Staff;
 use super::error::ApiError;
 use crate::scheduling::patients;
-use crate::tasks::{self, Priority, Queue, TaskFilter};
+use crate::tasks::{self, TaskFilter};
+use crate::vocabulary::{Priority, Queue};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/tasks", get(list))

@@ -30,8 +30,9 @@ pub async fn postgres() -> Option<(Db, PgGuard)> {
     let admin = match Db::connect(&admin_url).await {
         Ok(db) => db,
         Err(e) => {
-            eprintln!(
-                "PostgreSQL not reachable at {admin_url} ({e:#}), skipping the PostgreSQL half"
+            frontdesk::prerequisites::missing(
+                &format!("PostgreSQL at {admin_url} ({e:#})"),
+                "start it (scripts/ensure-postgres.sh) or set FRONTDESK_TEST_POSTGRES",
             );
             return None;
         }

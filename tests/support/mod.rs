@@ -73,18 +73,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The shared test corpus (`../shared/corpus`), or `None` with a note.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "corpus not found at {}, skipping the parts of this test that need it",
-            dir.display()
-        );
-        None
-    }
+    frontdesk::prerequisites::corpus_dir()
 }
 
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! model or the corpus is missing; the rules alone are table-tested in
 //! `endpointer_tests.rs`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,11 +14,9 @@ use crate::models::ModelPaths;
 
 fn model() -> Option<Arc<VadModel>> {
     let paths = ModelPaths::locate();
-    if !paths.vad().is_file() || !paths.onnxruntime().is_file() {
-        eprintln!(
-            "models not found at {}, skipping (set FRONTDESK_MODELS_DIR)",
-            paths.root.display()
-        );
+    if !crate::prerequisites::model_present(&paths.vad())
+        || !crate::prerequisites::model_present(&paths.onnxruntime())
+    {
         return None;
     }
     static MODEL: std::sync::OnceLock<Arc<VadModel>> = std::sync::OnceLock::new();
@@ -31,16 +28,7 @@ fn model() -> Option<Arc<VadModel>> {
 }
 
 fn corpus_wav(name: &str) -> Option<Vec<i16>> {
-    let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
-        });
-    let path = dir.join("audio").join(name);
-    if !path.is_file() {
-        eprintln!("corpus not found at {}, skipping", dir.display());
-        return None;
-    }
+    let path = crate::prerequisites::corpus_file(&format!("audio/{name}"))?;
     let mut reader = hound::WavReader::open(&path).unwrap();
     let spec = reader.spec();
     assert_eq!(

@@ -171,11 +171,11 @@ fn services(data_dir: &std::path::Path, db: Db) -> Option<Arc<CallServices>> {
         paths.voice(),
         paths.onnxruntime(),
     ];
-    if needed.iter().any(|p| !p.is_file()) || !paths.intent_dir().is_dir() {
-        eprintln!(
-            "models not found at {}, skipping (set FRONTDESK_MODELS_DIR)",
-            paths.root.display()
-        );
+    if !needed
+        .iter()
+        .all(|p| crate::prerequisites::model_present(p))
+        || !crate::prerequisites::model_present(&paths.intent_dir().join("intent.onnx"))
+    {
         return None;
     }
     crate::models::init_onnx_runtime(&paths).unwrap();

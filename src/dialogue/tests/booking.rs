@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use super::*;
-use crate::nlu::entities::PartOfDay;
+use crate::vocabulary::PartOfDay;
 
 #[test]
 fn booking_happy_path() {

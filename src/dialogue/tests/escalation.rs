@@ -153,7 +153,7 @@ fn emergency_wins_in_any_state() {
         said(&a).contains("date of birth"),
         "the name was kept: {a:?}"
     );
-    assert!(d.outcome() != Some(crate::call::Outcome::Emergency));
+    assert!(d.outcome() != Some(crate::vocabulary::Outcome::Emergency));
     let mut d = Dialogue::new(None);
     d.step(&env, Input::Call(CallEvent::Started));
     d.step(&env, unsure("my dad is acting really strange"));

@@ -4,11 +4,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::*;
-use crate::call::{AfterSpeech, CallEvent, Outcome};
 use crate::clinic::{Clinic, Prompts};
-use crate::nlu::{EmergencyKind, Entities, Intent, Understanding};
 use crate::scheduling::Slot;
-use crate::tasks::TaskKind;
+use crate::vocabulary::{
+    AfterSpeech, CallEvent, EmergencyKind, Entities, Intent, Outcome, TaskKind, Understanding,
+};
 
 /// Monday 2026-03-16, 9:00 local: the clinic is open (transfers possible).
 const OPEN_NOW: &str = "2026-03-16T09:00";

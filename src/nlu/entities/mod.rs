@@ -59,4 +59,3 @@ pub fn extract(text: &str, today: NaiveDate, roster: &ProviderRoster) -> Entitie
         pharmacy: refill::pharmacy_from(&u),
     }
 }
-

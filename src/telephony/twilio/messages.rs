@@ -517,17 +517,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn corpus_dir() -> Option<PathBuf> {
-        let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
-            });
-        if dir.is_dir() {
-            Some(dir)
-        } else {
-            eprintln!("corpus not found at {}, skipping", dir.display());
-            None
-        }
+        crate::prerequisites::corpus_dir()
     }
 
     const SID_MZ: &str = "MZ00000000000000000000000000000000";

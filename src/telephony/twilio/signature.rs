@@ -195,7 +195,6 @@ fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     struct Vector {
         name: String,
@@ -207,16 +206,8 @@ mod tests {
     }
 
     fn vectors() -> Option<Vec<Vector>> {
-        let dir = std::env::var("FRONTDESK_CORPUS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
-            });
-        let path = dir.join("vectors/twilio_signature_vectors.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("corpus not found at {}, skipping", path.display());
-            return None;
-        };
+        let path = crate::prerequisites::corpus_file("vectors/twilio_signature_vectors.json")?;
+        let text = std::fs::read_to_string(&path).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let vectors = json["vectors"].as_array().unwrap();
         assert!(!vectors.is_empty());

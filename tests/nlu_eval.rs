@@ -11,9 +11,8 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use frontdesk::models::ModelPaths;
 use frontdesk::nlu::eval::{load_labelled, whisper_noise};
-use frontdesk::nlu::{
-    EmergencyKind, Intent, Nlu, ProviderRoster, Screen, emergency, evaluate, run_nlu_command,
-};
+use frontdesk::nlu::{Nlu, ProviderRoster, Screen, emergency, evaluate, run_nlu_command};
+use frontdesk::vocabulary::{EmergencyKind, Hotline, Intent};
 
 fn crate_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -225,7 +224,7 @@ fn the_net_overrides_the_model_and_names_988_for_suicidal_crisis() {
         (u.intent, kind),
         (Intent::Emergency, Some(EmergencyKind::Suicidal))
     );
-    assert_eq!(kind.unwrap().hotline(), frontdesk::nlu::Hotline::Crisis988);
+    assert_eq!(kind.unwrap().hotline(), Hotline::Crisis988);
     assert!(matches!(
         emergency::screen("I had chest pain last year"),
         Screen::Contained(_)

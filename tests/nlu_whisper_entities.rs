@@ -7,12 +7,12 @@ mod support;
 
 use chrono::NaiveDate;
 use frontdesk::audio::resample;
-use frontdesk::nlu::Intent;
+use frontdesk::vocabulary::{Entities, Intent, PartOfDay};
 
 struct Case {
     said: &'static str,
     intent: Option<Intent>,
-    check: fn(&frontdesk::nlu::Entities) -> bool,
+    check: fn(&Entities) -> bool,
 }
 
 #[tokio::test]
@@ -41,10 +41,7 @@ async fn entities_survive_the_phone_line_and_whisper() {
         Case {
             said: "Next Friday morning would be best.",
             intent: None,
-            check: |e| {
-                e.date.is_some()
-                    && e.part_of_day == Some(frontdesk::nlu::entities::PartOfDay::Morning)
-            },
+            check: |e| e.date.is_some() && e.part_of_day == Some(PartOfDay::Morning),
         },
         Case {
             said: "I'd like to see Doctor Patel please.",

@@ -17,7 +17,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
 use serde::Deserialize;
 
-use super::Intent;
+use crate::vocabulary::Intent;
 
 pub const MODEL_FILE: &str = "intent.onnx";
 pub const FEATURES_FILE: &str = "features.json";

@@ -15,7 +15,7 @@
 use std::sync::LazyLock;
 
 use super::classifier::tokens;
-pub use crate::vocabulary::{EmergencyKind, Hotline};
+use crate::vocabulary::EmergencyKind;
 use regex::Regex;
 
 /// The outcome of screening one utterance.
@@ -195,6 +195,7 @@ fn is_contained(normal: &str, start: usize, end: usize, mild_counts: bool) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocabulary::Hotline;
 
     #[test]
     fn fires_on_live_emergencies_with_the_right_kind() {

@@ -9,7 +9,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Intent, Nlu};
+use super::Nlu;
+use crate::vocabulary::Intent;
 
 /// One labelled utterance (`fixtures/intents/*.jsonl`).
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -10,10 +10,8 @@ pub mod emergency;
 pub mod entities;
 pub mod eval;
 
-pub use crate::vocabulary::{Intent, Understanding};
 pub use classifier::IntentClassifier;
-pub use emergency::{EmergencyKind, Hotline, Screen};
-pub use entities::Entities;
+pub use emergency::Screen;
 pub use eval::{EvalReport, LabelledLine, bench_nlu, evaluate};
 
 use std::io::{BufRead, Write};
@@ -23,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::models::{ModelPaths, onnx_environment};
+use crate::vocabulary::{EmergencyKind, Entities, Intent, Understanding};
 
 use entities as entity_parsers;
 pub use entities::ProviderRoster;

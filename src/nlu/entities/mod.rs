@@ -20,7 +20,7 @@ mod time;
 
 use chrono::NaiveDate;
 
-pub use crate::vocabulary::{Entities, PartOfDay};
+use crate::vocabulary::Entities;
 
 pub use date::parse_date;
 pub use dob::{DobError, parse_date_of_birth};

@@ -12,8 +12,8 @@
 
 use chrono::{NaiveTime, TimeDelta};
 
-use super::PartOfDay;
 use super::normalize::{FILLERS, Tok, Utterance};
+use crate::vocabulary::PartOfDay;
 
 /// The clock time in `text`, if one was said.
 pub fn parse_time(text: &str) -> Option<NaiveTime> {

@@ -1,6 +1,6 @@
 //! The dialogue: a pure state machine, `(state, input) → (state, actions)`.
 //!
-//! Nothing here does I/O. A runner (`clinic::desk`) feeds it call events,
+//! Nothing here does I/O. A runner (`crate::desk`) feeds it call events,
 //! performs the actions it asks for (patient lookups, slot searches,
 //! bookings, tasks) and feeds each result back as another input. The runner
 //! completes every action of a turn before the turn's words are played, so

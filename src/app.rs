@@ -59,7 +59,7 @@ impl Engines {
 }
 
 /// The clinic of `--config`, else the bundled demo clinic.
-fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
+pub fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
     match &settings.config_text {
         Some(text) => Clinic::from_toml_str(text).with_context(|| {
             format!(
@@ -72,6 +72,15 @@ fn load_clinic(settings: &Settings) -> anyhow::Result<Clinic> {
             )
         }),
         None => Ok(Clinic::demo()),
+    }
+}
+
+/// The agent's wording: `--prompts-dir` over the bundled templates.
+pub fn load_prompts(settings: &Settings) -> anyhow::Result<Prompts> {
+    match &settings.prompts_dir {
+        Some(dir) => Prompts::with_overrides_from(dir)
+            .with_context(|| format!("the prompt overrides in {}", dir.display())),
+        None => Ok(Prompts::builtin()),
     }
 }
 
@@ -159,11 +168,7 @@ impl Application {
             Some(start) => Clock::starting_at(start.with_timezone(&chrono::Utc)),
             None => Clock::system(),
         };
-        let prompts = Arc::new(match &settings.prompts_dir {
-            Some(dir) => Prompts::with_overrides_from(dir)
-                .with_context(|| format!("the prompt overrides in {}", dir.display()))?,
-            None => Prompts::builtin(),
-        });
+        let prompts = Arc::new(load_prompts(&settings)?);
         let conversations: Arc<dyn ConversationFactory> = Arc::new(Desk::new(
             db.clone(),
             clinic.clone(),

@@ -27,7 +27,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::clinic::{Clinic, Prompts};
 use crate::settings::Settings;
 
 /// `frontdesk replay`'s arguments (its help text is on the subcommand in `main.rs`).
@@ -53,7 +52,7 @@ pub struct ReplayArgs {
 pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let scripts = script::load_paths(&args.files)?;
-    let clinic = clinic_of(&settings)?;
+    let clinic = crate::app::load_clinic(&settings)?;
     if args.audio {
         let engines = tokio::task::spawn_blocking({
             let settings = settings.clone();
@@ -83,7 +82,7 @@ pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
             failed.join(", ")
         );
     } else {
-        let prompts = Arc::new(prompts_of(&settings)?);
+        let prompts = Arc::new(crate::app::load_prompts(&settings)?);
         let clinic = Arc::new(clinic);
         let nlu = tokio::task::spawn_blocking({
             let (models, clinic) = (settings.models.clone(), clinic.clone());
@@ -108,33 +107,6 @@ pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The clinic of `--config`, else the bundled demo clinic (as the server
-/// loads it).
-pub fn clinic_of(settings: &Settings) -> anyhow::Result<Clinic> {
-    match &settings.config_text {
-        Some(text) => Clinic::from_toml_str(text).with_context(|| {
-            format!(
-                "the clinic configuration {}",
-                settings
-                    .config_path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            )
-        }),
-        None => Ok(Clinic::demo()),
-    }
-}
-
-/// The agent's wording: `--prompts-dir` over the bundled templates.
-fn prompts_of(settings: &Settings) -> anyhow::Result<Prompts> {
-    match &settings.prompts_dir {
-        Some(dir) => Prompts::with_overrides_from(dir)
-            .with_context(|| format!("the prompt overrides in {}", dir.display())),
-        None => Ok(Prompts::builtin()),
-    }
 }
 
 /// A directory under the system's temporary directory, removed on drop:

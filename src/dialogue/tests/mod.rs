@@ -1,13 +1,13 @@
 //! Table tests of the state machine: scripted turns, fake action results,
 //! checks on what the agent says and asks the runner to do.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use super::*;
 use crate::clinic::{Clinic, Prompts};
 use crate::scheduling::Slot;
 use crate::vocabulary::{
-    AfterSpeech, CallEvent, EmergencyKind, Entities, Intent, Outcome, TaskKind, Understanding,
+    AfterSpeech, CallEvent, EmergencyKind, Entities, Intent, TaskKind, Understanding,
 };
 
 /// Monday 2026-03-16, 9:00 local: the clinic is open (transfers possible).

@@ -1,11 +1,12 @@
 //! Start-up: `Application::build(settings)` loads every model, opens and
 //! migrates the database, renders the fixed prompts, and binds the
-//! listener; `run_until_stopped` serves until the shutdown signal. Tests
-//! build the same application on port 0.
+//! listener; `run_until_stopped` serves until the shutdown signal, then
+//! drains the calls in progress (`call::drain`). Tests build the same
+//! application on port 0.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -13,6 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
+use crate::call::drain::Drain;
 use crate::call::journal::replay_spool;
 use crate::call::session::CallServices;
 use crate::clinic::{Clinic, Clock, Prompts};
@@ -111,15 +113,39 @@ fn roster_of(clinic: &Clinic) -> ProviderRoster {
     )
 }
 
+/// Once the drain deadline has passed and the last calls are told to end,
+/// how long they have to say goodbye and keep their books (the goodbye
+/// itself is cut at 20 s, `call::session`). `--drain-seconds`' help and the
+/// README promise this bound.
+const WIND_DOWN: Duration = Duration::from_secs(30);
+/// How long the HTTP server has to close its last connections after the
+/// calls are over.
+const HTTP_CLOSE: Duration = Duration::from_secs(5);
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     port: u16,
+    drain: Drain,
+    drain_deadline: Duration,
+}
+
+/// How many staff accounts could sign in to the staff API.
+// TODO(staff): once staff accounts land (the `staff` table), count only
+// accounts that are not revoked, through `store`.
+async fn staff_accounts(db: &Db) -> u64 {
+    // No table yet (or unreadable): no accounts, so the admin token decides.
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM staff")
+        .fetch_one(&db.pool)
+        .await
+        .map_or(0, |count| count.max(0) as u64)
 }
 
 impl Application {
     /// Loads the models and builds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // Before the models load: a refused start should be quick.
+        settings.check_telephony_exposure()?;
         let engines = tokio::task::spawn_blocking({
             let settings = settings.clone();
             move || Engines::load(&settings)
@@ -131,7 +157,9 @@ impl Application {
 
     /// Builds the server around models already loaded.
     pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
+        settings.check_telephony_exposure()?;
         let db = Db::open(&settings.database_url).await?;
+        settings.check_staff_exposure(staff_accounts(&db).await)?;
         let replayed = replay_spool(&db, &settings.spool_dir())
             .await
             .context("replaying spooled call writes")?;
@@ -191,6 +219,7 @@ impl Application {
         );
 
         let metrics = Arc::new(Metrics::default());
+        let drain = Drain::new();
         let services = Arc::new(CallServices {
             db: db.clone(),
             spool_dir: settings.spool_dir(),
@@ -206,6 +235,7 @@ impl Application {
             },
             endpoint: EndpointConfig::default(),
             silence_prompt_ms: 8000,
+            drain: drain.clone(),
         });
         let telephony = Arc::new(TelephonyState {
             services,
@@ -240,6 +270,8 @@ impl Application {
             listener,
             router,
             port,
+            drain,
+            drain_deadline: Duration::from_secs(settings.drain_seconds),
         })
     }
 
@@ -247,16 +279,52 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` resolves, then lets calls in progress finish.
+    /// Serves until `shutdown` resolves, then stops without cutting anyone
+    /// off: HTTP goes on answering (new calls busy, the staff API as
+    /// usual) while calls in progress run on for `--drain-seconds`; the
+    /// calls still running are then ended with a goodbye, and once every
+    /// call has saved its words the server closes. An error when a call
+    /// could not finish ending in time.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(port = self.port, "frontdesk is listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        let Application {
+            listener,
+            router,
+            port,
+            drain,
+            drain_deadline,
+        } = self;
+        tracing::info!(port, "frontdesk is listening");
+        let (close_http, http_closing) = tokio::sync::oneshot::channel::<()>();
+        let mut server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = http_closing.await;
+                })
+                .await
+        });
+        tokio::select! {
+            served = &mut server => {
+                return served.context("the HTTP server panicked")?.context("serving HTTP");
+            }
+            () = shutdown => {}
+        }
+        let stopped = drain.stop(drain_deadline, WIND_DOWN).await;
+        let _ = close_http.send(());
+        match tokio::time::timeout(HTTP_CLOSE, &mut server).await {
+            Ok(served) => served
+                .context("the HTTP server panicked")?
+                .context("serving HTTP")?,
+            Err(_) => {
+                tracing::warn!("HTTP connections still open after the calls ended; closing them");
+                server.abort();
+            }
+        }
+        let stopped = stopped?;
+        tracing::info!(?stopped, "frontdesk stopped");
+        Ok(())
     }
 }
 

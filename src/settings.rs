@@ -53,6 +53,21 @@ pub struct ServeArgs {
     /// message [default: 8]
     #[arg(long, env = "FRONTDESK_MAX_CALLS")]
     pub max_calls: Option<MaxCalls>,
+    /// On SIGTERM or Ctrl-C, how long calls in progress may go on (new calls are answered
+    /// busy) before the agent says goodbye and ends them; the process then exits once their
+    /// words are saved, at most 30 s later [default: 30]
+    #[arg(long, env = "FRONTDESK_DRAIN_SECONDS")]
+    pub drain_seconds: Option<Seconds>,
+    /// Serve on a non-loopback address without TWILIO_AUTH_TOKEN: anyone who reaches the
+    /// address can open a media stream and talk to the agent. Refused without this flag
+    // The variable takes 1/true/yes/on (0, false, no, off or blank: off).
+    #[arg(long, env = "FRONTDESK_INSECURE_TELEPHONY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub insecure_telephony: bool,
+    /// Serve on a non-loopback address with no staff token (FRONTDESK_ADMIN_TOKEN or a staff
+    /// account): the staff API then refuses every request. Refused without this flag
+    // The variable takes 1/true/yes/on (0, false, no, off or blank: off).
+    #[arg(long, env = "FRONTDESK_WITHOUT_STAFF_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
+    pub without_staff_token: bool,
     /// A bearer token with role `admin` for the staff API (prefer the variable: flags
     /// show in the process list)
     #[arg(long, env = "FRONTDESK_ADMIN_TOKEN", hide_env_values = true)]
@@ -111,6 +126,23 @@ impl std::str::FromStr for MaxCalls {
     }
 }
 
+/// `--drain-seconds` / `FRONTDESK_DRAIN_SECONDS`: whole seconds, or a
+/// blank value, which counts as not set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(pub Option<u64>);
+
+impl std::str::FromStr for Seconds {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<Seconds, Self::Err> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Seconds(None));
+        }
+        text.parse().map(|seconds| Seconds(Some(seconds)))
+    }
+}
+
 /// The `[server]` table a config file may carry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +152,7 @@ struct FileServer {
     public_url: Option<String>,
     data_dir: Option<PathBuf>,
     max_calls: Option<usize>,
+    drain_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +183,13 @@ pub struct Settings {
     /// `https://api.twilio.com`); tests point it at a local stand-in.
     pub twilio_api_base: Option<String>,
     pub max_calls: usize,
+    /// How long calls in progress may go on once the server is told to
+    /// stop, before the agent ends them.
+    pub drain_seconds: u64,
+    /// The operator means to serve telephony unsigned on a public address.
+    pub insecure_telephony: bool,
+    /// The operator means to serve on a public address with no staff token.
+    pub without_staff_token: bool,
 }
 
 /// A flag's or variable's value, unless it is blank (`FRONTDESK_LISTEN=`).
@@ -226,6 +266,11 @@ impl Settings {
             .or(file.max_calls)
             .unwrap_or(8)
             .max(1);
+        let drain_seconds = serve
+            .drain_seconds
+            .and_then(|Seconds(seconds)| seconds)
+            .or(file.drain_seconds)
+            .unwrap_or(DEFAULT_DRAIN_SECONDS);
         Ok(Settings {
             listen,
             database_url,
@@ -241,7 +286,52 @@ impl Settings {
             twilio_account_sid: given(&serve.twilio_account_sid),
             twilio_api_base: given(&serve.twilio_api_base),
             max_calls,
+            drain_seconds,
+            insecure_telephony: serve.insecure_telephony,
+            without_staff_token: serve.without_staff_token,
         })
+    }
+
+    /// Whether the listen address is reachable only from this machine.
+    pub fn listens_on_loopback(&self) -> anyhow::Result<bool> {
+        Ok(self.listen_addr()?.ip().is_loopback())
+    }
+
+    /// Refuses to serve Twilio's routes unsigned where others can reach
+    /// them: without `TWILIO_AUTH_TOKEN` anyone who reaches the address can
+    /// open a media stream (and hear the agent read a patient's
+    /// appointments) or post fake call statuses. `--insecure-telephony`
+    /// says the operator means it.
+    pub fn check_telephony_exposure(&self) -> anyhow::Result<()> {
+        if self.twilio_auth_token.is_some()
+            || self.insecure_telephony
+            || self.listens_on_loopback()?
+        {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "refusing to serve telephony on {} without TWILIO_AUTH_TOKEN: anyone who reaches              this address could open a media stream and talk to the agent. Set TWILIO_AUTH_TOKEN              (your Twilio account's auth token) so every webhook and stream must carry Twilio's              signature, or listen on 127.0.0.1; pass --insecure-telephony              (FRONTDESK_INSECURE_TELEPHONY=1) only if you mean to serve it unsigned",
+            self.listen
+        )
+    }
+
+    /// Refuses to serve where others can reach the server when no staff
+    /// token exists (`staff_accounts`: accounts in the database): the staff
+    /// API would refuse everyone, which on a public address is almost
+    /// always a forgotten setting. `--without-staff-token` says the
+    /// operator means it.
+    pub fn check_staff_exposure(&self, staff_accounts: u64) -> anyhow::Result<()> {
+        if self.admin_token.is_some()
+            || staff_accounts > 0
+            || self.without_staff_token
+            || self.listens_on_loopback()?
+        {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "refusing to serve on {} with no staff token: nobody could use the staff API. Set              FRONTDESK_ADMIN_TOKEN (a long random secret) or add a staff account; pass              --without-staff-token (FRONTDESK_WITHOUT_STAFF_TOKEN=1) only if you mean to serve              without one",
+            self.listen
+        )
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -279,8 +369,14 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         twilio_account_sid: None,
         twilio_api_base: None,
         max_calls: 8,
+        drain_seconds: DEFAULT_DRAIN_SECONDS,
+        insecure_telephony: false,
+        without_staff_token: false,
     }
 }
+
+/// `--drain-seconds` when nothing sets it.
+pub const DEFAULT_DRAIN_SECONDS: u64 = 30;
 
 #[cfg(test)]
 mod tests {
@@ -303,7 +399,7 @@ mod tests {
     }
 
     /// Every variable a setting reads.
-    const VARIABLES: [&str; 13] = [
+    const VARIABLES: [&str; 16] = [
         "FRONTDESK_LISTEN",
         "DATABASE_URL",
         "FRONTDESK_CONFIG",
@@ -313,6 +409,9 @@ mod tests {
         "FRONTDESK_MODELS_DIR",
         "FRONTDESK_PROMPTS_DIR",
         "FRONTDESK_MAX_CALLS",
+        "FRONTDESK_DRAIN_SECONDS",
+        "FRONTDESK_INSECURE_TELEPHONY",
+        "FRONTDESK_WITHOUT_STAFF_TOKEN",
         "FRONTDESK_ADMIN_TOKEN",
         "TWILIO_AUTH_TOKEN",
         "TWILIO_ACCOUNT_SID",
@@ -324,6 +423,9 @@ mod tests {
             listen: None,
             public_url: None,
             max_calls: None,
+            drain_seconds: None,
+            insecure_telephony: false,
+            without_staff_token: false,
             admin_token: None,
             twilio_auth_token: None,
             twilio_account_sid: None,
@@ -488,7 +590,10 @@ mod tests {
             .env("FRONTDESK_MAX_CALLS", "6")
             .env("FRONTDESK_PUBLIC_URL", "")
             .env("DATABASE_URL", "sqlite://env.sqlite3")
-            .env("TWILIO_AUTH_TOKEN", "env-secret");
+            .env("TWILIO_AUTH_TOKEN", "env-secret")
+            .env("FRONTDESK_DRAIN_SECONDS", "7")
+            .env("FRONTDESK_INSECURE_TELEPHONY", "1")
+            .env("FRONTDESK_WITHOUT_STAFF_TOKEN", "0");
         let out = child.output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -519,6 +624,9 @@ mod tests {
         assert_eq!(settings.listen, "10.1.1.1:7001");
         assert_eq!(settings.max_calls, 6);
         assert_eq!(settings.twilio_auth_token.as_deref(), Some("env-secret"));
+        assert_eq!(settings.drain_seconds, 7);
+        assert!(settings.insecure_telephony);
+        assert!(!settings.without_staff_token, "a falsey value is off");
         // a blank variable is unset: the config file's value
         assert_eq!(
             settings.public_url.as_deref(),
@@ -551,5 +659,124 @@ mod tests {
         );
         assert!(help.contains("[env: TWILIO_AUTH_TOKEN]"), "{help}");
         assert!(!help.contains("env-secret"), "{help}");
+    }
+
+    #[test]
+    fn drain_seconds_come_from_flag_file_or_default() {
+        let defaults = Settings::resolve(&CommonArgs::default(), &no_serve_flags()).unwrap();
+        assert_eq!(defaults.drain_seconds, DEFAULT_DRAIN_SECONDS);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clinic.toml");
+        std::fs::write(&path, "[server]\ndrain_seconds = 45\n").unwrap();
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let from_file = Settings::resolve(&common, &no_serve_flags()).unwrap();
+        assert_eq!(from_file.drain_seconds, 45);
+        let cli = Cli::try_parse_from(["frontdesk", "serve", "--drain-seconds", "5"]).unwrap();
+        let Command::Serve(serve) = &cli.command else {
+            panic!("parsed {:?}", cli.command)
+        };
+        assert_eq!(Settings::resolve(&common, serve).unwrap().drain_seconds, 5);
+        let blank = ServeArgs {
+            drain_seconds: Some(Seconds(None)),
+            ..no_serve_flags()
+        };
+        assert_eq!(
+            Settings::resolve(&common, &blank).unwrap().drain_seconds,
+            45
+        );
+        assert!(Cli::try_parse_from(["frontdesk", "serve", "--drain-seconds", "soon"]).is_err());
+    }
+
+    fn listening_on(listen: &str) -> Settings {
+        Settings {
+            listen: listen.into(),
+            ..for_data_dir(Path::new("data"))
+        }
+    }
+
+    #[test]
+    fn unsigned_telephony_on_a_public_address_is_refused_unless_meant() {
+        for public in ["0.0.0.0:8080", "192.168.1.20:8080", "[::]:8080"] {
+            let error = listening_on(public)
+                .check_telephony_exposure()
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(public), "{error}");
+            assert!(error.contains("TWILIO_AUTH_TOKEN"), "the fix: {error}");
+            assert!(error.contains("--insecure-telephony"), "the flag: {error}");
+            assert!(error.contains("FRONTDESK_INSECURE_TELEPHONY"), "{error}");
+
+            let signed = Settings {
+                twilio_auth_token: Some("secret".into()),
+                ..listening_on(public)
+            };
+            assert!(signed.check_telephony_exposure().is_ok());
+            let meant = Settings {
+                insecure_telephony: true,
+                ..listening_on(public)
+            };
+            assert!(meant.check_telephony_exposure().is_ok());
+        }
+        for local in ["127.0.0.1:8080", "127.0.0.1:0", "[::1]:8080"] {
+            assert!(
+                listening_on(local).check_telephony_exposure().is_ok(),
+                "{local}"
+            );
+        }
+        assert!(
+            listening_on("localhost:8080")
+                .check_telephony_exposure()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn no_staff_token_on_a_public_address_is_refused_unless_meant() {
+        let error = listening_on("0.0.0.0:8080")
+            .check_staff_exposure(0)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("FRONTDESK_ADMIN_TOKEN"), "the fix: {error}");
+        assert!(error.contains("--without-staff-token"), "the flag: {error}");
+        assert!(error.contains("FRONTDESK_WITHOUT_STAFF_TOKEN"), "{error}");
+        let with_admin = Settings {
+            admin_token: Some("a-long-secret".into()),
+            ..listening_on("0.0.0.0:8080")
+        };
+        assert!(with_admin.check_staff_exposure(0).is_ok());
+        assert!(listening_on("0.0.0.0:8080").check_staff_exposure(2).is_ok());
+        let meant = Settings {
+            without_staff_token: true,
+            ..listening_on("0.0.0.0:8080")
+        };
+        assert!(meant.check_staff_exposure(0).is_ok());
+        assert!(
+            listening_on("127.0.0.1:8080")
+                .check_staff_exposure(0)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_exposure_flags_parse_as_switches() {
+        let cli = Cli::try_parse_from([
+            "frontdesk",
+            "serve",
+            "--insecure-telephony",
+            "--without-staff-token",
+        ])
+        .unwrap();
+        let Command::Serve(serve) = &cli.command else {
+            panic!("parsed {:?}", cli.command)
+        };
+        assert!(serve.insecure_telephony && serve.without_staff_token);
+        let cli = Cli::try_parse_from(["frontdesk", "serve"]).unwrap();
+        let Command::Serve(serve) = &cli.command else {
+            panic!("parsed {:?}", cli.command)
+        };
+        assert!(!serve.insecure_telephony && !serve.without_staff_token);
     }
 }

@@ -51,6 +51,7 @@ pub trait ConversationFactory: Send + Sync {
 }
 
 pub mod carrier;
+pub mod drain;
 pub mod journal;
 pub mod listener;
 pub mod prompts;

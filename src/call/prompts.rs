@@ -9,6 +9,7 @@ use serde::Deserialize;
 pub struct CallPrompts {
     pub saturated: String,
     pub internal_error: String,
+    pub shutting_down: String,
 }
 
 static PROMPTS: LazyLock<CallPrompts> = LazyLock::new(|| {
@@ -23,7 +24,11 @@ pub fn call_prompts() -> &'static CallPrompts {
 impl CallPrompts {
     /// Every sentence here, for pre-rendering.
     pub fn all(&self) -> Vec<String> {
-        vec![self.saturated.clone(), self.internal_error.clone()]
+        vec![
+            self.saturated.clone(),
+            self.internal_error.clone(),
+            self.shutting_down.clone(),
+        ]
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::carrier::{Carrier, CarrierEvent, StreamStarted};
+use super::drain::{CallsEnding, Drain};
 use super::journal::{Entry, Journal};
 use super::listener::{Heard, Listener};
 use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
@@ -36,6 +37,14 @@ const HOLD_MAX_WORDS: usize = 3;
 /// How long held words wait for their continuation, once the caller is
 /// quiet and nothing is being transcribed.
 const HOLD_MS: u64 = 1500;
+/// How long (wall clock) the agent's goodbye may take to be heard when the
+/// server stops, before the line is let go anyway: a caller's phone that
+/// never confirms playback must not hold the stop.
+const GOODBYE_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long (wall clock) a hung-up call waits for its listener thread to
+/// hand over the caller's last words before it keeps its books without
+/// them (they are still in the recording).
+const LISTENER_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A short utterance waiting for the rest of its sentence.
 struct HeldWords {
@@ -60,6 +69,9 @@ pub struct CallServices {
     pub endpoint: EndpointConfig,
     /// Caller silence (after the agent finishes) before the conversation is told.
     pub silence_prompt_ms: u64,
+    /// The server's stop: tells calls still running at the drain deadline
+    /// to say goodbye and end.
+    pub drain: Drain,
 }
 
 /// How the stream ended, for logs and tests.
@@ -75,6 +87,8 @@ pub enum StreamEnd {
     Transferred { number: String },
     /// No `start` ever came.
     NeverStarted,
+    /// The server stopped: the agent said goodbye and let the line go.
+    ShutDown,
 }
 
 /// What the loop reports when the call is over.
@@ -90,10 +104,24 @@ pub struct CallSummary {
 /// Limits on caller-controlled input before the call is closed.
 const MAX_BAD_MESSAGES: u64 = 500;
 
+/// Transcripts finished and not yet taken by the call loop. Bounded so a
+/// stalled loop cannot pile up memory; a recognition task that finds the
+/// queue full waits with its transcript until the loop takes it, so none
+/// is ever dropped (they are the caller's words). A caller says a few
+/// utterances a minute: 16 is minutes of speech.
+const TRANSCRIPT_QUEUE: usize = 16;
+
 /// Runs one media stream to its end.
 pub async fn run_stream(services: Arc<CallServices>, mut carrier: Box<dyn Carrier>) -> CallSummary {
     let mut bad_messages = 0u64;
-    let Some(start) = wait_for_start(carrier.as_mut(), &mut bad_messages).await else {
+    let mut ending = services.drain.ending();
+    // A stream that has not started when the server's drain deadline
+    // passes is no call yet: closed.
+    let started = tokio::select! {
+        started = wait_for_start(carrier.as_mut(), &mut bad_messages) => started,
+        () = ending.now() => None,
+    };
+    let Some(start) = started else {
         return CallSummary {
             call_id: None,
             carrier_call_id: None,
@@ -241,8 +269,8 @@ struct Call {
     speaker: Speaker,
     listener: Listener,
     heard: mpsc::UnboundedReceiver<Heard>,
-    transcripts_tx: mpsc::UnboundedSender<Transcribed>,
-    transcripts: mpsc::UnboundedReceiver<Transcribed>,
+    transcripts_tx: mpsc::Sender<Transcribed>,
+    transcripts: mpsc::Receiver<Transcribed>,
     conversation: Box<dyn super::Conversation>,
     recording: Option<CallRecorder>,
     /// Caller samples received so far: the call's clock.
@@ -277,6 +305,13 @@ struct Call {
     /// being prepared ([`super::timing`]).
     arrivals: FrameArrivals,
     reply_clock: Option<ReplyClock>,
+    /// Says when the server's drain deadline has passed.
+    ending: CallsEnding,
+    /// Set once the server stops the call: when the line is let go even if
+    /// the goodbye has not been heard by then.
+    winding_down: Option<tokio::time::Instant>,
+    /// The pending hang-up is the stop's goodbye, not the conversation's.
+    goodbye_ours: bool,
 }
 
 impl Call {
@@ -327,7 +362,8 @@ impl Call {
         let (listener, heard) =
             Listener::start(services.vad.clone(), services.endpoint.clone(), &call_id);
         let speaker = Speaker::new(services.tts.clone());
-        let (transcripts_tx, transcripts) = mpsc::unbounded_channel();
+        let (transcripts_tx, transcripts) = mpsc::channel(TRANSCRIPT_QUEUE);
+        let ending = services.drain.ending();
         let (guesses_tx, guesses) = mpsc::unbounded_channel();
         tracing::info!("call started");
         Call {
@@ -362,6 +398,9 @@ impl Call {
             listen_for: None,
             arrivals: FrameArrivals::default(),
             reply_clock: None,
+            ending,
+            winding_down: None,
+            goodbye_ours: false,
         }
     }
 
@@ -372,7 +411,9 @@ impl Call {
                 break end;
             }
             if let Some(event) = self.pending_event.take() {
-                self.converse(event).await;
+                if self.winding_down.is_none() {
+                    self.converse(event).await;
+                }
                 continue;
             }
             tokio::select! {
@@ -389,6 +430,16 @@ impl Call {
                 },
                 Some(heard) = self.heard.recv() => self.on_heard(heard).await,
                 Some(guess) = self.guesses.recv() => self.on_guess(guess),
+                () = self.ending.now(), if self.winding_down.is_none() => self.wind_down(),
+                () = tokio::time::sleep_until(self.winding_down.unwrap_or_else(tokio::time::Instant::now)),
+                    if self.winding_down.is_some() => {
+                    tracing::warn!("the goodbye was not heard in time; letting the line go");
+                    break match self.after_speech.take() {
+                        // A transfer the conversation asked for still happens.
+                        Some(AfterSpeech::Transfer { number }) => StreamEnd::Transferred { number },
+                        _ => StreamEnd::ShutDown,
+                    };
+                }
                 Some(done) = self.transcripts.recv() => {
                     self.reordered.insert(done.seq, done);
                     while let Some(next) = self.reordered.remove(&self.utterances_handled) {
@@ -431,8 +482,27 @@ impl Call {
         }
         match self.after_speech.take()? {
             AfterSpeech::Listen => None,
+            AfterSpeech::Hangup if self.goodbye_ours => Some(StreamEnd::ShutDown),
             AfterSpeech::Hangup => Some(StreamEnd::AgentHungUp),
             AfterSpeech::Transfer { number } => Some(StreamEnd::Transferred { number }),
+        }
+    }
+
+    /// The server is stopping and this call's drain deadline has passed:
+    /// the agent says a short goodbye after what it is saying now and
+    /// hangs up. Words the caller says meanwhile are transcribed and kept
+    /// but get no reply. An ending the conversation already asked for (a
+    /// goodbye, a transfer) goes ahead instead.
+    fn wind_down(&mut self) {
+        tracing::info!("the server is stopping; ending the call");
+        self.winding_down = Some(tokio::time::Instant::now() + GOODBYE_LIMIT);
+        self.pending_event = None;
+        if self.after_speech.is_none() {
+            self.speaker.say(vec![
+                crate::call::prompts::call_prompts().shutting_down.clone(),
+            ]);
+            self.after_speech = Some(AfterSpeech::Hangup);
+            self.goodbye_ours = true;
         }
     }
 
@@ -458,7 +528,9 @@ impl Call {
             CarrierEvent::Dtmf(digit) => {
                 tracing::info!("keypad digit pressed");
                 self.last_activity_sample = self.caller_samples;
-                self.converse(CallEvent::Dtmf(digit)).await;
+                if self.winding_down.is_none() {
+                    self.converse(CallEvent::Dtmf(digit)).await;
+                }
             }
             CarrierEvent::Stopped => return Some(StreamEnd::Stopped),
             CarrierEvent::Started(_) => {
@@ -595,12 +667,16 @@ impl Call {
                             Some(r) if r.result.is_ok() => r,
                             _ => Recognition::run(&stt, samples_16k, hint).await,
                         };
-                        let _ = tx.send(Transcribed {
-                            seq,
-                            start_sample,
-                            end_sample,
-                            recognition,
-                        });
+                        // Waits while the queue is full; the call loop (or
+                        // its end) takes every transcript.
+                        let _ = tx
+                            .send(Transcribed {
+                                seq,
+                                start_sample,
+                                end_sample,
+                                recognition,
+                            })
+                            .await;
                     }
                     .in_current_span(),
                 );
@@ -737,6 +813,10 @@ impl Call {
             interrupted: false,
         }));
         self.silence_reported = false;
+        if self.winding_down.is_some() {
+            // Kept above; the agent is saying goodbye and will not answer.
+            return;
+        }
         if held.is_none() && self.hold_as_start(&text, &understanding) {
             tracing::debug!("a short utterance with more speech behind it; held");
             self.held = Some(HeldWords {
@@ -826,7 +906,14 @@ impl Call {
         // transcribed and saved like any other utterance.
         self.listener.finish();
         let listener = std::mem::replace(&mut self.listener, Listener::closed());
-        listener.join().await;
+        if tokio::time::timeout(LISTENER_FLUSH_LIMIT, listener.join())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "the listener thread did not finish in time; the caller's last words are only in the recording"
+            );
+        }
         while let Ok(heard) = self.heard.try_recv() {
             if let Heard::Utterance { .. } = heard {
                 self.on_heard(heard).await;
@@ -843,7 +930,10 @@ impl Call {
         for (_, done) in std::mem::take(&mut self.reordered) {
             self.record_late_transcript(done).await;
         }
-        if matches!(end, StreamEnd::Stopped | StreamEnd::Dropped) {
+        if matches!(
+            end,
+            StreamEnd::Stopped | StreamEnd::Dropped | StreamEnd::ShutDown
+        ) {
             match self.conversation.handle(CallEvent::Hangup).await {
                 Ok(turn) => {
                     if let Some(outcome) = turn.outcome {

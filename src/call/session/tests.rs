@@ -200,6 +200,7 @@ fn services(data_dir: &std::path::Path, db: Db) -> Option<Arc<CallServices>> {
         local_now: Arc::new(|| chrono::Local::now().naive_local()),
         endpoint: EndpointConfig::default(),
         silence_prompt_ms: 8000,
+        drain: Drain::new(),
     }))
 }
 
@@ -277,4 +278,57 @@ async fn a_greeting_heard_in_full_then_a_transfer_through_the_carrier() {
     assert_eq!(stored.provider_call_id.as_deref(), Some("CALL1"));
     assert_eq!(stored.from.as_deref(), Some("+15555550123"));
     assert_eq!(stored.outcome, "transferred");
+}
+
+/// The transcript queue with a stalled call loop: recognition tasks that
+/// find it full wait with their transcripts; none is dropped, and the loop
+/// gets every one once it reads again.
+#[tokio::test]
+async fn a_full_transcript_queue_makes_recognition_wait_and_loses_nothing() {
+    let (tx, mut stalled) = mpsc::channel::<Transcribed>(TRANSCRIPT_QUEUE);
+    let extra = 4;
+    let total = TRANSCRIPT_QUEUE as u64 + extra;
+    let mut senders = Vec::new();
+    for seq in 0..total {
+        let tx = tx.clone();
+        senders.push(tokio::spawn(async move {
+            let now = std::time::Instant::now();
+            let _ = tx
+                .send(Transcribed {
+                    seq,
+                    start_sample: seq * 8000,
+                    end_sample: seq * 8000 + 4000,
+                    recognition: Recognition {
+                        result: Ok(format!("utterance {seq}")),
+                        started: now,
+                        done: now,
+                    },
+                })
+                .await;
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let waiting = senders.iter().filter(|s| !s.is_finished()).count();
+    assert_eq!(
+        waiting as u64, extra,
+        "the queue is bounded at {TRANSCRIPT_QUEUE}"
+    );
+
+    let mut seen = Vec::new();
+    for _ in 0..total {
+        let done = tokio::time::timeout(std::time::Duration::from_secs(5), stalled.recv())
+            .await
+            .expect("a waiting transcript was delivered")
+            .unwrap();
+        assert_eq!(
+            done.recognition.result.unwrap(),
+            format!("utterance {}", done.seq)
+        );
+        seen.push(done.seq);
+    }
+    seen.sort();
+    assert_eq!(seen, (0..total).collect::<Vec<_>>());
+    for sender in senders {
+        sender.await.unwrap();
+    }
 }

@@ -109,12 +109,17 @@ async fn voice(
             .map(|(_, v)| v.as_str())
     };
     let call_sid = get("CallSid").unwrap_or("");
-    let xml = if state.call_slots.available_permits() == 0 {
+    let xml = if state.services.drain.is_draining() {
+        // Calls in progress are finishing; the caller can try again once
+        // the server is back.
+        tracing::info!(call_sid, "the server is stopping; rejecting as busy");
+        state.metrics.calls_rejected_busy.inc();
+        twiml::reject_busy_twiml().to_string()
+    } else if state.call_slots.available_permits() == 0 {
         tracing::warn!(call_sid, "all call slots busy; rejecting");
         state.metrics.calls_rejected_busy.inc();
         // Twilio plays a busy tone; the caller can try again.
-        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
-            .to_string()
+        twiml::reject_busy_twiml().to_string()
     } else {
         tracing::info!(call_sid, "incoming call; connecting a media stream");
         let mut extra = Vec::new();
@@ -196,6 +201,17 @@ async fn stream(
             return forbidden();
         }
     }
+    // Counted from here until the call loop has kept its books, so the
+    // server's stop waits for it; refused once the server is stopping.
+    let Some(in_progress) = state.services.drain.admit() else {
+        tracing::warn!("media stream refused: the server is stopping");
+        state.metrics.calls_rejected_busy.inc();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
+            .into_response();
+    };
     let Ok(permit) = state.call_slots.clone().try_acquire_owned() else {
         tracing::warn!("media stream refused: all call slots busy");
         state.metrics.calls_rejected_busy.inc();
@@ -205,6 +221,7 @@ async fn stream(
         .on_upgrade(move |socket| async move {
             handle_socket(state, socket).await;
             drop(permit);
+            drop(in_progress);
         })
 }
 

@@ -60,6 +60,13 @@ pub fn connect_stream_twiml(
     Ok(xml)
 }
 
+/// `<Reject reason="busy"/>`: Twilio plays a busy tone and the caller can
+/// try again. The answer when every call slot is taken and while the
+/// server is stopping.
+pub fn reject_busy_twiml() -> &'static str {
+    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
+}
+
 /// `<Response><Dial>number</Dial></Response>`: transfers the call.
 pub fn dial_twiml(number: &str) -> String {
     let mut xml = String::from("<Response><Dial>");

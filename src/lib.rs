@@ -22,6 +22,7 @@ pub mod prerequisites;
 pub mod replay;
 pub mod scheduling;
 pub mod settings;
+pub mod staff;
 pub mod store;
 pub mod stt;
 pub mod tasks;

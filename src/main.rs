@@ -80,6 +80,28 @@ enum Command {
     /// Prints one line per call (name, expected and actual outcome, pass or the first miss), then
     /// the success rate.
     Replay(frontdesk::replay::ReplayArgs),
+    /// Staff accounts for the staff API: add (prints the bearer token once), list, revoke
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCommand {
+    /// Add a staff member and print their bearer token, once: only its hash is stored
+    Add {
+        /// The staff member's name, as colleagues know them
+        name: String,
+        /// receptionist, billing, clinical, records, manager or admin
+        #[arg(long)]
+        role: frontdesk::staff::Role,
+    },
+    /// List staff accounts: id, name, role, and whether revoked (never tokens)
+    List,
+    /// Revoke a staff member's token; it stops working at their next request
+    Revoke {
+        /// The id `staff add` and `staff list` print
+        id: String,
+    },
 }
 
 fn init_tracing() {
@@ -197,5 +219,74 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             frontdesk::replay::run(settings, args).await
         }
+        Command::Staff(command) => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
+            let db = frontdesk::store::Db::open(&settings.database_url).await?;
+            run_staff(&db, command).await
+        }
+    }
+}
+
+async fn run_staff(db: &frontdesk::store::Db, command: StaffCommand) -> anyhow::Result<()> {
+    use frontdesk::staff::{self, Revoked};
+    match command {
+        StaffCommand::Add { name, role } => {
+            let (member, token) = staff::add(db, &name, role).await?;
+            println!("id: {}", member.id);
+            println!("name: {}", member.name);
+            println!("role: {}", member.role);
+            println!("token: {token}");
+            eprintln!(
+                "The token is shown only this once; the database keeps only its hash. \
+                 Give it to {} as their bearer token (Authorization: Bearer …).",
+                member.name
+            );
+            Ok(())
+        }
+        StaffCommand::List => {
+            let members = staff::list(db).await?;
+            if members.is_empty() {
+                println!("no staff accounts (add one with `frontdesk staff add NAME --role ROLE`)");
+                return Ok(());
+            }
+            let width = members
+                .iter()
+                .map(|m| m.name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            println!("{:<36}  {:<width$}  {:<12}  STATUS", "ID", "NAME", "ROLE");
+            for m in members {
+                let status = match &m.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{:<36}  {:<width$}  {:<12}  {status}",
+                    m.id,
+                    m.name,
+                    m.role.as_str()
+                );
+            }
+            Ok(())
+        }
+        StaffCommand::Revoke { id } => match staff::revoke(db, id.trim()).await? {
+            Revoked::Now(m) => {
+                println!("revoked {} ({}, {})", m.id, m.name, m.role);
+                Ok(())
+            }
+            Revoked::Already(m) => {
+                println!(
+                    "{} ({}) was already revoked at {}",
+                    m.id,
+                    m.name,
+                    m.revoked_at.unwrap_or_default()
+                );
+                Ok(())
+            }
+            Revoked::NoSuchMember => {
+                anyhow::bail!("no staff member {id:?} (see `frontdesk staff list`)")
+            }
+        },
     }
 }

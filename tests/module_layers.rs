@@ -24,7 +24,15 @@ const LAYERS: &[&[&str]] = &[
     &["models"],
     // Stages and stores that stand on the words alone.
     &["audio", "store", "clinic"],
-    &["stt", "tts", "nlu", "scheduling", "tasks", "settings"],
+    &[
+        "stt",
+        "tts",
+        "nlu",
+        "scheduling",
+        "tasks",
+        "staff",
+        "settings",
+    ],
     // The pure dialogue; the call loop (knows no clinic, no carrier).
     &["dialogue", "call"],
     // The front desk runs the dialogue for a call; carriers drive the call

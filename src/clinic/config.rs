@@ -160,6 +160,106 @@ pub struct Clinic {
     pub slot_minutes: u32,
     pub min_notice_minutes: u32,
     pub booking_horizon_days: u32,
+    /// How the staff task queue runs (`[queue]`).
+    pub queue: QueueSettings,
+}
+
+/// How long staff have for a task of each priority before it is overdue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceLevel {
+    /// This many minutes after the task was created.
+    Minutes(u32),
+    /// The clinic's closing time on the first business day after the day
+    /// the task was created (holidays and closed days skipped).
+    NextBusinessDay,
+}
+
+impl ServiceLevel {
+    /// `"15m"`, `"2h"` or `"next_business_day"`.
+    fn parse(field: &str, value: &str) -> Result<ServiceLevel, ConfigError> {
+        let bad = || {
+            ConfigError::Invalid(format!(
+                "{field}: {value:?} is not a service level like \"15m\", \"2h\" or \"next_business_day\""
+            ))
+        };
+        let value = value.trim();
+        if value == "next_business_day" {
+            return Ok(ServiceLevel::NextBusinessDay);
+        }
+        let (number, unit) = value.split_at(value.len().saturating_sub(1));
+        let number: u32 = number.parse().map_err(|_| bad())?;
+        let minutes = match unit {
+            "m" => number,
+            "h" => number.checked_mul(60).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        if minutes == 0 || minutes > 14 * 24 * 60 {
+            return Err(bad());
+        }
+        Ok(ServiceLevel::Minutes(minutes))
+    }
+}
+
+/// The `[queue]` table: the claim timeout and the service level of each
+/// priority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// A claim nobody acts on for this long returns the task to the queue.
+    pub claim_timeout_minutes: u32,
+    pub urgent: ServiceLevel,
+    pub high: ServiceLevel,
+    pub normal: ServiceLevel,
+}
+
+impl Default for QueueSettings {
+    fn default() -> QueueSettings {
+        QueueSettings {
+            claim_timeout_minutes: 30,
+            urgent: ServiceLevel::Minutes(15),
+            high: ServiceLevel::Minutes(120),
+            normal: ServiceLevel::NextBusinessDay,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawQueue {
+    claim_timeout_minutes: Option<u32>,
+    #[serde(default)]
+    service_levels: RawServiceLevels,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServiceLevels {
+    urgent: Option<String>,
+    high: Option<String>,
+    normal: Option<String>,
+}
+
+impl RawQueue {
+    fn validate(self) -> Result<QueueSettings, ConfigError> {
+        let defaults = QueueSettings::default();
+        let claim_timeout_minutes = self
+            .claim_timeout_minutes
+            .unwrap_or(defaults.claim_timeout_minutes);
+        if !(1..=24 * 60).contains(&claim_timeout_minutes) {
+            return Err(ConfigError::Invalid(
+                "queue.claim_timeout_minutes must be between 1 and 1440".into(),
+            ));
+        }
+        let level = |field: &str, value: Option<String>, default: ServiceLevel| match value {
+            Some(v) => ServiceLevel::parse(&format!("queue.service_levels.{field}"), &v),
+            None => Ok(default),
+        };
+        Ok(QueueSettings {
+            claim_timeout_minutes,
+            urgent: level("urgent", self.service_levels.urgent, defaults.urgent)?,
+            high: level("high", self.service_levels.high, defaults.high)?,
+            normal: level("normal", self.service_levels.normal, defaults.normal)?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -186,6 +286,8 @@ struct RawClinic {
     appointment_types: Vec<RawType>,
     #[serde(default)]
     insurance: Vec<RawPlan>,
+    #[serde(default)]
+    queue: RawQueue,
     /// Server settings may share the file (`settings.rs` reads them).
     #[serde(default, rename = "server")]
     _server: Option<toml::Value>,
@@ -401,6 +503,7 @@ impl Clinic {
                 }
             })
             .collect();
+        let queue = raw.queue.validate()?;
         Ok(Clinic {
             name: raw.name,
             phone: raw.phone,
@@ -423,6 +526,7 @@ impl Clinic {
             slot_minutes: raw.slot_minutes,
             min_notice_minutes: raw.min_notice_minutes,
             booking_horizon_days: raw.booking_horizon_days.clamp(1, 366),
+            queue,
         })
     }
 
@@ -548,6 +652,29 @@ mod tests {
             Clinic::from_toml_str(&bad_provider),
             Err(ConfigError::UnknownProvider { .. })
         ));
+    }
+
+    #[test]
+    fn queue_settings_default_and_parse() {
+        assert_eq!(Clinic::demo().queue, QueueSettings::default());
+        let text = format!(
+            "{DEMO_CLINIC_TOML}\n[queue]\nclaim_timeout_minutes = 10\n\
+             [queue.service_levels]\nurgent = \"5m\"\nhigh = \"3h\"\nnormal = \"next_business_day\"\n"
+        );
+        let q = Clinic::from_toml_str(&text).unwrap().queue;
+        assert_eq!(q.claim_timeout_minutes, 10);
+        assert_eq!(q.urgent, ServiceLevel::Minutes(5));
+        assert_eq!(q.high, ServiceLevel::Minutes(180));
+        assert_eq!(q.normal, ServiceLevel::NextBusinessDay);
+        for bad in [
+            "[queue]\nclaim_timeout_minutes = 0\n",
+            "[queue.service_levels]\nurgent = \"soon\"\n",
+            "[queue.service_levels]\nhigh = \"0m\"\n",
+            "[queue]\nsla = 3\n",
+        ] {
+            let text = format!("{DEMO_CLINIC_TOML}\n{bad}");
+            assert!(Clinic::from_toml_str(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,28 +1,22 @@
-//! Bearer tokens. A token belongs to a staff member with one role
-//! (`spec/api.md`); for now the only source is `FRONTDESK_ADMIN_TOKEN`.
+//! Who is asking: a bearer token belongs to a staff member with one role
+//! (`frontdesk staff add`, stored as a hash by `crate::staff`), or is the
+//! break-glass `FRONTDESK_ADMIN_TOKEN` with role `admin`. What each role
+//! may do is `policy`'s business.
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::staff::{self, Role};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Receptionist,
-    Manager,
-    Billing,
-    Clinical,
-    Records,
-    Admin,
-}
+/// The staff id the break-glass admin token acts as.
+pub const BREAK_GLASS_ID: &str = "admin";
 
-/// The tokens the server accepts.
+/// Tokens the server accepts besides staff accounts: the break-glass admin's.
 #[derive(Clone, Debug, Default)]
 pub struct Tokens {
-    entries: Vec<(String, Staff)>,
+    admin: Option<String>,
 }
 
 impl Tokens {
@@ -31,60 +25,56 @@ impl Tokens {
     }
 
     pub fn with_admin(mut self, token: Option<String>) -> Tokens {
-        if let Some(token) = token.filter(|t| !t.is_empty()) {
-            self.entries.push((
-                token,
-                Staff {
-                    id: "admin".into(),
-                    role: Role::Admin,
-                },
-            ));
-        }
+        self.admin = token.filter(|t| !t.is_empty());
         self
     }
 
-    fn find(&self, presented: &str) -> Option<&Staff> {
-        self.entries
-            .iter()
-            .find(|(token, _)| bool::from(token.as_bytes().ct_eq(presented.as_bytes())))
-            .map(|(_, staff)| staff)
+    fn is_admin(&self, presented: &str) -> bool {
+        // Hashes first, so the comparison's time says nothing of the length either.
+        self.admin.as_deref().is_some_and(|admin| {
+            bool::from(
+                staff::token_hash(admin)
+                    .as_bytes()
+                    .ct_eq(staff::token_hash(presented).as_bytes()),
+            )
+        })
     }
 }
 
-/// The authenticated staff member making a request. Use it as an extractor.
+/// The authenticated staff member making a request. Handlers take it as
+/// an extractor (`routes` implements it: the route's access rule is checked
+/// before a handler ever sees one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Staff {
     pub id: String,
+    pub name: String,
     pub role: Role,
 }
 
-impl Staff {
-    /// Admins may do everything; otherwise the role must be listed.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if self.role == Role::Admin || roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+/// The staff member a request's `Authorization: Bearer` token belongs to;
+/// 401 when it is missing, unknown or revoked.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    if state.auth.is_admin(token) {
+        return Ok(Staff {
+            id: BREAK_GLASS_ID.into(),
+            name: "break-glass admin".into(),
+            role: Role::Admin,
+        });
     }
-}
-
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or(ApiError::Unauthorized)?;
-        state
-            .auth
-            .find(token.trim())
-            .cloned()
-            .ok_or(ApiError::Unauthorized)
-    }
+    let member = staff::find_by_token(&state.db, token)
+        .await
+        .map_err(ApiError::Internal)?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Staff {
+        id: member.id,
+        name: member.name,
+        role: member.role,
+    })
 }

@@ -5,24 +5,42 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Role, Staff};
+use super::auth::Staff;
 use super::error::ApiError;
+use super::policy::{self, Access, MANAGERS};
+use super::routes::{Route, router_of};
 use crate::store::calls::CallFilter;
 
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/api/v1/calls", get(list))
-        .route("/api/v1/calls/{id}", get(one))
-        .route("/api/v1/calls/{id}/recording", get(recording))
+/// Transcripts and recordings are patient data: managers and admins, and
+/// the staff member working a task of that call.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/calls", Access::Roles(MANAGERS), list),
+        Route::get("/api/v1/calls/{id}", Access::CallRecord, one),
+        Route::get(
+            "/api/v1/calls/{id}/recording",
+            Access::CallRecord,
+            recording,
+        ),
+    ]
 }
 
-/// Transcripts are patient data: front desk, clinical staff and managers.
-const READERS: &[Role] = &[Role::Manager, Role::Receptionist, Role::Clinical];
+pub fn router() -> axum::Router<AppState> {
+    router_of(routes())
+}
+
+/// 403 unless `staff` may read this call's transcript and recording.
+async fn check_call(state: &AppState, staff: &Staff, id: &str) -> Result<(), ApiError> {
+    if policy::may_read_call(state, staff, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
@@ -61,10 +79,9 @@ const OUTCOMES: &[&str] = &[
 
 async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    _staff: Staff,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(READERS)?;
     if let Some(outcome) = &query.outcome
         && !OUTCOMES.contains(&outcome.as_str())
     {
@@ -116,7 +133,7 @@ async fn one(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(READERS)?;
+    check_call(&state, &staff, &id).await?;
     let call = state
         .db
         .get_call(&id)
@@ -133,7 +150,7 @@ async fn recording(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    staff.require(READERS)?;
+    check_call(&state, &staff, &id).await?;
     let call = state
         .db
         .get_call(&id)

@@ -1,15 +1,20 @@
 //! `GET /api/v1/clinic`: the clinic configuration as staff tools see it.
 
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::ApiError;
+use super::policy::Access;
+use super::routes::{Route, router_of};
+
+pub fn routes() -> Vec<Route> {
+    vec![Route::get("/api/v1/clinic", Access::AnyStaff, show)]
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/clinic", get(show))
+    router_of(routes())
 }
 
 async fn show(

@@ -5,16 +5,26 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde_json::json;
 
 use super::AppState;
+use super::policy::Access;
+use super::routes::{Route, router_of};
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/healthz", Access::Public, alive),
+        Route::get("/readyz", Access::Public, ready),
+        Route::get("/metrics", Access::Public, metrics),
+    ]
+}
 
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+    router_of(routes())
+}
+
+async fn alive() -> &'static str {
+    "ok"
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {

@@ -3,11 +3,14 @@
 //! joins it with the telephony routes.
 
 pub mod auth;
+pub mod body;
 pub mod calls;
 pub mod clinic;
 pub mod error;
 pub mod health;
 pub mod patients;
+pub mod policy;
+pub mod routes;
 pub mod scheduling;
 pub mod tasks;
 
@@ -26,14 +29,29 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Every staff-facing route, with its state applied.
+/// Every route of the staff API, health and metrics, each with its access
+/// rule: the one list the router is built from (`routes`).
+pub fn api_routes() -> Vec<routes::Route> {
+    [
+        health::routes(),
+        calls::routes(),
+        clinic::routes(),
+        patients::routes(),
+        scheduling::routes(),
+        tasks::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every staff-facing route, guarded by its access rule, with its state
+/// applied.
 pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new()
-        .merge(health::router())
-        .merge(calls::router())
-        .merge(clinic::router())
-        .merge(patients::router())
-        .merge(scheduling::router())
-        .merge(tasks::router())
+    routes::router_of(api_routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::guard,
+        ))
         .with_state(state)
 }

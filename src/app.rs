@@ -130,15 +130,16 @@ pub struct Application {
     drain_deadline: Duration,
 }
 
-/// How many staff accounts could sign in to the staff API.
-// TODO(staff): once staff accounts land (the `staff` table), count only
-// accounts that are not revoked, through `store`.
+/// How many staff accounts could sign in to the staff API (revoked ones
+/// cannot). An unreadable table counts as none: the admin token decides.
 async fn staff_accounts(db: &Db) -> u64 {
-    // No table yet (or unreadable): no accounts, so the admin token decides.
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM staff")
-        .fetch_one(&db.pool)
-        .await
-        .map_or(0, |count| count.max(0) as u64)
+    match crate::staff::list(db).await {
+        Ok(staff) => staff.iter().filter(|m| m.is_active()).count() as u64,
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "could not count staff accounts");
+            0
+        }
+    }
 }
 
 impl Application {

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
-use crate::call::journal::replay_spool;
+use crate::call::journal::{close_interrupted_calls, replay_spool};
 use crate::call::session::CallServices;
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::desk::Desk;
@@ -122,12 +122,26 @@ impl Application {
 
     /// Builds the server around models already loaded.
     pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
-        let db = Db::open(&settings.database_url).await?;
+        let instance = crate::store::instance_id_in(&settings.data_dir)?;
+        let db = Db::open(&settings.database_url)
+            .await?
+            .owned_by(&instance);
         let replayed = replay_spool(&db, &settings.spool_dir())
             .await
             .context("replaying spooled call writes")?;
         if replayed > 0 {
             tracing::info!(replayed, "spooled calls written to the database");
+        }
+        // After the replay (a spooled call may end there), before listening
+        // (no call of this instance is live yet).
+        let closed = close_interrupted_calls(&db, &instance)
+            .await
+            .context("closing calls a crash left open")?;
+        if !closed.is_empty() {
+            tracing::warn!(
+                closed = closed.len(),
+                "calls left open by a crash closed as interrupted_by_restart"
+            );
         }
         std::fs::create_dir_all(settings.recordings_dir())
             .with_context(|| format!("creating {}", settings.recordings_dir().display()))?;
@@ -224,7 +238,7 @@ impl Application {
         };
         let router = web::router(state)
             .merge(twilio_routes::router(telephony))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
+            .layer(web::trace_layer());
 
         let addr = settings.listen_addr()?;
         let listener = TcpListener::bind(addr)

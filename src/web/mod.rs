@@ -13,6 +13,10 @@ pub mod tasks;
 
 use std::sync::Arc;
 
+use axum::http::Request;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
+
 use crate::clinic::{Clinic, Clock};
 use crate::store::Db;
 
@@ -36,4 +40,23 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(scheduling::router())
         .merge(tasks::router())
         .with_state(state)
+}
+
+/// The HTTP trace layer for every route. Its spans carry the method and the
+/// path, never the query string: staff search with `?name=…&date_of_birth=…`
+/// and `calls?q=` words of a transcript, and logs carry ids only.
+pub fn trace_layer<B>()
+-> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<B>) -> tracing::Span> {
+    TraceLayer::new_for_http().make_span_with(request_span::<B> as fn(&Request<B>) -> tracing::Span)
+}
+
+/// `request{method=GET path=/api/v1/patients}`: the default span's fields
+/// less the query.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }

@@ -102,6 +102,30 @@ fn roster_of(clinic: &Clinic) -> ProviderRoster {
     )
 }
 
+/// Libraries that log what passes through them at `trace`: the websocket
+/// library logs every message of a call, the caller's number in `start`
+/// among them, as text and as bytes.
+const PAYLOAD_LOGGERS: &[&str] = &["tungstenite", "tokio_tungstenite"];
+
+/// The log filter: `RUST_LOG`, else `info` with the model runtimes quiet.
+/// Logs carry ids only, so even at `RUST_LOG=trace` the libraries of
+/// [`PAYLOAD_LOGGERS`] stop at `debug`.
+pub fn log_filter() -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
+    if filter.max_level_hint() != Some(tracing::level_filters::LevelFilter::TRACE) {
+        return filter;
+    }
+    PAYLOAD_LOGGERS.iter().fold(filter, |filter, target| {
+        filter.add_directive(
+            format!("{target}=debug")
+                .parse()
+                .expect("a valid directive"),
+        )
+    })
+}
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,

@@ -10,15 +10,15 @@ use frontdesk::caller::{ScriptStep, place_call};
 use frontdesk::scheduling::{NewPatient, PatientError, patients};
 use server_process::{Server, caller_voice, models_present, turns_text};
 
-const NAME: &str = "Eleanor Whitfield";
+const NAME: &str = "Maria Gonzalez";
 const DOB: &str = "1985-03-04";
 const PHONE: &str = "5551234567";
 
 /// The seeded values in the forms a log could show them, lowercased.
 fn forbidden_values() -> Vec<String> {
     let mut values: Vec<String> = [
-        "eleanor",
-        "whitfield",
+        "maria",
+        "gonzalez",
         DOB,
         "03/04/1985",
         "3/4/1985",
@@ -33,12 +33,28 @@ fn forbidden_values() -> Vec<String> {
     .collect();
     // A log of raw bytes (a frame, a body) shows them in hex.
     let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
-    values.extend(["Whitfield", PHONE, DOB].map(hex));
+    values.extend(["Gonzalez", PHONE, DOB].map(hex));
     values
 }
 
-/// Words of the transcript that cannot be a log's own vocabulary.
-const DISTINCTIVE: &[&str] = &["eleanor", "whitfield", "lisinopril", "walgreens"];
+/// Long words of the transcript that a log could also use for itself.
+const LOG_WORDS: &[&str] = &[
+    "refill", "number", "listen", "thanks", "street", "march", "prescription", "pharmacy",
+];
+
+/// Words of what the caller was heard to say that only the transcript has:
+/// six letters or more, not a word of the logs' own.
+fn distinctive_words(heard: &str) -> Vec<String> {
+    let mut words: Vec<String> = heard
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 6 && w.chars().all(char::is_alphabetic))
+        .filter(|w| !LOG_WORDS.contains(w))
+        .map(String::from)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
 
 async fn a_call_and_searches_leave_no_patient_data_in(format: &str) {
     let data = tempfile::tempdir().unwrap();
@@ -63,7 +79,7 @@ async fn a_call_and_searches_leave_no_patient_data_in(format: &str) {
     opts.from = format!("+1{PHONE}");
     let script = vec![
         ScriptStep::say("I need a refill of my lisinopril."),
-        ScriptStep::say("This is Eleanor Whitfield."),
+        ScriptStep::say("This is Maria Gonzalez."),
         ScriptStep::say("March fourth, nineteen eighty five."),
         ScriptStep::say("The Walgreens on Elm Street."),
         ScriptStep::say("My number is five five five, one two three, four five six seven."),
@@ -86,24 +102,20 @@ async fn a_call_and_searches_leave_no_patient_data_in(format: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let heard = turns_text(&call, "caller");
-    let said_words: Vec<&str> = DISTINCTIVE
-        .iter()
-        .copied()
-        .filter(|w| heard.split(|c: char| !c.is_alphanumeric()).any(|h| h == *w))
-        .collect();
+    let said_words = distinctive_words(&heard);
     assert!(
-        said_words.len() >= 2,
-        "too few distinctive words were recognised to test with: {heard:?}"
+        !said_words.is_empty(),
+        "no distinctive words were recognised to test with: {heard:?}"
     );
 
     // Staff search with patient data and transcript words in query strings.
     for path in [
-        "/api/v1/patients?name=Eleanor%20Whitfield&date_of_birth=1985-03-04&phone=5551234567"
+        "/api/v1/patients?name=Maria%20Gonzalez&date_of_birth=1985-03-04&phone=5551234567"
             .to_string(),
         "/api/v1/patients?phone=555-123-4567".to_string(),
         "/api/v1/patients?date_of_birth=03%2F04%2F1985".to_string(),
         format!("/api/v1/calls?q={}", said_words[0]),
-        "/api/v1/calls?q=lisinopril&outcome=nonsense-whitfield".to_string(),
+        "/api/v1/calls?q=lisinopril&outcome=nonsense-gonzalez".to_string(),
     ] {
         let (status, _) = server.get_json(&path).await;
         assert!(status < 500, "{path}: {status}");
@@ -131,7 +143,7 @@ async fn a_call_and_searches_leave_no_patient_data_in(format: &str) {
     let mut leaks = Vec::new();
     for value in forbidden_values()
         .into_iter()
-        .chain(said_words.iter().map(|w| w.to_string()))
+        .chain(said_words.iter().cloned())
     {
         for line in logs.lines().filter(|l| l.contains(&value)) {
             leaks.push(format!("{value:?} in: {}", &line[..line.len().min(400)]));
@@ -182,7 +194,7 @@ async fn patient_errors_name_no_values() {
         let message = format!("{error} {error:?}").to_lowercase();
         assert!(message.contains(says), "{message}");
         let display = error.to_string();
-        for value in [dob, "2985", "1885", "555-123-456", "555123456", "whitfield"] {
+        for value in [dob, "2985", "1885", "555-123-456", "555123456", "gonzalez"] {
             assert!(!display.contains(value), "{display:?} shows {value:?}");
         }
     }

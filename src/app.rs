@@ -147,9 +147,7 @@ impl Application {
     /// Builds the server around models already loaded.
     pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
         let instance = crate::store::instance_id_in(&settings.data_dir)?;
-        let db = Db::open(&settings.database_url)
-            .await?
-            .owned_by(&instance);
+        let db = Db::open(&settings.database_url).await?.owned_by(&instance);
         let replayed = replay_spool(&db, &settings.spool_dir())
             .await
             .context("replaying spooled call writes")?;

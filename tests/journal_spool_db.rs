@@ -169,9 +169,7 @@ async fn a_spool_replayed_twice_stores_each_turn_once(fresh: &FreshDb) {
 /// The recording a killed server leaves: the writer never finished.
 fn crashed_recording(path: &Path, frames: usize) {
     let mut recorder = CallRecorder::with_flush_interval(path, 1_000).unwrap();
-    let audio: Vec<i16> = (0..frames)
-        .map(|i| ((i % 200) as i16 - 100) * 50)
-        .collect();
+    let audio: Vec<i16> = (0..frames).map(|i| ((i % 200) as i16 - 100) * 50).collect();
     for frame in audio.chunks(160) {
         recorder.push_caller(frame).unwrap();
     }
@@ -194,18 +192,31 @@ async fn open_calls_are_closed_only_when_this_instance_may(fresh: &FreshDb) {
     crashed_recording(&recording, 20_000);
 
     let [crashed, ended, booked, live_elsewhere, stale_elsewhere] =
-        ["crashed", "ended", "booked", "live", "stale"].map(|s| format!("{s}-{}", uuid::Uuid::new_v4()));
+        ["crashed", "ended", "booked", "live", "stale"]
+            .map(|s| format!("{s}-{}", uuid::Uuid::new_v4()));
     mine.insert_call(&new_call(&crashed, Some(recording.display().to_string())))
         .await
         .unwrap();
-    mine.insert_turn(&crashed, 1, &turn("hello", 0)).await.unwrap();
-    mine.insert_turn(&crashed, 2, &turn("hi there", 1)).await.unwrap();
+    mine.insert_turn(&crashed, 1, &turn("hello", 0))
+        .await
+        .unwrap();
+    mine.insert_turn(&crashed, 2, &turn("hi there", 1))
+        .await
+        .unwrap();
     mine.insert_call(&new_call(&ended, None)).await.unwrap();
     mine.end_call(&ended, Outcome::Answered).await.unwrap();
     mine.insert_call(&new_call(&booked, None)).await.unwrap();
-    mine.set_call_outcome(&booked, Outcome::Booked).await.unwrap();
-    theirs.insert_call(&new_call(&live_elsewhere, None)).await.unwrap();
-    theirs.insert_call(&new_call(&stale_elsewhere, None)).await.unwrap();
+    mine.set_call_outcome(&booked, Outcome::Booked)
+        .await
+        .unwrap();
+    theirs
+        .insert_call(&new_call(&live_elsewhere, None))
+        .await
+        .unwrap();
+    theirs
+        .insert_call(&new_call(&stale_elsewhere, None))
+        .await
+        .unwrap();
     let ago = |minutes: i64| {
         (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -236,12 +247,19 @@ async fn open_calls_are_closed_only_when_this_instance_may(fresh: &FreshDb) {
     let mut wav = hound::WavReader::open(&recording).expect("the recording opens");
     let samples: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
     let file_frames = (std::fs::metadata(&recording).unwrap().len() - 44) / 4;
-    assert_eq!(samples.len() as u64, file_frames * 2, "the header counts every frame");
+    assert_eq!(
+        samples.len() as u64,
+        file_frames * 2,
+        "the header counts every frame"
+    );
     assert!(file_frames > 16_000, "{file_frames}");
 
     let booked = base.get_call(&booked).await.unwrap().unwrap();
     assert_eq!(booked.outcome, "booked", "an outcome reached is kept");
-    assert_eq!(booked.ended_reason.as_deref(), Some("interrupted_by_restart"));
+    assert_eq!(
+        booked.ended_reason.as_deref(),
+        Some("interrupted_by_restart")
+    );
     let stale = base.get_call(&stale_elsewhere).await.unwrap().unwrap();
     assert_eq!(stale.outcome, "abandoned");
     let live = base.get_call(&live_elsewhere).await.unwrap().unwrap();
@@ -250,7 +268,12 @@ async fn open_calls_are_closed_only_when_this_instance_may(fresh: &FreshDb) {
     assert_eq!(base.get_call(&ended).await.unwrap().unwrap(), ended_before);
 
     // A second start-up finds nothing left to close.
-    assert!(close_interrupted_calls(&mine, "instance-a").await.unwrap().is_empty());
+    assert!(
+        close_interrupted_calls(&mine, "instance-a")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     base.pool.close().await;
 }
 

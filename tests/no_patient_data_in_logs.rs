@@ -39,7 +39,14 @@ fn forbidden_values() -> Vec<String> {
 
 /// Long words of the transcript that a log could also use for itself.
 const LOG_WORDS: &[&str] = &[
-    "refill", "number", "listen", "thanks", "street", "march", "prescription", "pharmacy",
+    "refill",
+    "number",
+    "listen",
+    "thanks",
+    "street",
+    "march",
+    "prescription",
+    "pharmacy",
 ];
 
 /// Words of what the caller was heard to say that only the transcript has:

@@ -402,7 +402,11 @@ mod tests {
         }
         std::mem::forget(recorder);
         let (_, before, _) = read_back(&path);
-        assert_eq!(before.len(), 16_000, "the header says what the last flush said");
+        assert_eq!(
+            before.len(),
+            16_000,
+            "the header says what the last flush said"
+        );
         let on_disk = std::fs::metadata(&path).unwrap().len();
         assert!(on_disk > 44 + 16_000 * 4, "the buffer wrote past the flush");
 
@@ -429,11 +433,18 @@ mod tests {
         let mut recorder = CallRecorder::create(&path).unwrap();
         recorder.push_caller(&[5; 800]).unwrap();
         std::mem::forget(recorder);
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "all still buffered");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            0,
+            "all still buffered"
+        );
         let repaired = repair(&path).unwrap();
         assert_eq!((repaired.frames, repaired.rewritten), (0, true));
         let (spec, left, _) = read_back(&path);
-        assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 8_000, 16));
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (2, 8_000, 16)
+        );
         assert!(left.is_empty());
     }
 

@@ -156,7 +156,11 @@ impl Server {
         (status, response.json().await.unwrap_or_default())
     }
 
-    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let response = self
             .client
             .post(self.url(path))

@@ -42,12 +42,15 @@ pub fn router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
+/// Makes a request's span.
+type MakeRequestSpan<B> = fn(&Request<B>) -> tracing::Span;
+
 /// The HTTP trace layer for every route. Its spans carry the method and the
 /// path, never the query string: staff search with `?name=…&date_of_birth=…`
 /// and `calls?q=` words of a transcript, and logs carry ids only.
-pub fn trace_layer<B>()
--> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<B>) -> tracing::Span> {
-    TraceLayer::new_for_http().make_span_with(request_span::<B> as fn(&Request<B>) -> tracing::Span)
+pub fn trace_layer<B>() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeRequestSpan<B>>
+{
+    TraceLayer::new_for_http().make_span_with(request_span::<B> as MakeRequestSpan<B>)
 }
 
 /// `request{method=GET path=/api/v1/patients}`: the default span's fields

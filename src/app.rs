@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
 use crate::call::drain::Drain;
-use crate::call::journal::replay_spool;
+use crate::call::journal::{close_interrupted_calls, replay_spool};
 use crate::call::session::CallServices;
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::desk::Desk;
@@ -122,6 +122,30 @@ const WIND_DOWN: Duration = Duration::from_secs(30);
 /// calls are over.
 const HTTP_CLOSE: Duration = Duration::from_secs(5);
 
+/// Libraries that log what passes through them at `trace`: the websocket
+/// library logs every message of a call, the caller's number in `start`
+/// among them, as text and as bytes.
+const PAYLOAD_LOGGERS: &[&str] = &["tungstenite", "tokio_tungstenite"];
+
+/// The log filter: `RUST_LOG`, else `info` with the model runtimes quiet.
+/// Logs carry ids only, so even at `RUST_LOG=trace` the libraries of
+/// [`PAYLOAD_LOGGERS`] stop at `debug`.
+pub fn log_filter() -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
+    if filter.max_level_hint() != Some(tracing::level_filters::LevelFilter::TRACE) {
+        return filter;
+    }
+    PAYLOAD_LOGGERS.iter().fold(filter, |filter, target| {
+        filter.add_directive(
+            format!("{target}=debug")
+                .parse()
+                .expect("a valid directive"),
+        )
+    })
+}
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
@@ -159,13 +183,25 @@ impl Application {
     /// Builds the server around models already loaded.
     pub async fn build_with(settings: Settings, engines: Engines) -> anyhow::Result<Application> {
         settings.check_telephony_exposure()?;
-        let db = Db::open(&settings.database_url).await?;
+        let instance = crate::store::instance_id_in(&settings.data_dir)?;
+        let db = Db::open(&settings.database_url).await?.owned_by(&instance);
         settings.check_staff_exposure(staff_accounts(&db).await)?;
         let replayed = replay_spool(&db, &settings.spool_dir())
             .await
             .context("replaying spooled call writes")?;
         if replayed > 0 {
             tracing::info!(replayed, "spooled calls written to the database");
+        }
+        // After the replay (a spooled call may end there), before listening
+        // (no call of this instance is live yet).
+        let closed = close_interrupted_calls(&db, &instance)
+            .await
+            .context("closing calls a crash left open")?;
+        if !closed.is_empty() {
+            tracing::warn!(
+                closed = closed.len(),
+                "calls left open by a crash closed as interrupted_by_restart"
+            );
         }
         std::fs::create_dir_all(settings.recordings_dir())
             .with_context(|| format!("creating {}", settings.recordings_dir().display()))?;
@@ -260,7 +296,7 @@ impl Application {
         };
         let router = web::router(state)
             .merge(twilio_routes::router(telephony))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
+            .layer(web::trace_layer());
 
         let addr = settings.listen_addr()?;
         let listener = TcpListener::bind(addr)

@@ -105,9 +105,7 @@ enum StaffCommand {
 }
 
 fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,ort=warn,whisper_rs=warn"));
+    let filter = frontdesk::app::log_filter();
     let json = std::env::var("FRONTDESK_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -5,11 +5,12 @@
 //! position where it was sent; audio sent while earlier agent audio is still
 //! queued follows it, as Twilio plays its buffer in order. The file is
 //! written as caller audio arrives and flushed regularly, so a crash loses at
-//! most the last flush interval.
+//! most the last flush interval; [`repair`] makes what a crash left on disk
+//! a WAV whose header counts every whole frame written.
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Recording sample rate: the telephone rate, no resampling.
@@ -197,6 +198,88 @@ impl CallRecorder {
     }
 }
 
+/// Bytes before the samples in the files [`CallRecorder`] writes (hound's
+/// PCM header: RIFF, `fmt ` of 16 bytes, the `data` chunk's header).
+const HEADER_BYTES: u64 = 44;
+/// One stereo 16-bit frame.
+const FRAME_BYTES: u64 = 4;
+
+/// What [`repair`] found and did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepairedRecording {
+    /// Whole frames the file holds now.
+    pub frames: u64,
+    pub duration_ms: u64,
+    /// Whether the header had to be rewritten (false for a finished file).
+    pub rewritten: bool,
+}
+
+/// Makes a recording its writer never finished (the process was killed)
+/// readable with every whole frame that reached the disk: the header's
+/// sizes are set from the file's length (a crash leaves them at the last
+/// flush, or at zero before the first), a torn last frame is cut off, and a
+/// file that lost its header too (killed before anything was flushed) gets
+/// a fresh one. A finished recording is left as it is.
+pub fn repair(path: &Path) -> std::io::Result<RepairedRecording> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let length = file.metadata()?.len();
+    let mut header = [0u8; HEADER_BYTES as usize];
+    let ours = length >= HEADER_BYTES && {
+        file.read_exact(&mut header)?;
+        &header[0..4] == b"RIFF"
+            && &header[8..16] == b"WAVEfmt "
+            && u32::from_le_bytes([header[16], header[17], header[18], header[19]]) == 16
+            && &header[36..40] == b"data"
+    };
+    let data_bytes = if ours {
+        (length - HEADER_BYTES) / FRAME_BYTES * FRAME_BYTES
+    } else {
+        // Nothing of the header reached the disk, so nothing after it did
+        // either (it is written first, in the same buffer): an empty call.
+        0
+    };
+    let expected = wav_header(data_bytes);
+    let rewritten = !ours || header != expected || length != HEADER_BYTES + data_bytes;
+    if rewritten {
+        file.set_len(HEADER_BYTES + data_bytes)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&expected)?;
+        file.sync_all()?;
+    }
+    let frames = data_bytes / FRAME_BYTES;
+    Ok(RepairedRecording {
+        frames,
+        duration_ms: frames * 1000 / u64::from(SAMPLE_RATE_HZ),
+        rewritten,
+    })
+}
+
+/// The 44-byte header of a stereo 8 kHz 16-bit PCM WAV with `data_bytes`
+/// of samples, as hound writes it.
+fn wav_header(data_bytes: u64) -> [u8; HEADER_BYTES as usize] {
+    let channels: u16 = 2;
+    let bits: u16 = 16;
+    let block_align = channels * bits / 8;
+    let data = u32::try_from(data_bytes).unwrap_or(u32::MAX);
+    let mut h = [0u8; HEADER_BYTES as usize];
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&(data.saturating_add(36)).to_le_bytes());
+    h[8..16].copy_from_slice(b"WAVEfmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
+    h[22..24].copy_from_slice(&channels.to_le_bytes());
+    h[24..28].copy_from_slice(&SAMPLE_RATE_HZ.to_le_bytes());
+    h[28..32].copy_from_slice(&(SAMPLE_RATE_HZ * u32::from(block_align)).to_le_bytes());
+    h[32..34].copy_from_slice(&block_align.to_le_bytes());
+    h[34..36].copy_from_slice(&bits.to_le_bytes());
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data.to_le_bytes());
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +386,87 @@ mod tests {
         let (_, left, _) = read_back(&path);
         assert_eq!(left, pattern(2_000, 5));
         std::mem::forget(recorder);
+    }
+
+    /// A killed process: the writer is never dropped, so neither its
+    /// buffer nor a final header reaches the file. Repair counts what did.
+    #[test]
+    fn a_recording_left_by_a_crash_is_repaired_with_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("killed.wav");
+        // Flushed at 1 s and 2 s; 2.5 s written in all.
+        let mut recorder = CallRecorder::with_flush_interval(&path, 1_000).unwrap();
+        let audio = pattern(20_000, 11);
+        for frame in audio.chunks(160) {
+            recorder.push_caller(frame).unwrap();
+        }
+        std::mem::forget(recorder);
+        let (_, before, _) = read_back(&path);
+        assert_eq!(
+            before.len(),
+            16_000,
+            "the header says what the last flush said"
+        );
+        let on_disk = std::fs::metadata(&path).unwrap().len();
+        assert!(on_disk > 44 + 16_000 * 4, "the buffer wrote past the flush");
+
+        let repaired = repair(&path).unwrap();
+        assert!(repaired.rewritten);
+        assert_eq!(repaired.frames, (on_disk - 44) / 4);
+        let (spec, left, right) = read_back(&path);
+        assert_eq!((spec.channels, spec.sample_rate), (2, 8_000));
+        assert_eq!(left.len() as u64, repaired.frames);
+        assert_eq!(left, audio[..left.len()], "every sample as written");
+        assert_eq!(right.len(), left.len());
+        assert_eq!(repaired.duration_ms, repaired.frames / 8);
+
+        // Repairing again (or a finished file) changes nothing.
+        let again = repair(&path).unwrap();
+        assert!(!again.rewritten);
+        assert_eq!(again.frames, repaired.frames);
+    }
+
+    #[test]
+    fn a_recording_killed_before_its_first_flush_becomes_an_empty_wav() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("early.wav");
+        let mut recorder = CallRecorder::create(&path).unwrap();
+        recorder.push_caller(&[5; 800]).unwrap();
+        std::mem::forget(recorder);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            0,
+            "all still buffered"
+        );
+        let repaired = repair(&path).unwrap();
+        assert_eq!((repaired.frames, repaired.rewritten), (0, true));
+        let (spec, left, _) = read_back(&path);
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (2, 8_000, 16)
+        );
+        assert!(left.is_empty());
+    }
+
+    #[test]
+    fn a_torn_last_frame_is_cut_and_a_finished_file_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("done.wav");
+        let mut recorder = CallRecorder::create(&path).unwrap();
+        recorder.push_caller(&pattern(1_000, 3)).unwrap();
+        recorder.finish().unwrap();
+        let finished = std::fs::read(&path).unwrap();
+        let repaired = repair(&path).unwrap();
+        assert_eq!((repaired.frames, repaired.rewritten), (1_000, false));
+        assert_eq!(std::fs::read(&path).unwrap(), finished);
+
+        // Three stray bytes of a frame that never completed.
+        let mut torn = finished.clone();
+        torn.extend([1, 2, 3]);
+        std::fs::write(&path, &torn).unwrap();
+        let repaired = repair(&path).unwrap();
+        assert_eq!((repaired.frames, repaired.rewritten), (1_000, true));
+        assert_eq!(std::fs::read(&path).unwrap(), finished);
     }
 
     #[test]

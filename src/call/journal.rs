@@ -4,6 +4,17 @@
 //! or unreachable) is appended to a spool file in the data directory instead,
 //! and the spool is replayed into the database at the next start-up: what a
 //! caller said is never lost to a database hiccup.
+//!
+//! Every write carries its own identity (the call's id; a turn its number in
+//! the call, given as the journal takes it), so writing it twice is
+//! harmless: a retry after a write that did reach the database, or a replay
+//! cut short by another crash and run again at the next start-up, stores
+//! each turn once, in order.
+//!
+//! A crash also leaves calls open: [`close_interrupted_calls`], run at
+//! start-up after the replay, ends them (`abandoned` unless the agent had
+//! reached an outcome, `ended_reason` = `interrupted_by_restart`) and makes
+//! their recordings readable with what was written.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,18 +25,56 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use crate::store::Db;
-use crate::store::calls::{NewCall, NewTurn};
+use crate::store::calls::{ENDED_BY_RESTART, NewCall, NewTurn};
 use crate::vocabulary::Outcome;
 
 /// One write about a call.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum Entry {
     Call(NewCall),
     Turn(NewTurn),
     Outcome(Outcome),
     Patient(String),
     End(Outcome),
+}
+
+/// An entry as it is written: to the database, and one JSON line each in
+/// the spool. A turn carries its number in the call; a spool written before
+/// turns were numbered has none, and its turns are appended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Write {
+    Call(NewCall),
+    Turn {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+        #[serde(flatten)]
+        turn: NewTurn,
+    },
+    Outcome(Outcome),
+    Patient {
+        patient_id: String,
+    },
+    End(Outcome),
+}
+
+impl Write {
+    /// The write for `entry`, numbering turns from 1 in the order taken.
+    fn numbered(entry: Entry, turns: &mut i64) -> Write {
+        match entry {
+            Entry::Call(call) => Write::Call(call),
+            Entry::Turn(turn) => {
+                *turns += 1;
+                Write::Turn {
+                    seq: Some(*turns),
+                    turn,
+                }
+            }
+            Entry::Outcome(outcome) => Write::Outcome(outcome),
+            Entry::Patient(patient_id) => Write::Patient { patient_id },
+            Entry::End(outcome) => Write::End(outcome),
+        }
+    }
 }
 
 /// Delays between attempts before a write is spooled.
@@ -73,7 +122,9 @@ async fn write_entries(
 ) {
     // Once one write is spooled, later ones follow it so order is kept.
     let mut spooling = false;
+    let mut turns = 0;
     while let Some(entry) = rx.recv().await {
+        let entry = Write::numbered(entry, &mut turns);
         if !spooling {
             match write_with_retry(&db, &call_id, &entry).await {
                 Ok(()) => continue,
@@ -89,7 +140,7 @@ async fn write_entries(
     }
 }
 
-async fn write_with_retry(db: &Db, call_id: &str, entry: &Entry) -> anyhow::Result<()> {
+async fn write_with_retry(db: &Db, call_id: &str, entry: &Write) -> anyhow::Result<()> {
     let mut last = None;
     for (attempt, delay_ms) in std::iter::once(0).chain(RETRY_DELAYS_MS).enumerate() {
         if delay_ms > 0 {
@@ -106,13 +157,18 @@ async fn write_with_retry(db: &Db, call_id: &str, entry: &Entry) -> anyhow::Resu
     Err(anyhow::Error::new(last.expect("at least one attempt")).context("writing the call journal"))
 }
 
-async fn apply(db: &Db, call_id: &str, entry: &Entry) -> sqlx::Result<()> {
+/// One write; each is idempotent (see the module's note).
+async fn apply(db: &Db, call_id: &str, entry: &Write) -> sqlx::Result<()> {
     match entry {
-        Entry::Call(call) => db.insert_call(call).await,
-        Entry::Turn(turn) => db.append_turn(call_id, turn).await.map(|_| ()),
-        Entry::Outcome(outcome) => db.set_call_outcome(call_id, *outcome).await,
-        Entry::Patient(patient_id) => db.set_call_patient(call_id, patient_id).await,
-        Entry::End(fallback) => db.end_call(call_id, *fallback).await,
+        Write::Call(call) => db.insert_call(call).await,
+        Write::Turn {
+            seq: Some(seq),
+            turn,
+        } => db.insert_turn(call_id, *seq, turn).await.map(|_| ()),
+        Write::Turn { seq: None, turn } => db.append_turn(call_id, turn).await.map(|_| ()),
+        Write::Outcome(outcome) => db.set_call_outcome(call_id, *outcome).await,
+        Write::Patient { patient_id } => db.set_call_patient(call_id, patient_id).await,
+        Write::End(fallback) => db.end_call(call_id, *fallback).await,
     }
 }
 
@@ -120,7 +176,7 @@ fn spool_path(dir: &Path, call_id: &str) -> PathBuf {
     dir.join(format!("{call_id}.jsonl"))
 }
 
-async fn spool(dir: &Path, call_id: &str, entry: &Entry) -> anyhow::Result<()> {
+async fn spool(dir: &Path, call_id: &str, entry: &Write) -> anyhow::Result<()> {
     tokio::fs::create_dir_all(dir)
         .await
         .with_context(|| format!("creating the spool directory {}", dir.display()))?;
@@ -144,6 +200,13 @@ async fn spool(dir: &Path, call_id: &str, entry: &Entry) -> anyhow::Result<()> {
 
 /// Writes every spooled call into the database and removes the spool files
 /// that made it. Returns how many calls were replayed.
+///
+/// Replaying a file twice stores each write once, so a replay cut short
+/// (the server killed again) is simply run again at the next start-up. A
+/// last line without its newline is a write torn by a crash: it was never
+/// complete, and is skipped. A file with any other unreadable line is set
+/// aside as `<call id>.jsonl.unreadable` for a person to look at, and
+/// start-up goes on.
 pub async fn replay_spool(db: &Db, dir: &Path) -> anyhow::Result<usize> {
     let mut replayed = 0;
     let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
@@ -162,16 +225,21 @@ pub async fn replay_spool(db: &Db, dir: &Path) -> anyhow::Result<usize> {
         let text = tokio::fs::read_to_string(&path)
             .await
             .with_context(|| format!("reading {}", path.display()))?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let entry: Entry = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}: not a journal entry", path.display(), n + 1))?;
+        let writes = match parse_spool(&text) {
+            Ok(writes) => writes,
+            Err(line) => {
+                let aside = path.with_extension("jsonl.unreadable");
+                tracing::error!(call_id = %call_id, line, "a spooled call has an unreadable line; set aside, not replayed");
+                tokio::fs::rename(&path, &aside)
+                    .await
+                    .with_context(|| format!("moving {} aside", path.display()))?;
+                continue;
+            }
+        };
+        for (n, entry) in writes {
             apply(db, &call_id, &entry)
                 .await
-                .with_context(|| format!("replaying {}:{}", path.display(), n + 1))?;
+                .with_context(|| format!("replaying {}:{n}", path.display()))?;
         }
         tokio::fs::remove_file(&path)
             .await
@@ -180,6 +248,94 @@ pub async fn replay_spool(db: &Db, dir: &Path) -> anyhow::Result<usize> {
         replayed += 1;
     }
     Ok(replayed)
+}
+
+/// The writes of a spool file with their line numbers, or the number of
+/// the first unreadable line. A torn last line is left out.
+fn parse_spool(text: &str) -> Result<Vec<(usize, Write)>, usize> {
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut writes = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(entry) => writes.push((i + 1, entry)),
+            Err(_) if i + 1 == lines.len() && !complete => {
+                tracing::warn!(line = i + 1, "a spooled write torn by a crash is skipped");
+            }
+            Err(_) => return Err(i + 1),
+        }
+    }
+    Ok(writes)
+}
+
+/// How long a call can possibly last: Twilio ends a call after four hours
+/// (its default time limit). A call open longer than that is left over from
+/// a crash, whichever instance took it.
+pub const CALL_TIME_LIMIT: chrono::TimeDelta = chrono::TimeDelta::hours(4);
+
+/// Ends the calls a crash left open and makes their recordings readable;
+/// run at start-up, after [`replay_spool`] and before the server listens.
+///
+/// Several instances may share one PostgreSQL database, so an instance
+/// closes only calls it owns (written under its `instance-id`, see
+/// `store::instance_id_in`: none of them can be live, as it is only now
+/// starting), and calls of any instance started more than
+/// [`CALL_TIME_LIMIT`] ago (no call lasts that long). A call is ended at
+/// its start plus the call time last heard (its last turn or the end of its
+/// recording), never later than now. Returns the ids of the calls closed.
+pub async fn close_interrupted_calls(db: &Db, owner: &str) -> anyhow::Result<Vec<String>> {
+    let now = chrono::Utc::now();
+    let stale_before = (now - CALL_TIME_LIMIT).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let open = db
+        .open_calls_left_by(owner, &stale_before)
+        .await
+        .context("finding calls left open")?;
+    let mut closed = Vec::with_capacity(open.len());
+    for call in open {
+        let recorded_ms = match call.recording_path.clone() {
+            Some(path) if Path::new(&path).exists() => {
+                match tokio::task::spawn_blocking(move || {
+                    crate::audio::recording::repair(Path::new(&path))
+                })
+                .await
+                .context("the recording repair panicked")?
+                {
+                    Ok(repaired) => {
+                        if repaired.rewritten {
+                            tracing::info!(call_id = %call.id, frames = repaired.frames, "recording of an interrupted call repaired");
+                        }
+                        repaired.duration_ms
+                    }
+                    Err(e) => {
+                        tracing::error!(call_id = %call.id, error = %e, "could not repair the recording of an interrupted call");
+                        0
+                    }
+                }
+            }
+            _ => 0,
+        };
+        let heard_ms = (call.last_turn_ended_ms.max(0) as u64).max(recorded_ms);
+        let ended_at = chrono::DateTime::parse_from_rfc3339(&call.started_at)
+            .map(|start| {
+                (start.with_timezone(&chrono::Utc)
+                    + chrono::TimeDelta::milliseconds(heard_ms as i64))
+                .min(now)
+            })
+            .unwrap_or(now)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if db
+            .close_interrupted_call(&call.id, &ended_at, ENDED_BY_RESTART)
+            .await
+            .context("closing a call left open")?
+        {
+            tracing::warn!(call_id = %call.id, "a call left open by a crash was closed");
+            closed.push(call.id);
+        }
+    }
+    Ok(closed)
 }
 
 #[cfg(test)]
@@ -260,5 +416,113 @@ mod tests {
             "abandoned"
         );
         assert!(!spool_dir.join(format!("{id}.jsonl")).exists());
+    }
+
+    /// Every kind of write as the spool holds it, and a turn spooled before
+    /// turns were numbered. (A patient id was spooled as a bare string
+    /// before, which the tagged format could not encode: it was lost.)
+    #[test]
+    fn every_write_survives_the_spool_and_old_turns_still_read() {
+        let writes = vec![
+            Write::Call(NewCall {
+                id: "c1".into(),
+                provider: "twilio".into(),
+                ..Default::default()
+            }),
+            Write::Turn {
+                seq: Some(3),
+                turn: turn("hello"),
+            },
+            Write::Outcome(Outcome::Booked),
+            Write::Patient {
+                patient_id: "p1".into(),
+            },
+            Write::End(Outcome::Abandoned),
+        ];
+        let text: String = writes
+            .iter()
+            .map(|w| serde_json::to_string(w).unwrap() + "\n")
+            .collect();
+        let read: Vec<Write> = parse_spool(&text)
+            .unwrap()
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect();
+        assert_eq!(read, writes);
+
+        let old = r#"{"kind":"turn","speaker":"caller","text":"hi","started_at_ms":0,"ended_at_ms":1,"intent":null,"confidence":null,"interrupted":false}"#;
+        let parsed = parse_spool(old).unwrap();
+        let [(1, Write::Turn { seq: None, turn })] = parsed.as_slice() else {
+            panic!("an old turn line reads as an unnumbered turn");
+        };
+        assert_eq!(turn.text, "hi");
+    }
+
+    #[test]
+    fn turns_are_numbered_in_the_order_taken() {
+        let mut turns = 0;
+        let numbered: Vec<Option<i64>> = [
+            Entry::Call(NewCall::default()),
+            Entry::Turn(turn("a")),
+            Entry::Outcome(Outcome::Answered),
+            Entry::Turn(turn("b")),
+        ]
+        .into_iter()
+        .map(|e| match Write::numbered(e, &mut turns) {
+            Write::Turn { seq, .. } => seq,
+            _ => None,
+        })
+        .collect();
+        assert_eq!(numbered, [None, Some(1), None, Some(2)]);
+    }
+
+    /// A crash while appending leaves half a line: it is skipped and the
+    /// rest replayed. Garbage mid-file sets the file aside; start-up goes on.
+    #[tokio::test]
+    async fn a_torn_last_line_is_skipped_and_an_unreadable_file_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&crate::store::sqlite_url_in(dir.path()))
+            .await
+            .unwrap();
+        let spool_dir = dir.path().join("spool");
+        std::fs::create_dir_all(&spool_dir).unwrap();
+        let id = crate::store::new_id();
+        let call = Write::Call(NewCall {
+            id: id.clone(),
+            provider: "twilio".into(),
+            ..Default::default()
+        });
+        let first = Write::Turn {
+            seq: Some(1),
+            turn: turn("kept"),
+        };
+        let torn = serde_json::to_string(&Write::Turn {
+            seq: Some(2),
+            turn: turn("torn"),
+        })
+        .unwrap();
+        let text = format!(
+            "{}\n{}\n{}",
+            serde_json::to_string(&call).unwrap(),
+            serde_json::to_string(&first).unwrap(),
+            &torn[..torn.len() / 2]
+        );
+        std::fs::write(spool_dir.join(format!("{id}.jsonl")), text).unwrap();
+        let bad = crate::store::new_id();
+        std::fs::write(
+            spool_dir.join(format!("{bad}.jsonl")),
+            "not json\n{\"kind\":\"end\"}\n",
+        )
+        .unwrap();
+
+        assert_eq!(replay_spool(&db, &spool_dir).await.unwrap(), 1);
+        let turns = db.list_turns(&id).await.unwrap();
+        assert_eq!(
+            turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            ["kept"]
+        );
+        assert!(spool_dir.join(format!("{bad}.jsonl.unreadable")).exists());
+        assert!(!spool_dir.join(format!("{bad}.jsonl")).exists());
+        assert_eq!(replay_spool(&db, &spool_dir).await.unwrap(), 0);
     }
 }

@@ -36,7 +36,7 @@ impl PhoneNumber {
 impl TryFrom<String> for PhoneNumber {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        PhoneNumber::parse(&s).ok_or_else(|| format!("{s:?} is not a 10-digit phone number"))
+        PhoneNumber::parse(&s).ok_or_else(|| "not a 10-digit phone number".to_string())
     }
 }
 
@@ -61,15 +61,16 @@ pub struct NewPatient {
     pub phone: Option<String>,
 }
 
+/// Messages name what is wrong, never the value: they reach logs.
 #[derive(Debug, thiserror::Error)]
 pub enum PatientError {
     #[error("a patient needs a name")]
     EmptyName,
-    #[error("the date of birth {0} is in the future")]
+    #[error("the date of birth is in the future")]
     FutureBirth(NaiveDate),
-    #[error("the date of birth {0} is implausibly early")]
+    #[error("the date of birth is implausibly early (before 1900)")]
     AncientBirth(NaiveDate),
-    #[error("{0:?} is not a 10-digit phone number")]
+    #[error("the phone number does not have 10 digits")]
     Phone(String),
     #[error(transparent)]
     Db(#[from] anyhow::Error),
@@ -95,7 +96,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<Patient> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         date_of_birth: NaiveDate::parse_from_str(&dob, "%Y-%m-%d")
-            .with_context(|| format!("stored date of birth {dob:?}"))?,
+            .context("a stored date of birth is not a date")?,
         phone: row.try_get("phone")?,
     })
 }

@@ -20,10 +20,28 @@ pub struct CallRecord {
     pub ended_at: Option<String>,
     pub duration_s: Option<f64>,
     pub outcome: String,
+    /// Why the call ended when the agent and the caller did not end it
+    /// themselves: `interrupted_by_restart` for a call a crash left open,
+    /// closed at the next start-up ([`ENDED_BY_RESTART`]). `null` otherwise.
+    pub ended_reason: Option<String>,
     pub intents: Vec<String>,
     pub patient_id: Option<String>,
     #[serde(skip)]
     pub recording_path: Option<String>,
+}
+
+/// The `ended_reason` of a call closed at start-up because the server
+/// stopped (a crash, a kill) while the call was going on.
+pub const ENDED_BY_RESTART: &str = "interrupted_by_restart";
+
+/// A call nobody ended, as start-up finds it after a crash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenCall {
+    pub id: String,
+    pub started_at: String,
+    pub recording_path: Option<String>,
+    /// The end of the last turn stored, in call time (ms).
+    pub last_turn_ended_ms: i64,
 }
 
 /// One turn of a call.
@@ -60,7 +78,7 @@ impl Speaker {
 }
 
 /// A new call, when the carrier first tells us of it.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NewCall {
     /// Chosen by the caller of `insert_call` so writes can be queued before
     /// the row exists.
@@ -74,7 +92,7 @@ pub struct NewCall {
 }
 
 /// A turn to append.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NewTurn {
     pub speaker: Speaker,
     pub text: String,
@@ -99,16 +117,16 @@ pub struct CallFilter {
     pub cursor: Option<(String, String)>,
 }
 
-const CALL_COLUMNS: &str = "id, provider, provider_call_id, from_number, to_number, started_at, ended_at, outcome, patient_id, recording_path";
+const CALL_COLUMNS: &str = "id, provider, provider_call_id, from_number, to_number, started_at, ended_at, outcome, ended_reason, patient_id, recording_path";
 
 impl Db {
-    /// Inserts the call; inserting the same id twice is a no-op, so a
-    /// retried write is harmless.
+    /// Inserts the call, owned by this handle's instance; inserting the
+    /// same id twice is a no-op, so a retried write is harmless.
     pub async fn insert_call(&self, call: &NewCall) -> sqlx::Result<()> {
         let id = &call.id;
         sqlx::query(
-            "INSERT INTO calls (id, provider, provider_call_id, stream_id, from_number, to_number, started_at, outcome, recording_path)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress', $8)
+            "INSERT INTO calls (id, provider, provider_call_id, stream_id, from_number, to_number, started_at, outcome, recording_path, owner)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress', $8, $9)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
@@ -119,6 +137,7 @@ impl Db {
         .bind(call.to.as_deref())
         .bind(now_text())
         .bind(call.recording_path.as_deref())
+        .bind(self.owner())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -150,6 +169,84 @@ impl Db {
         .await?;
         tx.commit().await?;
         Ok(next)
+    }
+
+    /// Writes turn number `seq` of the call, unless it is already there:
+    /// the journal numbers turns as it takes them, so a write retried, or a
+    /// spool replayed again after a replay cut short, stores each turn once.
+    /// Returns whether the turn was new.
+    pub async fn insert_turn(&self, call_id: &str, seq: i64, turn: &NewTurn) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO turns (call_id, seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (call_id, seq) DO NOTHING",
+        )
+        .bind(call_id)
+        .bind(seq)
+        .bind(turn.speaker.as_str())
+        .bind(&turn.text)
+        .bind(turn.started_at_ms)
+        .bind(turn.ended_at_ms)
+        .bind(turn.intent.as_deref())
+        .bind(turn.confidence.map(|c| c as f64))
+        .bind(turn.interrupted as i32)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Calls never ended that start-up may close: those `owner` wrote (no
+    /// call of this instance is live before it listens), and anyone's
+    /// started before `started_before` (too old to be live anywhere).
+    pub async fn open_calls_left_by(
+        &self,
+        owner: &str,
+        started_before: &str,
+    ) -> sqlx::Result<Vec<OpenCall>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.started_at, c.recording_path,
+                    COALESCE((SELECT MAX(t.ended_at_ms) FROM turns t WHERE t.call_id = c.id), 0) AS last_turn_ended_ms
+             FROM calls c
+             WHERE c.ended_at IS NULL AND (c.owner = $1 OR c.started_at < $2)
+             ORDER BY c.started_at",
+        )
+        .bind(owner)
+        .bind(started_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OpenCall {
+                    id: r.try_get("id")?,
+                    started_at: r.try_get("started_at")?,
+                    recording_path: r.try_get("recording_path")?,
+                    last_turn_ended_ms: r.try_get("last_turn_ended_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Closes a call a crash left open: ended at `ended_at`, for `reason`;
+    /// an outcome still `in_progress` becomes `abandoned` (one the agent
+    /// had already reached, e.g. `booked`, stays). A call already ended is
+    /// left alone. Returns whether the call was closed.
+    pub async fn close_interrupted_call(
+        &self,
+        call_id: &str,
+        ended_at: &str,
+        reason: &str,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE calls SET ended_at = $1, ended_reason = $2,
+                 outcome = CASE WHEN outcome = 'in_progress' THEN 'abandoned' ELSE outcome END
+             WHERE id = $3 AND ended_at IS NULL",
+        )
+        .bind(ended_at)
+        .bind(reason)
+        .bind(call_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn set_call_outcome(&self, call_id: &str, outcome: Outcome) -> sqlx::Result<()> {
@@ -315,6 +412,7 @@ impl Db {
             ended_at,
             duration_s,
             outcome: row.try_get("outcome")?,
+            ended_reason: row.try_get("ended_reason")?,
             intents,
             patient_id: row.try_get("patient_id")?,
             recording_path: row.try_get("recording_path")?,

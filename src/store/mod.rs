@@ -42,6 +42,10 @@ impl Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The instance whose calls this handle writes (see [`instance_id_in`]);
+    /// recorded on each call so that, after a crash, an instance closes only
+    /// the calls it left open, never another live instance's.
+    owner: Option<std::sync::Arc<str>>,
 }
 
 impl Db {
@@ -88,7 +92,11 @@ impl Db {
             .connect(&url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            owner: None,
+        })
     }
 
     /// A transaction that will write. On SQLite it takes the write lock up
@@ -121,6 +129,17 @@ impl Db {
             .context("applying database migrations")
     }
 
+    /// The same database, writing calls as owned by `owner`.
+    pub fn owned_by(mut self, owner: &str) -> Db {
+        self.owner = Some(owner.into());
+        self
+    }
+
+    /// The instance this handle writes calls for, if set.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
     /// `SELECT 1`, for `/readyz`.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
@@ -130,6 +149,26 @@ impl Db {
 /// The default embedded database inside a data directory.
 pub fn sqlite_url_in(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("frontdesk.sqlite3").display())
+}
+
+/// This instance's id: kept in `instance-id` in the data directory, made
+/// the first time. The data directory holds the instance's recordings and
+/// write spool, so it is what survives a restart; two servers sharing one
+/// PostgreSQL database have two data directories and so two ids.
+pub fn instance_id_in(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("instance-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let id = new_id();
+    std::fs::write(&path, format!("{id}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(id)
 }
 
 /// Current time as stored: RFC 3339 UTC with milliseconds.

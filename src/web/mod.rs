@@ -16,6 +16,10 @@ pub mod tasks;
 
 use std::sync::Arc;
 
+use axum::http::Request;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
+
 use crate::clinic::{Clinic, Clock};
 use crate::store::Db;
 
@@ -54,4 +58,26 @@ pub fn router(state: AppState) -> axum::Router {
             routes::guard,
         ))
         .with_state(state)
+}
+
+/// Makes a request's span.
+type MakeRequestSpan<B> = fn(&Request<B>) -> tracing::Span;
+
+/// The HTTP trace layer for every route. Its spans carry the method and the
+/// path, never the query string: staff search with `?name=…&date_of_birth=…`
+/// and `calls?q=` words of a transcript, and logs carry ids only.
+pub fn trace_layer<B>() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeRequestSpan<B>>
+{
+    TraceLayer::new_for_http().make_span_with(request_span::<B> as MakeRequestSpan<B>)
+}
+
+/// `request{method=GET path=/api/v1/patients}`: the default span's fields
+/// less the query.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }

@@ -33,26 +33,9 @@ impl FreshDb {
     }
 
     async fn postgres() -> Option<FreshDb> {
-        sqlx::any::install_default_drivers();
-        let admin_url = scheduling_support::postgres_admin_url();
-        let admin = match Db::connect(&admin_url).await {
-            Ok(db) => db,
-            Err(e) => {
-                frontdesk::prerequisites::missing(
-                    &format!("PostgreSQL at {admin_url} ({e:#})"),
-                    "start it (scripts/ensure-postgres.sh) or set FRONTDESK_TEST_POSTGRES",
-                );
-                return None;
-            }
-        };
-        let name = format!("fd_test_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin.pool)
-            .await
-            .expect("create test database");
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let (url, admin, name) = scheduling_support::postgres_database().await?;
         Some(FreshDb {
-            url: format!("{base}/{name}"),
+            url,
             _dir: tempfile::tempdir().unwrap(),
             pg: Some((admin, name)),
         })

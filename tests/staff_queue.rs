@@ -137,32 +137,6 @@ fn error_code(body: &Value) -> &str {
         .unwrap_or("(not the API's error shape)")
 }
 
-/// A fresh PostgreSQL database's URL, or `None` (reported) without a server.
-async fn postgres_url() -> Option<(String, Db, String)> {
-    sqlx::any::install_default_drivers();
-    let admin_url = scheduling_support::postgres_admin_url();
-    let admin = match Db::connect(&admin_url).await {
-        Ok(db) => db,
-        Err(e) => {
-            frontdesk::prerequisites::missing(
-                &format!("PostgreSQL at {admin_url} ({e:#})"),
-                "start it (scripts/ensure-postgres.sh) or set FRONTDESK_TEST_POSTGRES",
-            );
-            return None;
-        }
-    };
-    let name = format!("fd_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin.pool)
-        .await
-        .expect("create test database");
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .unwrap_or(admin_url.clone());
-    Some((format!("{base}/{name}"), admin, name))
-}
-
 async fn drop_postgres(admin: Db, name: &str) {
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -1086,7 +1060,7 @@ async fn twenty_claimers_over_http_one_wins_sqlite() {
 
 #[tokio::test]
 async fn twenty_claimers_over_http_one_wins_postgres() {
-    let Some((url, admin, name)) = postgres_url().await else {
+    let Some((url, admin, name)) = scheduling_support::postgres_database().await else {
         return;
     };
     claim_race_over_http(Some(url)).await;

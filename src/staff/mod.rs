@@ -206,10 +206,16 @@ pub async fn find_by_token(db: &Db, token: &str) -> anyhow::Result<Option<StaffM
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(&presented)
-    .fetch_optional(&db.pool)
+    // `fetch_all`, not `fetch_optional`: run to completion, the statement
+    // ends its SQLite read snapshot at once. A statement left mid-way kept
+    // the pooled connection on its old snapshot, and a token revoked by
+    // another process (`frontdesk staff revoke`) still worked there.
+    .fetch_all(&db.pool)
     .await
     .context("looking up a staff token")?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = row.into_iter().next() else {
+        return Ok(None);
+    };
     let stored: String = row.try_get("token_hash")?;
     if !hashes_match(&stored, &presented) {
         return Ok(None);

@@ -22,9 +22,10 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A fresh database on the PostgreSQL server, or `None` (with a printed
-/// reason) when no server is reachable.
-pub async fn postgres() -> Option<(Db, PgGuard)> {
+/// A fresh, empty database on the PostgreSQL server: its URL, the admin
+/// connection and its name (to drop it with); `None`, reported through
+/// `prerequisites::missing`, when no server is reachable.
+pub async fn postgres_database() -> Option<(String, Db, String)> {
     sqlx::any::install_default_drivers();
     let admin_url = postgres_admin_url();
     let admin = match Db::connect(&admin_url).await {
@@ -46,9 +47,14 @@ pub async fn postgres() -> Option<(Db, PgGuard)> {
         .rsplit_once('/')
         .map(|(b, _)| b.to_string())
         .unwrap_or(admin_url.clone());
-    let db = Db::open(&format!("{base}/{name}"))
-        .await
-        .expect("open test database");
+    Some((format!("{base}/{name}"), admin, name))
+}
+
+/// A fresh database on the PostgreSQL server with the demo clinic's
+/// catalogue, or `None` (reported) when no server is reachable.
+pub async fn postgres() -> Option<(Db, PgGuard)> {
+    let (url, admin, name) = postgres_database().await?;
+    let db = Db::open(&url).await.expect("open test database");
     scheduling::sync_catalog(&db, &Clinic::demo())
         .await
         .expect("sync catalog");

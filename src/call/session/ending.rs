@@ -1,0 +1,103 @@
+//! How a call ends: the line is let go first, then the last words are
+//! transcribed and every write is flushed, so the caller never waits on the
+//! bookkeeping.
+
+use super::*;
+
+impl Call {
+    pub(super) async fn finish(mut self, end: StreamEnd) -> (StreamEnd, u64) {
+        if let Some(spoken) = self.speaker.hang_up(self.caller_samples) {
+            self.on_spoken(spoken);
+        }
+        // The caller first: hand the call over or hang up now, then keep
+        // the books (late transcripts, the journal), however long they take.
+        if let StreamEnd::Transferred { number } = &end {
+            self.carrier.transfer(number).await;
+        }
+        self.carrier.hang_up();
+        // Flush what the caller was saying when the line went: it is
+        // transcribed and saved like any other utterance.
+        self.listener.finish();
+        let listener = std::mem::replace(&mut self.listener, Listener::closed());
+        if tokio::time::timeout(LISTENER_FLUSH_LIMIT, listener.join())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "the listener thread did not finish in time; the caller's last words are only in the recording"
+            );
+        }
+        while let Ok(heard) = self.heard.try_recv() {
+            if let Heard::Utterance { .. } = heard {
+                self.on_heard(heard).await;
+            }
+        }
+        while self.utterances_pending > self.reordered.len() {
+            match self.transcripts.recv().await {
+                Some(done) => {
+                    self.reordered.insert(done.seq, done);
+                }
+                None => break,
+            }
+        }
+        for (_, done) in std::mem::take(&mut self.reordered) {
+            self.record_late_transcript(done).await;
+        }
+        if matches!(
+            end,
+            StreamEnd::Stopped | StreamEnd::Dropped | StreamEnd::ShutDown
+        ) {
+            match self.conversation.handle(CallEvent::Hangup).await {
+                Ok(turn) => {
+                    if let Some(outcome) = turn.outcome {
+                        self.outcome = Some(outcome);
+                        self.journal.record(Entry::Outcome(outcome));
+                    }
+                }
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "the conversation failed at hang-up"
+                ),
+            }
+        }
+        let fallback = match &end {
+            StreamEnd::Transferred { .. } => Outcome::Transferred,
+            _ => Outcome::Abandoned,
+        };
+        self.journal.record(Entry::End(fallback));
+        if let Some(recording) = self.recording.take()
+            && let Err(e) = recording.finish()
+        {
+            tracing::error!(error = format!("{e:#}"), "could not finalise the recording");
+        }
+        let bad_messages = self.bad_messages;
+        let Call {
+            journal,
+            journal_writer,
+            ..
+        } = self;
+        drop(journal);
+        let _ = journal_writer.await;
+        tracing::info!(end = ?end, bad_messages, "call ended");
+        (end, bad_messages)
+    }
+
+    /// After hang-up nobody can hear a reply, but the words are kept.
+    pub(super) async fn record_late_transcript(&mut self, done: Transcribed) {
+        self.utterances_pending -= 1;
+        if let Ok(text) = done.recognition.result {
+            let text = text.trim().to_string();
+            if !text.is_empty() {
+                self.journal.record(Entry::Turn(NewTurn {
+                    speaker: Who::Caller,
+                    text,
+                    started_at_ms: (done.start_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+                    ended_at_ms: (done.end_sample * 1000 / SAMPLE_RATE_HZ) as i64,
+                    intent: None,
+                    confidence: None,
+                    interrupted: false,
+                }));
+            }
+        }
+    }
+}

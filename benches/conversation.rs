@@ -41,6 +41,7 @@ fn bench_step(iterations: u32) -> std::time::Duration {
         confidence: 0.95,
         entities,
         emergency: None,
+        possible_emergency: None,
     };
     let slot = |h: u32| {
         let local = now

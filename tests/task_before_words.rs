@@ -21,6 +21,7 @@ fn heard(text: &str, intent: Intent, entities: Entities) -> CallEvent {
             confidence: 0.95,
             entities,
             emergency: None,
+            possible_emergency: None,
         },
     }
 }

@@ -66,6 +66,7 @@ impl Nlu {
             confidence,
             entities,
             emergency,
+            possible_emergency: None,
         }
     }
 

@@ -20,6 +20,12 @@ pub struct Understanding {
     /// heard one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency: Option<EmergencyKind>,
+    /// Set when the words hint at an emergency without supporting one (a
+    /// single ambiguous word, an ordinary fever): the dialogue asks "is this
+    /// a medical emergency?" instead of sending the caller to 911. Never set
+    /// together with `emergency`; a crisis (988) is never only "possible".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_emergency: Option<EmergencyKind>,
 }
 
 /// What kind of emergency the caller describes.

@@ -112,6 +112,7 @@ fn emergency_wins_in_any_state() {
                 confidence: 0.26,
                 entities: ent(r#"{"person_name": "Tom Lee"}"#),
                 emergency: None,
+                possible_emergency: None,
             },
         })
     };
@@ -146,6 +147,7 @@ fn emergency_wins_in_any_state() {
                 confidence: 0.95,
                 entities: Entities::default(),
                 emergency: None,
+                possible_emergency: None,
             },
         }),
     );
@@ -166,6 +168,7 @@ fn emergency_wins_in_any_state() {
                 confidence: 0.99,
                 entities: Entities::default(),
                 emergency: None,
+                possible_emergency: None,
             },
         }),
     );

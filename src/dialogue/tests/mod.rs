@@ -97,6 +97,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     confidence: 0.95,
                     entities: ent(e),
                     emergency: None,
+                    possible_emergency: None,
                 },
             }),
             Uc(text, intent, confidence, e) => Input::Call(CallEvent::Utterance {
@@ -106,6 +107,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     confidence,
                     entities: ent(e),
                     emergency: None,
+                    possible_emergency: None,
                 },
             }),
             Sos(text, kind) => Input::Call(CallEvent::Utterance {
@@ -115,6 +117,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     confidence: 1.0,
                     entities: Entities::default(),
                     emergency: kind,
+                    possible_emergency: None,
                 },
             }),
             Mumble(text) => Input::Call(CallEvent::Utterance {
@@ -124,6 +127,7 @@ fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) 
                     confidence: 0.2,
                     entities: Entities::default(),
                     emergency: None,
+                    possible_emergency: None,
                 },
             }),
             R(r) => Input::Result(r),

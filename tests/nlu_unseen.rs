@@ -23,6 +23,8 @@
 //! Needs ONNX Runtime and the intent model (typed); Whisper and the voice
 //! too (as heard): FRONTDESK_MODELS_DIR or `make models`.
 
+#[path = "support/stt_wer.rs"]
+mod stt_wer;
 mod support;
 
 use std::collections::BTreeMap;
@@ -109,6 +111,8 @@ struct EntityLine {
     text: String,
     #[serde(rename = "ref")]
     reference: String,
+    #[serde(default)]
+    asked: Option<String>,
     expect: BTreeMap<String, String>,
     kind: String,
 }
@@ -225,50 +229,41 @@ fn score_intents(lines: &[IntentLine], heard: &[String], replies: &[Value]) -> I
 }
 
 /// The headline table, typed and (when run) as heard side by side.
-fn print_intent_table(typed: &IntentScore, heard: Option<&IntentScore>) {
-    let cell = |s: Option<&IntentScore>, f: &dyn Fn(&IntentScore) -> String| {
-        s.map(f).unwrap_or_else(|| "—".into())
-    };
+/// The headline figures of one pass: (row name, value).
+fn headline(s: &IntentScore) -> Vec<(&'static str, String)> {
     let frac = |(n, k): (usize, usize)| format!("{k}/{n} = {:.3}", ratio(k, n));
-    let rows: Vec<(&str, Box<dyn Fn(&IntentScore) -> String>)> = vec![
-        ("lines", Box::new(|s| s.lines.to_string())),
+    vec![
+        ("lines", s.lines.to_string()),
         (
             "intent accuracy",
-            Box::new(|s| format!("{}/{} = {:.3}", s.correct, s.lines, s.accuracy())),
+            format!("{}/{} = {:.3}", s.correct, s.lines, s.accuracy()),
         ),
-        (
-            "emergency recall, all",
-            Box::new(move |s| frac(s.recall("all"))),
-        ),
-        (
-            "  described by signs",
-            Box::new(move |s| frac(s.recall("signs"))),
-        ),
-        (
-            "  crisis / self-harm",
-            Box::new(move |s| frac(s.recall("crisis"))),
-        ),
-        (
-            "  named (\"heart attack\")",
-            Box::new(move |s| frac(s.recall("named"))),
-        ),
+        ("emergency recall, all", frac(s.recall("all"))),
+        ("  described by signs", frac(s.recall("signs"))),
+        ("  crisis / self-harm", frac(s.recall("crisis"))),
+        ("  named (\"heart attack\")", frac(s.recall("named"))),
         (
             "false alarms (→ emergency)",
-            Box::new(|s| format!("{} of {}", s.false_alarms.0, s.non_emergencies.0)),
+            format!("{} of {}", s.false_alarms.0, s.non_emergencies.0),
         ),
         (
             "  of them on traps",
-            Box::new(|s| format!("{} of {}", s.false_alarms.1, s.non_emergencies.1)),
+            format!("{} of {}", s.false_alarms.1, s.non_emergencies.1),
         ),
-    ];
+    ]
+}
+
+/// The headline table, typed and (when run) as heard side by side.
+fn print_intent_table(typed: &IntentScore, heard: Option<&IntentScore>) {
+    let heard_rows = heard.map(headline);
     println!("\n| unseen intents ({}) | typed | as heard |", today_note());
     println!("|---|---|---|");
-    for (name, f) in &rows {
-        println!(
-            "| {name} | {} | {} |",
-            cell(Some(typed), f.as_ref()),
-            cell(heard, f.as_ref())
-        );
+    for (k, (name, value)) in headline(typed).into_iter().enumerate() {
+        let other = heard_rows
+            .as_ref()
+            .map(|rows| rows[k].1.clone())
+            .unwrap_or_else(|| "—".into());
+        println!("| {name} | {value} | {other} |");
     }
     println!("\n| label | typed right | as heard right |\n|---|---|---|");
     for (label, (n, k)) in &typed.per_label {
@@ -384,10 +379,17 @@ fn typed_entities_exact_match() {
         let exact = all_right && !spurious;
         loose += all_right as usize;
         strict += exact as usize;
-        let k = per_kind.entry(line.kind.clone()).or_default();
-        k.0 += 1;
-        k.1 += all_right as usize;
-        k.2 += exact as usize;
+        let context = if line.asked.is_some() {
+            "(all answers with `asked`)"
+        } else {
+            "(all lines without `asked`)"
+        };
+        for key in [line.kind.as_str(), context] {
+            let k = per_kind.entry(key.to_string()).or_default();
+            k.0 += 1;
+            k.1 += all_right as usize;
+            k.2 += exact as usize;
+        }
         if !exact {
             misses.push(format!(
                 "  [{}] {} → {}",
@@ -467,26 +469,38 @@ fn heard_selection(lines: &[IntentLine]) -> Vec<usize> {
     chosen
 }
 
-/// Synthesises (or reads from the cache) `text` as 8 kHz µ-law in `preset`.
+/// Synthesises (or reads from the cache) `text` as 8 kHz µ-law in `preset`;
+/// with the time synthesis took (`None` when the cache had it).
 fn caller_mulaw(
     voice: &frontdesk::tts::caller_voice::CallerVoice,
     text: &str,
     preset: &'static str,
     voice_model: &Path,
-) -> Vec<u8> {
+) -> (Vec<u8>, Option<u64>) {
     let path = audio_cache_dir().join(format!("{}.ulaw", cache_key(text, preset, voice_model)));
     if let Ok(bytes) = std::fs::read(&path)
         && !bytes.is_empty()
     {
-        return bytes;
+        return (bytes, None);
     }
     let preset_ref = frontdesk::tts::caller_voice::preset(preset).expect("a caller preset");
+    let started = Instant::now();
     let bytes = voice.say_mulaw(text, preset_ref).expect("caller speech");
+    let synthesis_ms = started.elapsed().as_millis() as u64;
     std::fs::create_dir_all(audio_cache_dir()).unwrap();
     let partial = path.with_extension("part");
     std::fs::write(&partial, &bytes).unwrap();
     std::fs::rename(&partial, &path).unwrap();
-    bytes
+    (bytes, Some(synthesis_ms))
+}
+
+/// Where the as-heard pass spent its time, for the affordability budget.
+#[derive(Default)]
+struct HeardCost {
+    synthesised: usize,
+    synthesis_ms: u64,
+    audio_ms: u64,
+    whisper_compute_ms: u64,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,33 +520,57 @@ async fn as_heard_intents_through_the_phone_line_and_whisper() {
     let presets = ["mid", "low-slow", "high-fast"];
     let started = Instant::now();
     // Speak the next line while Whisper hears the one before.
-    let heard: Vec<(usize, String)> = futures_util::stream::iter(chosen.iter().copied())
-        .map(|i| {
-            let text = lines[i].text.clone();
-            let preset = presets[i % presets.len()];
-            let (voice, voice_model, stt) =
-                (voice.clone(), voice_model.clone(), engines.stt.clone());
-            async move {
-                let samples = tokio::task::spawn_blocking(move || {
-                    let mulaw = caller_mulaw(&voice, &text, preset, &voice_model);
-                    let pcm = frontdesk::audio::mulaw::decode_frame(&mulaw);
-                    frontdesk::stt::phone_to_recognition(&frontdesk::audio::resample::i16_to_f32(
-                        &pcm,
-                    ))
-                    .expect("8 kHz → 16 kHz")
-                })
-                .await
-                .expect("synthesis thread");
-                let transcript = stt.transcribe(samples).await.expect("Whisper transcribes");
-                (i, transcript.text)
-            }
-        })
-        .buffered(3)
-        .collect()
-        .await;
+    let heard: Vec<(usize, String, Option<u64>, u64, u64)> =
+        futures_util::stream::iter(chosen.iter().copied())
+            .map(|i| {
+                let text = lines[i].text.clone();
+                let preset = presets[i % presets.len()];
+                let (voice, voice_model, stt) =
+                    (voice.clone(), voice_model.clone(), engines.stt.clone());
+                async move {
+                    let (samples, synthesis_ms) = tokio::task::spawn_blocking(move || {
+                        let (mulaw, synthesis_ms) =
+                            caller_mulaw(&voice, &text, preset, &voice_model);
+                        let pcm = frontdesk::audio::mulaw::decode_frame(&mulaw);
+                        let samples = frontdesk::stt::phone_to_recognition(
+                            &frontdesk::audio::resample::i16_to_f32(&pcm),
+                        )
+                        .expect("8 kHz → 16 kHz");
+                        (samples, synthesis_ms)
+                    })
+                    .await
+                    .expect("synthesis thread");
+                    let transcript = stt.transcribe(samples).await.expect("Whisper transcribes");
+                    (
+                        i,
+                        transcript.text,
+                        synthesis_ms,
+                        transcript.audio_ms,
+                        transcript.compute_ms,
+                    )
+                }
+            })
+            .buffered(3)
+            .collect()
+            .await;
     let elapsed = started.elapsed();
-    let selected: Vec<IntentLine> = heard.iter().map(|(i, _)| lines[*i].clone()).collect();
-    let texts: Vec<String> = heard.iter().map(|(_, t)| t.clone()).collect();
+    let mut cost = HeardCost::default();
+    for (_, _, synthesis_ms, audio_ms, compute_ms) in &heard {
+        if let Some(ms) = synthesis_ms {
+            cost.synthesised += 1;
+            cost.synthesis_ms += ms;
+        }
+        cost.audio_ms += audio_ms;
+        cost.whisper_compute_ms += compute_ms;
+    }
+    let selected: Vec<IntentLine> = heard.iter().map(|(i, ..)| lines[*i].clone()).collect();
+    let texts: Vec<String> = heard.iter().map(|(_, t, ..)| t.clone()).collect();
+    let wer = selected
+        .iter()
+        .zip(&texts)
+        .map(|(l, t)| stt_wer::word_error_rate(&l.text, t))
+        .sum::<f64>()
+        / texts.len().max(1) as f64;
     let requests: Vec<String> = texts
         .iter()
         .map(|t| serde_json::json!({ "text": t }).to_string())
@@ -548,12 +586,19 @@ async fn as_heard_intents_through_the_phone_line_and_whisper() {
     print_intent_table(&typed_score, Some(&heard_score));
     print_errors("as heard", &heard_score);
     println!(
-        "as heard: {} of {} lines spoken and transcribed in {:.1} s (voices {}; audio cached in {})",
+        "as heard: {} of {} lines ({HEARD_VAR}), voices {}, mean word error rate {wer:.3}",
         heard.len(),
         lines.len(),
-        elapsed.as_secs_f64(),
         presets.join(", "),
-        audio_cache_dir().display()
+    );
+    println!(
+        "  wall {:.1} s; {} synthesised ({:.1} s), the rest from {}; {:.1} s of speech, Whisper compute {:.1} s",
+        elapsed.as_secs_f64(),
+        cost.synthesised,
+        cost.synthesis_ms as f64 / 1000.0,
+        audio_cache_dir().display(),
+        cost.audio_ms as f64 / 1000.0,
+        cost.whisper_compute_ms as f64 / 1000.0,
     );
     let empty = texts.iter().filter(|t| t.trim().is_empty()).count();
     // Sanity, not a floor: the voice and Whisper ran.

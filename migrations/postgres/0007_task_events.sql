@@ -7,13 +7,16 @@
 -- and only then draws its id: ids are handed out in commit order.
 CREATE FUNCTION task_history_in_commit_order() RETURNS trigger AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(7436100013) -- tasks::history::WRITERS_LOCK;
+    -- tasks::history::WRITERS_LOCK
+    PERFORM pg_advisory_xact_lock(7436100013);
     NEW.id := nextval(pg_get_serial_sequence('task_history', 'id'));
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER task_history_in_commit_order BEFORE INSERT ON task_history
     FOR EACH ROW EXECUTE FUNCTION task_history_in_commit_order();
+-- The trigger draws the id; the column's default would draw another, unused.
+ALTER TABLE task_history ALTER COLUMN id DROP DEFAULT;
 
 -- Wakes every instance's feed when history rows commit (NOTIFY is
 -- delivered at commit, and not at all on rollback). Only a wake-up: the

@@ -430,7 +430,7 @@ mod tests {
     }
 
     /// Every variable a setting reads.
-    const VARIABLES: [&str; 16] = [
+    const VARIABLES: [&str; 17] = [
         "FRONTDESK_LISTEN",
         "DATABASE_URL",
         "FRONTDESK_CONFIG",

@@ -25,8 +25,12 @@ const WAIT: Duration = Duration::from_secs(10);
 /// A fresh database: SQLite in a temporary directory, or a fresh
 /// PostgreSQL database (`None`, reported, when no server is reachable).
 enum Fresh {
-    Sqlite(tempfile::TempDir),
-    Postgres { admin: Db, name: String },
+    /// Kept until the test ends: the database lives in it.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin: Db,
+        name: String,
+    },
 }
 
 async fn fresh(postgres: bool) -> Option<(String, Fresh)> {
@@ -117,7 +121,7 @@ async fn resume_gets_exactly_the_missed_events(postgres: bool) {
         .collect();
     assert_eq!(
         tasks,
-        [&first_task, &first_task, &second_task, &first_task],
+        [&first_task, &first_task, &second_task, &first_task].map(String::clone),
         "each event carries its task"
     );
     // The task as it stands now, with the history the events walk through.

@@ -110,19 +110,20 @@ async fn postgres_restarted_while_staff_claim_gives_503s_then_recovers_losing_no
                 };
                 let status = response.status().as_u16();
                 let body: serde_json::Value = response.json().await.unwrap_or_default();
-                let mut o = outcomes.lock().unwrap();
-                o[who].statuses.push(status);
-                match status {
-                    200 => {
-                        o[who].won.insert(id.clone(), who);
-                        settled.insert(id.clone());
+                {
+                    let mut o = outcomes.lock().unwrap();
+                    o[who].statuses.push(status);
+                    match status {
+                        200 => {
+                            o[who].won.insert(id.clone(), who);
+                            settled.insert(id.clone());
+                        }
+                        409 => {
+                            settled.insert(id.clone());
+                        }
+                        _ => o[who].others.push((status, body)),
                     }
-                    409 => {
-                        settled.insert(id.clone());
-                    }
-                    _ => o[who].others.push((status, body)),
                 }
-                drop(o);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             settled.len()

@@ -124,23 +124,22 @@ async fn postgres_restarted_while_staff_claim_gives_503s_then_recovers_losing_no
                         _ => o[who].others.push((status, body)),
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
             settled.len()
         }));
     }
 
     // Restart PostgreSQL once a few claims are in.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let before: usize = outcomes.lock().unwrap().iter().map(|o| o.won.len()).sum();
+    let won = |outcomes: &Mutex<Vec<Outcomes>>| -> usize {
+        outcomes.lock().unwrap().iter().map(|o| o.won.len()).sum()
+    };
+    while won(&outcomes) < 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     pg.stop_server();
+    let before = won(&outcomes);
     tokio::time::sleep(DOWNTIME).await;
-    let during: Vec<u16> = outcomes
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|o| o.statuses.clone())
-        .collect();
     pg.start_server();
     for claimer in claimers {
         let settled = claimer.await.unwrap();
@@ -155,10 +154,14 @@ async fn postgres_restarted_while_staff_claim_gives_503s_then_recovers_losing_no
     let outcomes = outcomes.lock().unwrap();
     let others: Vec<&(u16, serde_json::Value)> =
         outcomes.iter().flat_map(|o| o.others.iter()).collect();
+    let answers: usize = outcomes.iter().map(|o| o.statuses.len()).sum();
     eprintln!(
-        "{before} tasks claimed before the stop; {} answers in all, {} not 200/409",
-        during.len(),
+        "{before} of {TASKS} tasks claimed before the stop; {answers} answers in all, {} not 200/409",
         others.len()
+    );
+    assert!(
+        before < TASKS,
+        "claims went on after PostgreSQL was back (claimed before the stop: {before})"
     );
     assert!(
         !others.is_empty(),

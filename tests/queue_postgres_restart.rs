@@ -151,7 +151,7 @@ async fn postgres_restarted_while_staff_claim_gives_503s_then_recovers_losing_no
         );
     }
 
-    let outcomes = outcomes.lock().unwrap();
+    let outcomes: Vec<Outcomes> = std::mem::take(&mut *outcomes.lock().unwrap());
     let others: Vec<&(u16, serde_json::Value)> =
         outcomes.iter().flat_map(|o| o.others.iter()).collect();
     let answers: usize = outcomes.iter().map(|o| o.statuses.len()).sum();

@@ -114,3 +114,40 @@ impl IntoResponse for ApiError {
             .into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(e: ApiError) -> StatusCode {
+        e.into_response().status()
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_however_deep_in_the_context() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for cause in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(refused),
+        ] {
+            let e = anyhow::Error::new(cause)
+                .context("claiming a task")
+                .context("the claim route");
+            let api = ApiError::from(e);
+            assert!(matches!(api, ApiError::DatabaseUnavailable), "{api:?}");
+            assert_eq!(status_of(api), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        assert_eq!(
+            ApiError::DatabaseUnavailable.status_and_code(),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+        );
+        // A query that is wrong is not the database being away.
+        let wrong = anyhow::Error::new(sqlx::Error::RowNotFound).context("reading a task");
+        assert!(matches!(ApiError::from(wrong), ApiError::Internal(_)));
+        assert!(matches!(
+            ApiError::from(sqlx::Error::PoolTimedOut),
+            ApiError::DatabaseUnavailable
+        ));
+    }
+}

@@ -70,7 +70,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff
     }
     let member = staff::find_by_token(&state.db, token)
         .await
-        .map_err(ApiError::Internal)?
+        .map_err(ApiError::from)?
         .ok_or(ApiError::Unauthorized)?;
     Ok(Staff {
         id: member.id,

@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// [default: https://api.twilio.com]
     #[arg(long, env = "TWILIO_API_BASE", hide_env_values = true)]
     pub twilio_api_base: Option<String>,
+    /// How long a warm transfer rings the staff member's phone before the caller is told
+    /// nobody could answer and a callback task is made [default: 20]
+    #[arg(long, env = "FRONTDESK_TRANSFER_RING_SECONDS")]
+    pub transfer_ring_seconds: Option<Seconds>,
 }
 
 impl ServeArgs {
@@ -182,6 +186,9 @@ pub struct Settings {
     /// Base URL of Twilio's REST API (`TWILIO_API_BASE`, default
     /// `https://api.twilio.com`); tests point it at a local stand-in.
     pub twilio_api_base: Option<String>,
+    /// How long a warm transfer rings staff before the caller is told
+    /// nobody answered (Twilio's `<Dial timeout>`).
+    pub transfer_ring_seconds: u64,
     pub max_calls: usize,
     /// How long calls in progress may go on once the server is told to
     /// stop, before the agent ends them.
@@ -285,6 +292,11 @@ impl Settings {
             twilio_auth_token: given(&serve.twilio_auth_token),
             twilio_account_sid: given(&serve.twilio_account_sid),
             twilio_api_base: given(&serve.twilio_api_base),
+            transfer_ring_seconds: serve
+                .transfer_ring_seconds
+                .and_then(|Seconds(seconds)| seconds)
+                .unwrap_or(DEFAULT_TRANSFER_RING_SECONDS)
+                .clamp(5, 120),
             max_calls,
             drain_seconds,
             insecure_telephony: serve.insecure_telephony,
@@ -368,6 +380,7 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         twilio_auth_token: None,
         twilio_account_sid: None,
         twilio_api_base: None,
+        transfer_ring_seconds: DEFAULT_TRANSFER_RING_SECONDS,
         max_calls: 8,
         drain_seconds: DEFAULT_DRAIN_SECONDS,
         insecure_telephony: false,
@@ -377,6 +390,9 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
 
 /// `--drain-seconds` when nothing sets it.
 pub const DEFAULT_DRAIN_SECONDS: u64 = 30;
+
+/// `--transfer-ring-seconds` when nothing sets it: about five rings.
+pub const DEFAULT_TRANSFER_RING_SECONDS: u64 = 20;
 
 #[cfg(test)]
 mod tests {
@@ -399,7 +415,7 @@ mod tests {
     }
 
     /// Every variable a setting reads.
-    const VARIABLES: [&str; 16] = [
+    const VARIABLES: [&str; 17] = [
         "FRONTDESK_LISTEN",
         "DATABASE_URL",
         "FRONTDESK_CONFIG",
@@ -416,6 +432,7 @@ mod tests {
         "TWILIO_AUTH_TOKEN",
         "TWILIO_ACCOUNT_SID",
         "TWILIO_API_BASE",
+        "FRONTDESK_TRANSFER_RING_SECONDS",
     ];
 
     fn no_serve_flags() -> ServeArgs {
@@ -430,6 +447,7 @@ mod tests {
             twilio_auth_token: None,
             twilio_account_sid: None,
             twilio_api_base: None,
+            transfer_ring_seconds: None,
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod history;
 pub mod lifecycle;
 pub mod service_level;
+pub mod warm_transfer;
 
 use anyhow::Context;
 use serde::Serialize;

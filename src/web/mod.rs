@@ -12,6 +12,7 @@ pub mod patients;
 pub mod policy;
 pub mod routes;
 pub mod scheduling;
+pub mod staff;
 pub mod tasks;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub fn api_routes() -> Vec<routes::Route> {
         clinic::routes(),
         patients::routes(),
         scheduling::routes(),
+        staff::routes(),
         tasks::routes(),
     ]
     .into_iter()

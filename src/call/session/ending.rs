@@ -63,7 +63,17 @@ impl Call {
             end,
             StreamEnd::Stopped | StreamEnd::Dropped | StreamEnd::ShutDown
         ) {
-            match self.conversation.handle(CallEvent::Hangup).await {
+            let answer = match self.after_speech.take() {
+                // Gone while hearing "please hold": nobody is rung, and the
+                // transfer's task becomes a callback (`escalated`).
+                Some(AfterSpeech::Transfer { .. }) => {
+                    self.conversation
+                        .transfer_failed(super::transfer::CALLER_LEFT.into())
+                        .await
+                }
+                _ => self.conversation.handle(CallEvent::Hangup).await,
+            };
+            match answer {
                 Ok(turn) => {
                     if let Some(outcome) = turn.outcome {
                         self.outcome = Some(outcome);

@@ -359,6 +359,39 @@ async fn a_refused_transfer_leaves_the_caller_on_the_line_and_they_are_told() {
     );
 }
 
+#[tokio::test]
+async fn a_caller_gone_before_the_transfer_is_not_counted_transferred() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::store::sqlite_url_in(data_dir.path()))
+        .await
+        .unwrap();
+    let Some(services) = services(data_dir.path(), db.clone()) else {
+        return;
+    };
+    let (carrier, events, mut sent) = ScriptedCarrier::new();
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let call = tokio::spawn(run_stream(services, Box::new(carrier)));
+    // "Please hold" is playing when the caller hangs up.
+    while !matches!(next_sent(&mut sent).await, Some(Sent::Mark(_))) {}
+    events.send(CarrierEvent::Stopped).unwrap();
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the call did not end")
+        .unwrap();
+    assert_eq!(summary.end, StreamEnd::Stopped);
+    let mut after = Vec::new();
+    while let Some(s) = sent.recv().await {
+        after.push(s);
+    }
+    assert_eq!(after, [Sent::HangUp], "nobody was rung");
+    let stored = db
+        .get_call(summary.call_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("the call is stored");
+    assert_eq!(stored.outcome, "escalated");
+}
+
 /// The transcript queue with a stalled call loop: recognition tasks that
 /// find it full wait with their transcripts; none is dropped, and the loop
 /// gets every one once it reads again.

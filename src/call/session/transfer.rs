@@ -18,6 +18,8 @@ pub(super) fn pending_outcome(then: &AfterSpeech, outcome: Outcome) -> Outcome {
 
 /// What staff are told when the carrier refused (the full error is logged).
 const REFUSED: &str = "the phone system could not put the call through";
+/// What staff are told when the caller hung up before being put through.
+pub(super) const CALLER_LEFT: &str = "the caller hung up before being put through";
 
 impl Call {
     /// Moves the call to `number`: the stream's end when the carrier did,

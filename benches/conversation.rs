@@ -35,6 +35,7 @@ fn bench_step(iterations: u32) -> std::time::Duration {
         clinic: &clinic,
         prompts: &prompts,
         now,
+        on_duty: None,
     };
     let u = |intent: Intent, entities: Entities| Understanding {
         intent,

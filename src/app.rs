@@ -26,7 +26,7 @@ use crate::settings::Settings;
 use crate::store::Db;
 use crate::stt::{SpeechToText, SttOptions};
 use crate::telephony::twilio::rest::TwilioRest;
-use crate::telephony::twilio::routes::{self as twilio_routes, TelephonyState};
+use crate::telephony::twilio::routes::{self as twilio_routes, CarrierWords, TelephonyState};
 use crate::telephony::twilio::signature::SignatureValidator;
 use crate::tts::Tts;
 use crate::web::{self, AppState};
@@ -218,11 +218,17 @@ impl Application {
             )),
             _ => None,
         };
-        if twilio_rest.is_none() && clinic.transfer_number.take().is_some() {
+        if clinic.transfer_number.take().is_some() {
+            // Transfers ring whoever is available now, not a fixed line.
+            tracing::info!(
+                "the clinic's transfer_number is no longer used: staff mark themselves available for transfers (PUT /api/v1/staff/me/availability)"
+            );
+        }
+        if twilio_rest.is_none() {
             // A warm transfer needs Twilio's REST API; without it the agent
             // takes a callback task instead of promising a transfer it cannot make.
-            tracing::warn!(
-                "transfer number configured but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not: callers get callback tasks instead"
+            tracing::info!(
+                "TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN not set: no warm transfers, callers who ask for a person get callback tasks"
             );
         }
         crate::scheduling::sync_catalog(&db, &clinic)
@@ -234,12 +240,17 @@ impl Application {
             None => Clock::system(),
         };
         let prompts = Arc::new(load_prompts(&settings)?);
-        let conversations: Arc<dyn ConversationFactory> = Arc::new(Desk::new(
-            db.clone(),
-            clinic.clone(),
-            prompts,
-            clock.clone(),
-        ));
+        let carrier_words = CarrierWords {
+            stream_ended: prompts.render("stream_ended", &[("clinic", &clinic.name)]),
+            transfer_not_answered: prompts.render("transfer_not_answered", &[]),
+            transfer_ended: prompts.render("transfer_ended", &[("clinic", &clinic.name)]),
+        };
+        let desk = Desk::new(db.clone(), clinic.clone(), prompts, clock.clone());
+        let conversations: Arc<dyn ConversationFactory> = Arc::new(if twilio_rest.is_some() {
+            desk
+        } else {
+            desk.without_transfers()
+        });
 
         let mut fixed = conversations.fixed_sentences();
         fixed.extend(crate::call::prompts::call_prompts().all());
@@ -284,6 +295,9 @@ impl Application {
                 .transpose()
                 .context("TWILIO_AUTH_TOKEN")?,
             rest: twilio_rest,
+            ring_seconds: settings.transfer_ring_seconds,
+            words: carrier_words,
+            clock: clock.clone(),
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
             metrics: metrics.clone(),
         });

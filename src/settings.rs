@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// comment, in milliseconds [default: 15000]
     #[arg(long, env = "FRONTDESK_EVENTS_HEARTBEAT_MS")]
     pub events_heartbeat_ms: Option<Millis>,
+    /// How long a warm transfer rings the staff member's phone before the caller is told
+    /// nobody could answer and a callback task is made [default: 20]
+    #[arg(long, env = "FRONTDESK_TRANSFER_RING_SECONDS")]
+    pub transfer_ring_seconds: Option<Seconds>,
 }
 
 impl ServeArgs {
@@ -199,6 +203,9 @@ pub struct Settings {
     /// Base URL of Twilio's REST API (`TWILIO_API_BASE`, default
     /// `https://api.twilio.com`); tests point it at a local stand-in.
     pub twilio_api_base: Option<String>,
+    /// How long a warm transfer rings staff before the caller is told
+    /// nobody answered (Twilio's `<Dial timeout>`).
+    pub transfer_ring_seconds: u64,
     pub max_calls: usize,
     /// How long calls in progress may go on once the server is told to
     /// stop, before the agent ends them.
@@ -304,6 +311,11 @@ impl Settings {
             twilio_auth_token: given(&serve.twilio_auth_token),
             twilio_account_sid: given(&serve.twilio_account_sid),
             twilio_api_base: given(&serve.twilio_api_base),
+            transfer_ring_seconds: serve
+                .transfer_ring_seconds
+                .and_then(|Seconds(seconds)| seconds)
+                .unwrap_or(DEFAULT_TRANSFER_RING_SECONDS)
+                .clamp(5, 120),
             max_calls,
             drain_seconds,
             insecure_telephony: serve.insecure_telephony,
@@ -394,6 +406,7 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         twilio_auth_token: None,
         twilio_account_sid: None,
         twilio_api_base: None,
+        transfer_ring_seconds: DEFAULT_TRANSFER_RING_SECONDS,
         max_calls: 8,
         drain_seconds: DEFAULT_DRAIN_SECONDS,
         insecure_telephony: false,
@@ -408,6 +421,9 @@ pub const DEFAULT_EVENTS_HEARTBEAT_MS: u64 = 15_000;
 
 /// `--drain-seconds` when nothing sets it.
 pub const DEFAULT_DRAIN_SECONDS: u64 = 30;
+
+/// `--transfer-ring-seconds` when nothing sets it: about five rings.
+pub const DEFAULT_TRANSFER_RING_SECONDS: u64 = 20;
 
 #[cfg(test)]
 mod tests {
@@ -430,7 +446,7 @@ mod tests {
     }
 
     /// Every variable a setting reads.
-    const VARIABLES: [&str; 17] = [
+    const VARIABLES: [&str; 18] = [
         "FRONTDESK_LISTEN",
         "DATABASE_URL",
         "FRONTDESK_CONFIG",
@@ -448,6 +464,7 @@ mod tests {
         "TWILIO_ACCOUNT_SID",
         "TWILIO_API_BASE",
         "FRONTDESK_EVENTS_HEARTBEAT_MS",
+        "FRONTDESK_TRANSFER_RING_SECONDS",
     ];
 
     fn no_serve_flags() -> ServeArgs {
@@ -463,6 +480,7 @@ mod tests {
             twilio_account_sid: None,
             twilio_api_base: None,
             events_heartbeat_ms: None,
+            transfer_ring_seconds: None,
         }
     }
 

@@ -444,6 +444,13 @@ async fn case(
         ),
         ("GET", "/api/v1/slots") => (format!("{path}?date={}", f.slot_date), None, ALL_OK),
         ("GET", "/api/v1/appointments") => (path.to_string(), None, SCHEDULERS),
+        // Front desk staff take warm transfers; each sets only their own.
+        ("GET", "/api/v1/staff/me/availability") => (path.to_string(), None, SCHEDULERS),
+        ("PUT", "/api/v1/staff/me/availability") => (
+            path.to_string(),
+            Some(json!({"available": true, "phone": "+15555550142"})),
+            SCHEDULERS,
+        ),
         ("POST", "/api/v1/appointments") => {
             let (provider, kind, start) = &f.slots[i];
             (

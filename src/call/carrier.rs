@@ -81,10 +81,12 @@ pub trait Carrier: Send {
     /// queued before it may still come back.
     fn clear(&mut self) -> BoxFuture<'_, anyhow::Result<()>>;
 
-    /// Hands the call to staff at `number`, through the carrier's own API.
-    /// A transfer that fails or cannot be made (no credentials) is logged
-    /// by the carrier: the call ends either way, as the line is let go next.
-    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, ()>;
+    /// Hands the call to staff at `number`, through the carrier's own API:
+    /// ringing them, and telling the caller if nobody answers. `Ok` once
+    /// the carrier has taken the call (the stream then ends; the loop lets
+    /// go of the line). An error (refused, no credentials, unreachable)
+    /// leaves the caller on the stream, so the call can tell them.
+    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Lets go of the line: the connection closes, which ends the call
     /// unless a transfer took it. Nothing can be sent afterwards.

@@ -40,6 +40,23 @@ pub struct AgentTurn {
 /// (database, task queue) but must never block the async runtime.
 pub trait Conversation: Send {
     fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>>;
+
+    /// The transfer this conversation asked for (`AfterSpeech::Transfer`)
+    /// could not be made: the carrier refused it, and the caller is still
+    /// on the line, waiting. `why` names the failure (no patient data).
+    /// The answer says what the caller hears now; it should not leave them
+    /// without a way forward (a callback, another number). By default: the
+    /// call loop's "please call us back" and a hang-up.
+    fn transfer_failed(&mut self, why: String) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        let _ = why;
+        Box::pin(async {
+            Ok(AgentTurn {
+                say: vec![prompts::call_prompts().shutting_down.clone()],
+                then: AfterSpeech::Hangup,
+                ..Default::default()
+            })
+        })
+    }
 }
 
 /// Creates a [`Conversation`] for each new call.

@@ -436,7 +436,7 @@ impl Call {
                     tracing::warn!("the goodbye was not heard in time; letting the line go");
                     break match self.after_speech.take() {
                         // A transfer the conversation asked for still happens.
-                        Some(AfterSpeech::Transfer { number }) => StreamEnd::Transferred { number },
+                        Some(AfterSpeech::Transfer { number }) => self.hand_over_at_stop(number).await,
                         _ => StreamEnd::ShutDown,
                     };
                 }
@@ -484,25 +484,7 @@ impl Call {
             AfterSpeech::Listen => None,
             AfterSpeech::Hangup if self.goodbye_ours => Some(StreamEnd::ShutDown),
             AfterSpeech::Hangup => Some(StreamEnd::AgentHungUp),
-            AfterSpeech::Transfer { number } => Some(StreamEnd::Transferred { number }),
-        }
-    }
-
-    /// The server is stopping and this call's drain deadline has passed:
-    /// the agent says a short goodbye after what it is saying now and
-    /// hangs up. Words the caller says meanwhile are transcribed and kept
-    /// but get no reply. An ending the conversation already asked for (a
-    /// goodbye, a transfer) goes ahead instead.
-    fn wind_down(&mut self) {
-        tracing::info!("the server is stopping; ending the call");
-        self.winding_down = Some(tokio::time::Instant::now() + GOODBYE_LIMIT);
-        self.pending_event = None;
-        if self.after_speech.is_none() {
-            self.speaker.say(vec![
-                crate::call::prompts::call_prompts().shutting_down.clone(),
-            ]);
-            self.after_speech = Some(AfterSpeech::Hangup);
-            self.goodbye_ours = true;
+            AfterSpeech::Transfer { number } => self.hand_over(number).await,
         }
     }
 
@@ -879,6 +861,7 @@ impl Call {
 
     fn act(&mut self, turn: AgentTurn) {
         if let Some(outcome) = turn.outcome {
+            let outcome = transfer::pending_outcome(&turn.then, outcome);
             self.outcome = Some(outcome);
             self.journal.record(Entry::Outcome(outcome));
         }
@@ -894,6 +877,7 @@ impl Call {
 }
 
 mod ending;
+mod transfer;
 
 #[cfg(test)]
 mod tests;

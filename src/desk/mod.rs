@@ -8,6 +8,7 @@
 //! is not yet written.
 
 pub mod hints;
+mod transfer;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, Patie
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
 use crate::store::Db;
 use crate::tasks;
-use crate::vocabulary::CallEvent;
+use crate::vocabulary::{AfterSpeech, CallEvent};
 
 /// Upper bound on actions in one turn; a loop guard, never reached in practice.
 const MAX_ACTIONS_PER_TURN: usize = 64;
@@ -35,6 +36,9 @@ pub struct Desk {
     pub prompts: Arc<Prompts>,
     pub clock: Clock,
     hints: Arc<ListeningHints>,
+    /// Whether calls can be put through to staff (the carrier can move a
+    /// call: Twilio credentials are set).
+    transfers: bool,
 }
 
 impl Desk {
@@ -45,7 +49,15 @@ impl Desk {
             clinic,
             prompts,
             clock,
+            transfers: true,
         }
+    }
+
+    /// No warm transfers (the carrier cannot move calls): callers who ask
+    /// for a person get a callback task, as when nobody is available.
+    pub fn without_transfers(mut self) -> Desk {
+        self.transfers = false;
+        self
     }
 
     pub fn call(&self, call_id: &str, from: Option<&str>) -> DeskCall {
@@ -53,6 +65,7 @@ impl Desk {
             desk: self.clone(),
             call_id: call_id.to_string(),
             dialogue: Dialogue::new(from),
+            transfer: None,
         }
     }
 }
@@ -87,11 +100,17 @@ pub struct DeskCall {
     desk: Desk,
     call_id: String,
     dialogue: Dialogue,
+    /// The warm transfer this call asked for, once its task is written.
+    transfer: Option<transfer::Ringing>,
 }
 
 impl Conversation for DeskCall {
     fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
         Box::pin(self.turn(event))
+    }
+
+    fn transfer_failed(&mut self, why: String) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        Box::pin(self.after_failed_transfer(why))
     }
 }
 
@@ -104,10 +123,13 @@ impl DeskCall {
     pub async fn turn(&mut self, event: CallEvent) -> anyhow::Result<AgentTurn> {
         let desk = self.desk.clone();
         let now_utc = desk.clock.now();
+        let now = desk.clinic.local(now_utc);
+        let on_duty = self.on_duty(now).await;
         let env = Env {
             clinic: &desk.clinic,
             prompts: &desk.prompts,
-            now: desk.clinic.local(now_utc),
+            now,
+            on_duty: on_duty.as_ref(),
         };
         let mut turn = AgentTurn::default();
         let mut queue: VecDeque<Action> = self.dialogue.step(&env, Input::Call(event)).into();
@@ -132,6 +154,10 @@ impl DeskCall {
                     continue;
                 }
                 Action::Finish { outcome, then } => {
+                    if let (AfterSpeech::Transfer { .. }, Some(staff)) = (&then, &on_duty) {
+                        // The card on their screen before their phone rings.
+                        self.ring(&env, staff, now_utc).await;
+                    }
                     turn.outcome = Some(outcome);
                     turn.then = then;
                     continue;

@@ -100,6 +100,54 @@ impl Dialogue {
         }
     }
 
+    /// The dialogue's "transfer to a person": when the clinic is open and a
+    /// staff member is available (`Env::on_duty`), the caller hears who
+    /// they are being put through to and the call ends in a transfer to
+    /// that person's phone. The runner makes it happen (the transfer's
+    /// task, the carrier); `Transferred` is what the dialogue asks for, the
+    /// call's stored outcome says whether anyone answered. Returns whether
+    /// it transferred; if not, the hand-off goes on to a callback task.
+    pub(super) fn warm_transfer(
+        &mut self,
+        env: &Env,
+        kind: TaskKind,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let Some(staff) = env.on_duty.filter(|_| env.clinic.is_open_at(env.now)) else {
+            return false;
+        };
+        // Coverage questions need the plan looked up first, not a person now.
+        if kind == TaskKind::UnknownInsurance {
+            return false;
+        }
+        let first_name = staff
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or("a colleague");
+        self.say_key(env, out, "transfer", &[("staff_name", first_name)]);
+        self.set_outcome(out, Outcome::Transferred);
+        self.finish(
+            out,
+            AfterSpeech::Transfer {
+                number: staff.phone.clone(),
+            },
+        );
+        true
+    }
+
+    /// The task for the staff member being rung (kind `warm_transfer`):
+    /// why the caller is being put through, in the words a callback task
+    /// would use, and whom to call back should nobody answer.
+    pub fn transfer_task(&self, env: &Env) -> TaskDraft {
+        let kind = match self.goal {
+            Some(Goal::Escalate(kind)) => kind,
+            _ => TaskKind::Callback,
+        };
+        let summary = self.summary(env, kind);
+        self.draft(TaskKind::WarmTransfer, summary, self.callback_number())
+    }
+
     /// Next step of a hand-off: who, what and where to call back, then the
     /// task.
     pub(super) fn advance_escalation(&mut self, env: &Env, kind: TaskKind, out: &mut Vec<Action>) {
@@ -243,6 +291,7 @@ impl Dialogue {
                 format!("The agent could not understand the caller after repeated attempts{doing}.")
             }
             TaskKind::Callback => format!("{who} asked to speak with a staff member."),
+            TaskKind::WarmTransfer => format!("{who} is being put through to the front desk."),
             TaskKind::Emergency => format!("{who} reported an emergency."),
         };
         let _ = env;

@@ -7,9 +7,7 @@
 use super::escalation::is_clinical;
 use super::state::{Action, ActionResult, Dialogue, Env, Goal, Input, Phase, TaskContext};
 use super::words;
-use crate::vocabulary::{
-    AfterSpeech, CallEvent, Entities, Intent, Outcome, TaskKind, Understanding,
-};
+use crate::vocabulary::{AfterSpeech, CallEvent, Entities, Intent, TaskKind, Understanding};
 
 /// Below this the agent treats an utterance as not understood.
 pub const MIN_CONFIDENCE: f32 = 0.45;
@@ -333,12 +331,7 @@ impl Dialogue {
         self.target = None;
         match goal {
             Goal::Escalate(kind) => {
-                if let Some(number) = env.clinic.transfer_target(env.now).map(String::from)
-                    && kind != TaskKind::UnknownInsurance
-                {
-                    self.say_key(env, out, "transfer", &[]);
-                    self.set_outcome(out, Outcome::Transferred);
-                    self.finish(out, AfterSpeech::Transfer { number });
+                if self.warm_transfer(env, kind, out) {
                     return;
                 }
                 let key = format!("escalate_intro_{}", kind.as_str());

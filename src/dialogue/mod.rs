@@ -41,6 +41,6 @@ pub mod words;
 mod tests;
 
 pub use state::{
-    Action, ActionResult, ApptRef, BookFailure, Dialogue, Env, Goal, Input, PatientRef, Phase,
-    TaskDraft,
+    Action, ActionResult, ApptRef, BookFailure, Dialogue, Env, Goal, Input, OnDuty, PatientRef,
+    Phase, TaskDraft,
 };

@@ -6,15 +6,20 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::clinic::{Clinic, Prompts};
 use crate::scheduling::{Slot, SlotQuery};
+pub use crate::staff::availability::OnDuty;
 use crate::vocabulary::{AfterSpeech, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
 
 /// What the machine may read besides its own state: configuration, the
-/// prompt templates and the clinic's local time.
+/// prompt templates, the clinic's local time, and who can take a warm
+/// transfer now.
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     pub clinic: &'a Clinic,
     pub prompts: &'a Prompts,
     pub now: NaiveDateTime,
+    /// A staff member available for transfers (`None`: nobody, so callers
+    /// who ask for a person get a callback task).
+    pub on_duty: Option<&'a OnDuty>,
 }
 
 impl Env<'_> {

@@ -210,21 +210,21 @@ impl AudioReplay {
         let speech = PiperCaller::new(self.engines.tts.clone(), voice)?;
         let report = place_call(&opts, steps, Some(Arc::new(speech))).await?;
 
-        let call = app.ended_call(60).await?;
-        result.got = call["outcome"].as_str().map(String::from);
-        let transfer = if call["outcome"] == "transferred" {
-            self.twilio.update_for(&report.call_sid, 10).await
-        } else {
-            None
-        };
+        let mut call = app.ended_call(60).await?;
+        // A transfer rings the receptionist on duty; as Twilio, the
+        // stand-in reports that they answered and the call is theirs.
+        let transfer = self.twilio.update_now(&report.call_sid);
         if let Some(update) = &transfer {
             let staff_line = clinic.transfer_number.as_deref().unwrap_or_default();
             anyhow::ensure!(
-                update.twiml.contains(&format!("<Dial>{staff_line}</Dial>")),
-                "the transfer did not dial the clinic's staff line: {}",
+                update.dialled_number().as_deref() == Some(staff_line),
+                "the transfer did not dial the receptionist's line: {}",
                 update.twiml
             );
+            update.end_dial("completed").await?;
+            call = app.only_call().await?;
         }
+        result.got = call["outcome"].as_str().map(String::from);
         let happened = observe(
             &app,
             clinic,
@@ -269,6 +269,8 @@ impl AudioReplay {
         let app = Application::build_with(settings.clone(), self.engines.clone())
             .await
             .context("building the server")?;
+        let db = crate::store::Db::open(&settings.database_url).await?;
+        super::seed_receptionist(&db, &self.clinic).await?;
         let port = app.port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {

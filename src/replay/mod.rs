@@ -29,6 +29,25 @@ use anyhow::Context;
 
 use crate::settings::Settings;
 
+/// The replays' front desk: a receptionist available for warm transfers
+/// on the clinic's staff line (`transfer_number` in the clinic file), as a
+/// clinic has during open hours. Nobody, when the clinic names no line.
+pub async fn seed_receptionist(
+    db: &crate::store::Db,
+    clinic: &crate::clinic::Clinic,
+) -> anyhow::Result<()> {
+    let Some(line) = &clinic.transfer_number else {
+        return Ok(());
+    };
+    let (member, _token) =
+        crate::staff::add(db, "Dana Reyes", crate::staff::Role::Receptionist).await?;
+    crate::staff::availability::set(db, &member.id, true, Some(line))
+        .await
+        .map_err(anyhow::Error::from)
+        .context("making the replay's receptionist available")?;
+    Ok(())
+}
+
 /// `frontdesk replay`'s arguments (its help text is on the subcommand in `main.rs`).
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {

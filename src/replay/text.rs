@@ -97,6 +97,7 @@ pub async fn replay(
     let now = script.now()?;
     scheduling::sync_catalog(db, &clinic).await?;
     let seeded = seed_db(db, &clinic, script, now).await?;
+    super::seed_receptionist(db, &clinic).await?;
     // The call loop resolves dates against the call's local start date.
     let today = clinic.local(now).date();
 

@@ -3,7 +3,8 @@
 //! it accepts `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`
 //! with the account's basic auth and records the new TwiML of each call,
 //! so a replayed call that is handed to staff can be checked to dial the
-//! clinic's staff line.
+//! receptionist on duty, and ends the dial as Twilio would
+//! ([`CallUpdate::end_dial`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,16 @@ pub struct TwilioApi {
 }
 
 impl TwilioApi {
+    /// The TwiML posted for `call_sid` so far, without waiting.
+    pub fn update_now(&self, call_sid: &str) -> Option<CallUpdate> {
+        self.updates
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|u| u.call_sid == call_sid)
+            .cloned()
+    }
+
     /// The TwiML posted for `call_sid`, waiting up to `secs` for it.
     pub async fn update_for(&self, call_sid: &str, secs: u64) -> Option<CallUpdate> {
         for _ in 0..secs * 20 {
@@ -51,6 +62,61 @@ impl TwilioApi {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         None
+    }
+}
+
+impl CallUpdate {
+    /// The `action` URL of the TwiML's `<Dial>`: where Twilio posts how
+    /// the dialled call ended.
+    pub fn dial_action(&self) -> Option<String> {
+        let doc = roxmltree::Document::parse(&self.twiml).ok()?;
+        doc.descendants()
+            .find(|n| n.has_tag_name("Dial"))?
+            .attribute("action")
+            .map(String::from)
+    }
+
+    /// The number the TwiML's `<Dial>` rings.
+    pub fn dialled_number(&self) -> Option<String> {
+        let doc = roxmltree::Document::parse(&self.twiml).ok()?;
+        doc.descendants()
+            .find(|n| n.has_tag_name("Number"))?
+            .text()
+            .map(String::from)
+    }
+
+    /// What Twilio does when the dialled call ends: posts `DialCallStatus`
+    /// (`completed`, `no-answer`, `busy`…) to the `<Dial>`'s action URL,
+    /// signed with the account's token. Returns the TwiML answered.
+    pub async fn end_dial(&self, dial_status: &str) -> anyhow::Result<String> {
+        let url = self
+            .dial_action()
+            .context("the transfer's TwiML has no <Dial action>")?;
+        let params: Vec<(String, String)> = [
+            ("AccountSid", ACCOUNT_SID),
+            ("CallSid", self.call_sid.as_str()),
+            ("DialCallSid", "CA00000000000000000000000000dial"),
+            ("DialCallStatus", dial_status),
+            ("DialCallDuration", "42"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let signature = crate::telephony::twilio::signature::SignatureValidator::new(AUTH_TOKEN)?
+            .sign(&url, &params);
+        let response = reqwest::Client::new()
+            .post(&url)
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .context("posting the dial's end")?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "the dial's end was refused: HTTP {}",
+            response.status()
+        );
+        Ok(response.text().await?)
     }
 }
 

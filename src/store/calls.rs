@@ -22,7 +22,9 @@ pub struct CallRecord {
     pub outcome: String,
     /// Why the call ended when the agent and the caller did not end it
     /// themselves: `interrupted_by_restart` for a call a crash left open,
-    /// closed at the next start-up ([`ENDED_BY_RESTART`]). `null` otherwise.
+    /// closed at the next start-up ([`ENDED_BY_RESTART`]); after a warm
+    /// transfer, whether staff answered ([`TRANSFER_ANSWERED`],
+    /// [`TRANSFER_NOT_ANSWERED`]). `null` otherwise.
     pub ended_reason: Option<String>,
     pub intents: Vec<String>,
     pub patient_id: Option<String>,
@@ -33,6 +35,13 @@ pub struct CallRecord {
 /// The `ended_reason` of a call closed at start-up because the server
 /// stopped (a crash, a kill) while the call was going on.
 pub const ENDED_BY_RESTART: &str = "interrupted_by_restart";
+/// The `ended_reason` of a call put through to staff who answered
+/// (outcome `transferred`).
+pub const TRANSFER_ANSWERED: &str = "transfer_answered";
+/// The `ended_reason` of a call whose transfer nobody answered (busy, no
+/// answer, failed, or the caller hung up while it rang): outcome
+/// `escalated`, with a callback task.
+pub const TRANSFER_NOT_ANSWERED: &str = "transfer_not_answered";
 
 /// A call nobody ended, as start-up finds it after a crash.
 #[derive(Clone, Debug, PartialEq)]
@@ -294,6 +303,42 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// The call the carrier knows by this id (Twilio's CallSid), newest
+    /// first should a carrier ever reuse one.
+    pub async fn call_by_provider_id(
+        &self,
+        provider_call_id: &str,
+    ) -> sqlx::Result<Option<CallRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE provider_call_id = $1 \
+             ORDER BY started_at DESC LIMIT 1"
+        )))
+        .bind(provider_call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        match rows.first() {
+            Some(row) => Ok(Some(self.call_from_row(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// How a call ended once the agent had handed it on: the outcome and
+    /// the `ended_reason` (e.g. [`TRANSFER_ANSWERED`]), set together.
+    pub async fn settle_handed_on_call(
+        &self,
+        call_id: &str,
+        outcome: Outcome,
+        reason: &str,
+    ) -> sqlx::Result<()> {
+        sqlx::query("UPDATE calls SET outcome = $1, ended_reason = $2 WHERE id = $3")
+            .bind(outcome.as_str())
+            .bind(reason)
+            .bind(call_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn get_call(&self, id: &str) -> sqlx::Result<Option<CallRecord>> {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod history;
 pub mod lifecycle;
 pub mod service_level;
+pub mod warm_transfer;
 
 use anyhow::Context;
 use serde::Serialize;

@@ -69,6 +69,10 @@ pub enum TaskKind {
     Callback,
     UnknownInsurance,
     FailedUnderstanding,
+    /// A caller being put through to the staff member who holds it: the
+    /// card on their screen while their phone rings. Becomes a `callback`
+    /// task when nobody answers.
+    WarmTransfer,
 }
 
 impl TaskKind {
@@ -83,6 +87,7 @@ impl TaskKind {
             TaskKind::Callback => "callback",
             TaskKind::UnknownInsurance => "unknown_insurance",
             TaskKind::FailedUnderstanding => "failed_understanding",
+            TaskKind::WarmTransfer => "warm_transfer",
         }
     }
 
@@ -98,6 +103,7 @@ impl TaskKind {
             TaskKind::RecordsRequest => (Queue::Records, Priority::Normal),
             TaskKind::Callback => (Queue::FrontDesk, Priority::Normal),
             TaskKind::FailedUnderstanding => (Queue::FrontDesk, Priority::High),
+            TaskKind::WarmTransfer => (Queue::FrontDesk, Priority::Urgent),
         }
     }
 }

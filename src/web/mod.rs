@@ -12,6 +12,7 @@ pub mod patients;
 pub mod policy;
 pub mod routes;
 pub mod scheduling;
+pub mod staff;
 pub mod task_events;
 pub mod tasks;
 
@@ -45,6 +46,7 @@ pub fn api_routes() -> Vec<routes::Route> {
         clinic::routes(),
         patients::routes(),
         scheduling::routes(),
+        staff::routes(),
         tasks::routes(),
         task_events::routes(),
     ]

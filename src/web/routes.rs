@@ -62,6 +62,19 @@ impl Route {
         }
     }
 
+    pub fn put<H, T>(path: &'static str, access: Access, handler: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Route {
+            method: Method::PUT,
+            path,
+            access,
+            handler: axum::routing::put(handler),
+        }
+    }
+
     pub fn rule(&self) -> Rule {
         Rule {
             method: self.method.clone(),

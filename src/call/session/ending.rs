@@ -5,15 +5,31 @@
 use super::*;
 
 impl Call {
+    /// The server is stopping and this call's drain deadline has passed:
+    /// the agent says a short goodbye after what it is saying now and
+    /// hangs up. Words the caller says meanwhile are transcribed and kept
+    /// but get no reply. An ending the conversation already asked for (a
+    /// goodbye, a transfer) goes ahead instead.
+    pub(super) fn wind_down(&mut self) {
+        tracing::info!("the server is stopping; ending the call");
+        self.winding_down = Some(tokio::time::Instant::now() + GOODBYE_LIMIT);
+        self.pending_event = None;
+        if self.after_speech.is_none() {
+            self.speaker.say(vec![
+                crate::call::prompts::call_prompts().shutting_down.clone(),
+            ]);
+            self.after_speech = Some(AfterSpeech::Hangup);
+            self.goodbye_ours = true;
+        }
+    }
+
     pub(super) async fn finish(mut self, end: StreamEnd) -> (StreamEnd, u64) {
         if let Some(spoken) = self.speaker.hang_up(self.caller_samples) {
             self.on_spoken(spoken);
         }
-        // The caller first: hand the call over or hang up now, then keep
-        // the books (late transcripts, the journal), however long they take.
-        if let StreamEnd::Transferred { number } = &end {
-            self.carrier.transfer(number).await;
-        }
+        // The caller first: let go of the line now (a transfer was made
+        // before), then keep the books (late transcripts, the journal),
+        // however long they take.
         self.carrier.hang_up();
         // Flush what the caller was saying when the line went: it is
         // transcribed and saved like any other utterance.
@@ -47,7 +63,17 @@ impl Call {
             end,
             StreamEnd::Stopped | StreamEnd::Dropped | StreamEnd::ShutDown
         ) {
-            match self.conversation.handle(CallEvent::Hangup).await {
+            let answer = match self.after_speech.take() {
+                // Gone while hearing "please hold": nobody is rung, and the
+                // transfer's task becomes a callback (`escalated`).
+                Some(AfterSpeech::Transfer { .. }) => {
+                    self.conversation
+                        .transfer_failed(super::transfer::CALLER_LEFT.into())
+                        .await
+                }
+                _ => self.conversation.handle(CallEvent::Hangup).await,
+            };
+            match answer {
                 Ok(turn) => {
                     if let Some(outcome) = turn.outcome {
                         self.outcome = Some(outcome);
@@ -60,8 +86,11 @@ impl Call {
                 ),
             }
         }
+        // A transfer is `transferred` only once staff answer, which the
+        // carrier reports later; until then the caller is escalated (the
+        // transfer's task). The stream's end is no hang-up by the caller.
         let fallback = match &end {
-            StreamEnd::Transferred { .. } => Outcome::Transferred,
+            StreamEnd::Transferred { .. } => Outcome::Escalated,
             _ => Outcome::Abandoned,
         };
         self.journal.record(Entry::End(fallback));

@@ -20,6 +20,8 @@ enum Sent {
 struct ScriptedCarrier {
     events: mpsc::UnboundedReceiver<CarrierEvent>,
     sent: mpsc::UnboundedSender<Sent>,
+    /// A transfer is refused, as when Twilio's API answers an error.
+    refuse_transfer: bool,
 }
 
 impl ScriptedCarrier {
@@ -30,7 +32,15 @@ impl ScriptedCarrier {
     ) {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (sent, sent_rx) = mpsc::unbounded_channel();
-        (ScriptedCarrier { events, sent }, events_tx, sent_rx)
+        (
+            ScriptedCarrier {
+                events,
+                sent,
+                refuse_transfer: false,
+            },
+            events_tx,
+            sent_rx,
+        )
     }
 
     fn report(&self, sent: Sent) -> BoxFuture<'static, anyhow::Result<()>> {
@@ -56,9 +66,13 @@ impl Carrier for ScriptedCarrier {
         self.report(Sent::Clear)
     }
 
-    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, ()> {
+    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
         let _ = self.sent.send(Sent::Transfer(number.to_string()));
-        Box::pin(async {})
+        let refused = self.refuse_transfer;
+        Box::pin(async move {
+            anyhow::ensure!(!refused, "the carrier refused the transfer: HTTP 500");
+            Ok(())
+        })
     }
 
     fn hang_up(&mut self) {
@@ -150,6 +164,18 @@ impl crate::call::Conversation for GreetAndTransfer {
             })
         })
     }
+
+    fn transfer_failed(&mut self, why: String) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        assert!(!why.contains("500"), "staff get a plain reason: {why}");
+        Box::pin(async move {
+            Ok(AgentTurn {
+                say: vec!["Sorry, I could not put you through.".into()],
+                then: AfterSpeech::Hangup,
+                outcome: Some(Outcome::Escalated),
+                ..Default::default()
+            })
+        })
+    }
 }
 
 impl ConversationFactory for GreetAndTransfer {
@@ -211,6 +237,33 @@ async fn next_sent(sent: &mut mpsc::UnboundedReceiver<Sent>) -> Option<Sent> {
         .expect("the call loop stalled")
 }
 
+/// Sends a second of line silence and echoes the mark of what the agent
+/// said; returns how many audio frames came before the mark.
+async fn hear_one_reply(
+    events: &mpsc::UnboundedSender<CarrierEvent>,
+    sent: &mut mpsc::UnboundedReceiver<Sent>,
+) -> usize {
+    let mut frames = 0;
+    let mark = loop {
+        match next_sent(sent).await {
+            Some(Sent::Audio(bytes)) => {
+                assert!((1..=160).contains(&bytes), "a frame of {bytes} bytes");
+                frames += 1;
+            }
+            Some(Sent::Mark(name)) => break name,
+            other => panic!("expected audio then a mark, got {other:?}"),
+        }
+    };
+    for _ in 0..50 {
+        events.send(CarrierEvent::Audio(vec![0xFF; 160])).unwrap();
+    }
+    events
+        .send(CarrierEvent::Malformed(anyhow::anyhow!("garbage")))
+        .unwrap();
+    events.send(CarrierEvent::Mark(mark)).unwrap();
+    frames
+}
+
 #[tokio::test]
 async fn a_greeting_heard_in_full_then_a_transfer_through_the_carrier() {
     let data_dir = tempfile::tempdir().unwrap();
@@ -227,28 +280,9 @@ async fn a_greeting_heard_in_full_then_a_transfer_through_the_carrier() {
     events.send(CarrierEvent::Started(started())).unwrap();
     let call = tokio::spawn(run_stream(services, Box::new(carrier)));
 
-    // The greeting: 20 ms frames of audio, then its mark.
-    let mut frames = 0;
-    let mark = loop {
-        match next_sent(&mut sent).await {
-            Some(Sent::Audio(bytes)) => {
-                assert!((1..=160).contains(&bytes), "a frame of {bytes} bytes");
-                frames += 1;
-            }
-            Some(Sent::Mark(name)) => break name,
-            other => panic!("expected audio then a mark, got {other:?}"),
-        }
-    };
+    // The greeting: 20 ms frames of audio, then its mark; the caller hears it.
+    let frames = hear_one_reply(&events, &mut sent).await;
     assert!(frames >= 25, "half a second of greeting at least: {frames}");
-
-    // The caller hears it (a second of line silence), and the mark comes back.
-    for _ in 0..50 {
-        events.send(CarrierEvent::Audio(vec![0xFF; 160])).unwrap();
-    }
-    events
-        .send(CarrierEvent::Malformed(anyhow::anyhow!("garbage")))
-        .unwrap();
-    events.send(CarrierEvent::Mark(mark)).unwrap();
 
     // The agent's words heard: the transfer, then the line let go.
     let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
@@ -277,7 +311,85 @@ async fn a_greeting_heard_in_full_then_a_transfer_through_the_carrier() {
     assert_eq!(stored.provider, "scripted");
     assert_eq!(stored.provider_call_id.as_deref(), Some("CALL1"));
     assert_eq!(stored.from.as_deref(), Some("+15555550123"));
-    assert_eq!(stored.outcome, "transferred");
+    // Not `transferred` until the carrier reports that staff answered;
+    // the stream's end is not a caller hanging up either.
+    assert_eq!(stored.outcome, "escalated");
+}
+
+#[tokio::test]
+async fn a_refused_transfer_leaves_the_caller_on_the_line_and_they_are_told() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::store::sqlite_url_in(data_dir.path()))
+        .await
+        .unwrap();
+    let Some(services) = services(data_dir.path(), db.clone()) else {
+        return;
+    };
+    let (mut carrier, events, mut sent) = ScriptedCarrier::new();
+    carrier.refuse_transfer = true;
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let call = tokio::spawn(run_stream(services, Box::new(carrier)));
+
+    hear_one_reply(&events, &mut sent).await;
+    // The carrier refuses; the line stays up and the apology is played.
+    assert_eq!(
+        next_sent(&mut sent).await,
+        Some(Sent::Transfer(STAFF.into()))
+    );
+    let frames = hear_one_reply(&events, &mut sent).await;
+    assert!(frames >= 25, "the apology is spoken: {frames} frames");
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the call did not end")
+        .unwrap();
+    assert_eq!(summary.end, StreamEnd::AgentHungUp);
+    assert_eq!(next_sent(&mut sent).await, Some(Sent::HangUp));
+    let stored = db
+        .get_call(summary.call_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("the call is stored");
+    assert_eq!(stored.outcome, "escalated");
+    let turns = db.list_turns(&stored.id).await.unwrap();
+    assert!(
+        turns
+            .iter()
+            .any(|t| t.text.contains("could not put you through")),
+        "{turns:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_gone_before_the_transfer_is_not_counted_transferred() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::store::sqlite_url_in(data_dir.path()))
+        .await
+        .unwrap();
+    let Some(services) = services(data_dir.path(), db.clone()) else {
+        return;
+    };
+    let (carrier, events, mut sent) = ScriptedCarrier::new();
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let call = tokio::spawn(run_stream(services, Box::new(carrier)));
+    // "Please hold" is playing when the caller hangs up.
+    while !matches!(next_sent(&mut sent).await, Some(Sent::Mark(_))) {}
+    events.send(CarrierEvent::Stopped).unwrap();
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the call did not end")
+        .unwrap();
+    assert_eq!(summary.end, StreamEnd::Stopped);
+    let mut after = Vec::new();
+    while let Some(s) = sent.recv().await {
+        after.push(s);
+    }
+    assert_eq!(after, [Sent::HangUp], "nobody was rung");
+    let stored = db
+        .get_call(summary.call_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("the call is stored");
+    assert_eq!(stored.outcome, "escalated");
 }
 
 /// The transcript queue with a stalled call loop: recognition tasks that

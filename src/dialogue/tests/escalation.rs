@@ -118,10 +118,12 @@ fn emergency_wins_in_any_state() {
     };
     let clinic = Clinic::demo();
     let prompts = Prompts::builtin();
+    let on_duty = receptionist();
     let env = Env {
         clinic: &clinic,
         prompts: &prompts,
         now: local(OPEN_NOW),
+        on_duty: Some(&on_duty),
     };
     let said = |actions: &[Action]| -> String {
         actions
@@ -326,10 +328,28 @@ fn warm_transfer_during_open_hours() {
             (
                 U("can I talk to a real person", Intent::SpeakToStaff, ""),
                 &[
-                    "say:connect you",
+                    "say:connect you with Dana at our front desk",
                     "then:transfer",
                     "outcome:Transferred",
                     "!act:CreateTask",
+                ],
+            ),
+        ],
+    );
+    // Open, but nobody has marked themselves available: a callback task.
+    run_staffed(
+        "staff, nobody available",
+        OPEN_NOW,
+        Some("5551234567"),
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("can I talk to a real person", Intent::SpeakToStaff, ""),
+                &[
+                    "say:front desk call you back",
+                    "phase:AskName",
+                    "!then:transfer",
                 ],
             ),
         ],

@@ -79,12 +79,33 @@ fn registered() -> ActionResult {
 /// `!act:Name`, `phase:Name`, `outcome:Name`, `then:hangup|transfer`,
 /// `task:kind`.
 fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) {
+    run_staffed(name, now, from, Some(&receptionist()), script)
+}
+
+/// The receptionist available for transfers in [`run`]'s calls.
+fn receptionist() -> OnDuty {
+    OnDuty {
+        staff_id: "staff-dana".into(),
+        name: "Dana Reyes".into(),
+        phone: "+15555550199".into(),
+    }
+}
+
+/// As [`run`], with `on_duty` available for transfers (or nobody).
+fn run_staffed(
+    name: &str,
+    now: &str,
+    from: Option<&str>,
+    on_duty: Option<&OnDuty>,
+    script: Vec<(Step, &[&str])>,
+) {
     let clinic = Clinic::demo();
     let prompts = Prompts::builtin();
     let env = Env {
         clinic: &clinic,
         prompts: &prompts,
         now: local(now),
+        on_duty,
     };
     let mut d = Dialogue::new(from);
     for (i, (step, checks)) in script.into_iter().enumerate() {

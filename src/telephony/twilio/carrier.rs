@@ -11,7 +11,20 @@ use super::messages::{
     Inbound, StreamError, clear_message, mark_message, media_message, parse_inbound,
 };
 use super::rest::TwilioRest;
+use super::twiml::{DialSpec, dial_twiml};
 use crate::call::carrier::{Carrier, CarrierEvent, StreamStarted};
+
+/// What a transfer needs besides the number: Twilio's REST API and how
+/// the `<Dial>` rings.
+#[derive(Clone, Debug)]
+pub struct Transfers {
+    pub rest: TwilioRest,
+    /// Our [`super::twiml::TRANSFER_PATH`] URL, asked once the dial ends.
+    pub action_url: String,
+    pub ring_seconds: u64,
+    /// Said if that URL cannot be reached.
+    pub fallback: String,
+}
 
 /// One inbound websocket frame, as the transport saw it.
 #[derive(Debug)]
@@ -28,7 +41,7 @@ pub struct TwilioCarrier<S> {
     /// has let go of the line, which closes the socket.
     out: Option<mpsc::Sender<String>>,
     /// Twilio's REST API for transfers; `None` without credentials.
-    rest: Option<TwilioRest>,
+    transfers: Option<Transfers>,
     /// From the stream's first `start`: every message we send names the
     /// stream, a transfer names the call.
     stream_sid: Option<String>,
@@ -39,11 +52,11 @@ impl<S> TwilioCarrier<S>
 where
     S: Stream<Item = WireIn> + Unpin + Send,
 {
-    pub fn new(inbound: S, out: mpsc::Sender<String>, rest: Option<TwilioRest>) -> Self {
+    pub fn new(inbound: S, out: mpsc::Sender<String>, transfers: Option<Transfers>) -> Self {
         TwilioCarrier {
             inbound,
             out: Some(out),
-            rest,
+            transfers,
             stream_sid: None,
             call_sid: None,
         }
@@ -130,22 +143,25 @@ where
         Box::pin(self.send(clear_message))
     }
 
-    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, ()> {
+    /// Replaces the call's TwiML with a `<Dial>` ringing `number`; Twilio
+    /// then stops the stream.
+    fn transfer<'a>(&'a mut self, number: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            let Some(rest) = &self.rest else {
-                tracing::error!("a transfer without Twilio credentials; hanging up");
-                return;
+            let Some(transfers) = &self.transfers else {
+                anyhow::bail!(
+                    "no Twilio credentials to transfer with (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)"
+                );
             };
             let Some(call_sid) = &self.call_sid else {
-                tracing::error!("a transfer before the stream's start; hanging up");
-                return;
+                anyhow::bail!("a transfer before the stream's start");
             };
-            if let Err(e) = rest.transfer(call_sid, number).await {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "transfer through Twilio's API failed"
-                );
-            }
+            let twiml = dial_twiml(&DialSpec {
+                number,
+                action_url: &transfers.action_url,
+                ring_seconds: transfers.ring_seconds,
+                fallback: &transfers.fallback,
+            });
+            transfers.rest.redirect(call_sid, &twiml).await
         })
     }
 
@@ -258,8 +274,8 @@ mod tests {
         carrier.send_audio(&[0xFF, 0x7F, 0x00]).await.unwrap();
         carrier.send_mark("s1").await.unwrap();
         carrier.clear().await.unwrap();
-        // No credentials: logged, and the call goes on to hang up.
-        carrier.transfer("+15555550100").await;
+        // No credentials: an error, the caller still on the stream.
+        assert!(carrier.transfer("+15555550100").await.is_err());
         carrier.hang_up();
         assert!(carrier.send_mark("s2").await.is_err());
         let mut texts = Vec::new();
@@ -308,38 +324,51 @@ mod tests {
 
     #[tokio::test]
     async fn a_transfer_redirects_the_started_call_through_the_rest_api() {
-        for status in [
-            axum::http::StatusCode::OK,
-            // Refused: logged; the call still lets go of the line.
-            axum::http::StatusCode::UNAUTHORIZED,
+        for (status, accepted) in [
+            (axum::http::StatusCode::OK, true),
+            // Refused: an error, and the line is still up.
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, false),
         ] {
             let (rest, updates) = rest_stand_in(status).await;
             let (out, mut sent) = mpsc::channel(16);
+            let transfers = Transfers {
+                rest,
+                action_url: "https://h.example/telephony/twilio/transfer".into(),
+                ring_seconds: 20,
+                fallback: "Goodbye.".into(),
+            };
             let mut carrier = TwilioCarrier::new(
                 futures_util::stream::iter(vec![WireIn::Text(start())]),
                 out,
-                Some(rest),
+                Some(transfers.clone()),
             );
             assert!(matches!(
                 carrier.next_event().await,
                 Some(CarrierEvent::Started(_))
             ));
-            carrier.transfer("+15555550100").await;
-            carrier.hang_up();
+            let done = carrier.transfer("+15555550100").await;
+            assert_eq!(done.is_ok(), accepted, "{done:?}");
             assert_eq!(
                 *updates.lock().unwrap(),
                 [(
                     format!("{CALL}.json"),
                     vec![(
                         "Twiml".to_string(),
-                        super::super::twiml::dial_twiml("+15555550100")
+                        dial_twiml(&DialSpec {
+                            number: "+15555550100",
+                            action_url: &transfers.action_url,
+                            ring_seconds: 20,
+                            fallback: "Goodbye.",
+                        })
                     )]
                 )]
             );
-            assert!(
-                sent.recv().await.is_none(),
-                "nothing sent, and the line closed"
-            );
+            if !accepted {
+                carrier.send_mark("still-here").await.unwrap();
+                assert_eq!(sent.recv().await, Some(mark_message(STREAM, "still-here")));
+            }
+            carrier.hang_up();
+            assert!(sent.recv().await.is_none(), "the line closed at hang-up");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Twilio's REST API, for what a media stream cannot do itself: handing a
 //! live call to a staff number (`<Dial>`). Hanging up needs no REST call:
-//! closing the stream ends a call whose TwiML has nothing after `<Connect>`.
+//! closing the stream runs what follows `<Connect>` (a goodbye and
+//! `<Hangup/>`).
 
 use anyhow::Context;
 
@@ -23,17 +24,22 @@ impl TwilioRest {
         }
     }
 
-    /// Redirects the call to `<Dial>number</Dial>`.
-    pub async fn transfer(&self, call_sid: &str, number: &str) -> anyhow::Result<()> {
+    /// Replaces the live call's TwiML (`Twiml=`): Twilio stops the media
+    /// stream and runs it. An error when Twilio cannot be reached or does
+    /// not accept it; the call is then still on the stream.
+    pub async fn redirect(&self, call_sid: &str, twiml: &str) -> anyhow::Result<()> {
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Calls/{}.json",
-            self.api_base, self.account_sid, call_sid
+            self.api_base.trim_end_matches('/'),
+            self.account_sid,
+            call_sid
         );
         let response = self
             .client
             .post(&url)
             .basic_auth(&self.account_sid, Some(&self.auth_token))
-            .form(&[("Twiml", super::twiml::dial_twiml(number))])
+            .form(&[("Twiml", twiml)])
+            .timeout(std::time::Duration::from_secs(10))
             .send()
             .await
             .context("calling Twilio's API to transfer the call")?;

@@ -1,7 +1,8 @@
-//! Twilio's three endpoints: the voice webhook (answers with TwiML that
-//! connects a media stream), the media stream websocket, and the status
-//! callback. With `TWILIO_AUTH_TOKEN` set, each request and the websocket
-//! upgrade must carry a valid `X-Twilio-Signature`.
+//! Twilio's endpoints: the voice webhook (answers with TwiML that connects
+//! a media stream), the media stream websocket, the status callback, and
+//! the end of a transfer's dial (`transfer`). With `TWILIO_AUTH_TOKEN`
+//! set, each request and the websocket upgrade must carry a valid
+//! `X-Twilio-Signature`.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::carrier::{TwilioCarrier, WireIn};
+use super::carrier::{Transfers, TwilioCarrier, WireIn};
 use super::rest::TwilioRest;
 use super::signature::SignatureValidator;
 use super::twiml;
@@ -29,11 +30,29 @@ pub struct TelephonyState {
     pub public_url: Option<String>,
     pub validator: Option<SignatureValidator>,
     /// Twilio's REST API, to hand a call to staff (`None`: no credentials,
-    /// so the clinic's transfer number is dropped at start-up).
+    /// so a transfer fails and the caller gets a callback task).
     pub rest: Option<TwilioRest>,
+    /// How long a transfer rings staff (`<Dial timeout>`).
+    pub ring_seconds: u64,
+    /// What Twilio says (`<Say>`) once the agent no longer holds the call.
+    pub words: CarrierWords,
+    /// The clinic's clock, for the transfer task's history.
+    pub clock: crate::clinic::Clock,
     /// One permit per simultaneous call.
     pub call_slots: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+}
+
+/// The clinic's words that Twilio speaks itself, rendered from the prompts
+/// at start-up.
+#[derive(Clone, Debug)]
+pub struct CarrierWords {
+    /// After the stream, if the call was not moved (`stream_ended`).
+    pub stream_ended: String,
+    /// Nobody answered a transfer (`transfer_not_answered`).
+    pub transfer_not_answered: String,
+    /// The staff member's call with the caller has ended (`transfer_ended`).
+    pub transfer_ended: String,
 }
 
 pub fn router(state: Arc<TelephonyState>) -> Router {
@@ -41,10 +60,11 @@ pub fn router(state: Arc<TelephonyState>) -> Router {
         .route("/telephony/twilio/voice", post(voice))
         .route("/telephony/twilio/status", post(status))
         .route("/telephony/twilio/stream", get(stream))
+        .route(twiml::TRANSFER_PATH, post(super::transfer::dial_ended))
         .with_state(state)
 }
 
-fn forbidden() -> Response {
+pub(super) fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
         "invalid or missing X-Twilio-Signature",
@@ -64,14 +84,14 @@ fn base_url(state: &TelephonyState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn form_params(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn form_params(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
 /// Checks the signature of a form POST when a token is configured.
-fn signed_ok(
+pub(super) fn signed_ok(
     state: &TelephonyState,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
@@ -126,7 +146,12 @@ async fn voice(
         if let Some(to) = get("To") {
             extra.push(("to", to));
         }
-        match twiml::connect_stream_twiml(&base_url(&state, &headers), get("From"), &extra) {
+        match twiml::connect_stream_twiml(
+            &base_url(&state, &headers),
+            get("From"),
+            &extra,
+            &state.words.stream_ended,
+        ) {
             Ok(xml) => xml,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the stream TwiML; check FRONTDESK_PUBLIC_URL");
@@ -217,17 +242,42 @@ async fn stream(
         state.metrics.calls_rejected_busy.inc();
         return (StatusCode::SERVICE_UNAVAILABLE, "all call slots are busy").into_response();
     };
+    let transfers = transfers(&state, &headers);
     ws.max_message_size(256 * 1024)
         .on_upgrade(move |socket| async move {
-            handle_socket(state, socket).await;
+            handle_socket(state, socket, transfers).await;
             drop(permit);
             drop(in_progress);
         })
 }
 
+/// How this call would be transferred: `None` without credentials or
+/// without a usable public URL (the transfer then fails and the caller
+/// gets a callback task).
+fn transfers(state: &TelephonyState, headers: &HeaderMap) -> Option<Transfers> {
+    let rest = state.rest.clone()?;
+    let action_url = match twiml::callback_url(&base_url(state, headers), twiml::TRANSFER_PATH) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(error = %e, "no transfer callback URL; check FRONTDESK_PUBLIC_URL");
+            return None;
+        }
+    };
+    Some(Transfers {
+        rest,
+        action_url,
+        ring_seconds: state.ring_seconds,
+        fallback: state.words.transfer_not_answered.clone(),
+    })
+}
+
 /// Bridges the websocket to the call loop through a [`TwilioCarrier`]: a
 /// writer task drains the outbound queue; inbound frames become [`WireIn`].
-async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
+async fn handle_socket(
+    state: Arc<TelephonyState>,
+    socket: WebSocket,
+    transfers: Option<Transfers>,
+) {
     let (mut sink, source) = socket.split();
     // Bounded: a reply is a few hundred frames; if the socket stalls the
     // speaker waits rather than buffering without limit.
@@ -241,7 +291,7 @@ async fn handle_socket(state: Arc<TelephonyState>, socket: WebSocket) {
         let _ = sink.send(Message::Close(None)).await;
         let _ = sink.close().await;
     });
-    let carrier = TwilioCarrier::new(wire_frames(source), out_tx, state.rest.clone());
+    let carrier = TwilioCarrier::new(wire_frames(source), out_tx, transfers);
     state.metrics.calls_active.inc();
     state.metrics.calls_started.inc();
     // The call loop transfers or hangs up before its bookkeeping.

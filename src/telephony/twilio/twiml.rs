@@ -1,6 +1,10 @@
 //! TwiML we answer Twilio's webhooks with: connect the call to our media
 //! stream, or dial a number to hand the call to staff.
 //!
+//! A caller is never left in dead air: what follows a `<Connect><Stream>`
+//! or a `<Dial>` (run when the stream or the dialled call ends) is a
+//! spoken message and `<Hangup/>`.
+//!
 //! Every value placed in the XML is escaped; values such as the caller's
 //! number come from the webhook and are attacker-controlled.
 
@@ -8,6 +12,9 @@
 pub const STREAM_PATH: &str = "/telephony/twilio/stream";
 /// Path Twilio reports stream status to, below the public URL.
 pub const STATUS_PATH: &str = "/telephony/twilio/status";
+/// Path Twilio asks what to do once a transfer's `<Dial>` has ended
+/// (`DialCallStatus`: answered and done, or nobody answered).
+pub const TRANSFER_PATH: &str = "/telephony/twilio/transfer";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TwimlError {
@@ -25,10 +32,15 @@ pub enum TwimlError {
 ///
 /// `public_base_url` is the server's public URL, e.g. `https://frontdesk.example.org`
 /// (a path prefix is kept); `https` becomes `wss` and `http` becomes `ws`.
+///
+/// `goodbye` is said, then the call hung up, if the stream ends without the
+/// call having been moved elsewhere: the agent let go of the line, or the
+/// server went away mid-call.
 pub fn connect_stream_twiml(
     public_base_url: &str,
     from: Option<&str>,
     extra_params: &[(&str, &str)],
+    goodbye: &str,
 ) -> Result<String, TwimlError> {
     let (secure, host_and_prefix) = split_public_url(public_base_url)?;
     let (ws_scheme, http_scheme) = if secure {
@@ -56,8 +68,34 @@ pub fn connect_stream_twiml(
         push_escaped(&mut xml, value);
         xml.push_str("\"/>");
     }
-    xml.push_str("</Stream></Connect></Response>");
+    xml.push_str("</Stream></Connect>");
+    push_say_and_hang_up(&mut xml, goodbye);
+    xml.push_str("</Response>");
     Ok(xml)
+}
+
+/// `https://host/prefix{path}`: one of our webhook URLs, for Twilio to
+/// call back (`http` kept for local testing).
+pub fn callback_url(public_base_url: &str, path: &str) -> Result<String, TwimlError> {
+    let (secure, host_and_prefix) = split_public_url(public_base_url)?;
+    let scheme = if secure { "https" } else { "http" };
+    Ok(format!("{scheme}://{host_and_prefix}{path}"))
+}
+
+/// `<Say>text</Say><Hangup/>`.
+fn push_say_and_hang_up(xml: &mut String, text: &str) {
+    xml.push_str("<Say>");
+    push_escaped(xml, text);
+    xml.push_str("</Say><Hangup/>");
+}
+
+/// `<Response><Say>text</Say><Hangup/></Response>`: the last words of a
+/// call the agent no longer holds.
+pub fn say_and_hang_up_twiml(text: &str) -> String {
+    let mut xml = String::from("<Response>");
+    push_say_and_hang_up(&mut xml, text);
+    xml.push_str("</Response>");
+    xml
 }
 
 /// `<Reject reason="busy"/>`: Twilio plays a busy tone and the caller can
@@ -67,11 +105,34 @@ pub fn reject_busy_twiml() -> &'static str {
     r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
 }
 
-/// `<Response><Dial>number</Dial></Response>`: transfers the call.
-pub fn dial_twiml(number: &str) -> String {
-    let mut xml = String::from("<Response><Dial>");
-    push_escaped(&mut xml, number);
-    xml.push_str("</Dial></Response>");
+/// How a transfer's `<Dial>` rings staff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialSpec<'a> {
+    /// The staff member's phone.
+    pub number: &'a str,
+    /// Where Twilio asks what next once the dialled call ends
+    /// ([`TRANSFER_PATH`] below the public URL).
+    pub action_url: &'a str,
+    /// How long it rings before `DialCallStatus=no-answer`.
+    pub ring_seconds: u64,
+    /// Said if the action URL cannot be reached (our server gone).
+    pub fallback: &'a str,
+}
+
+/// `<Response><Dial action timeout><Number>…</Number></Dial>…`: moves the
+/// call to ring staff. The caller hears ringing until they answer
+/// (`answerOnBridge`); when the dialled call ends Twilio posts its status
+/// to `action_url`, whose answer speaks to the caller.
+pub fn dial_twiml(dial: &DialSpec<'_>) -> String {
+    let mut xml = String::from("<Response><Dial action=\"");
+    push_escaped(&mut xml, dial.action_url);
+    xml.push_str("\" method=\"POST\" timeout=\"");
+    xml.push_str(&dial.ring_seconds.to_string());
+    xml.push_str("\" answerOnBridge=\"true\"><Number>");
+    push_escaped(&mut xml, dial.number);
+    xml.push_str("</Number></Dial>");
+    push_say_and_hang_up(&mut xml, dial.fallback);
+    xml.push_str("</Response>");
     xml
 }
 
@@ -131,15 +192,23 @@ fn push_escaped(out: &mut String, value: &str) {
 mod tests {
     use super::*;
 
+    const BYE: &str = "Thank you for calling. Goodbye.";
+
     #[test]
     fn connect_stream_matches_the_spec_shape() {
-        let xml = connect_stream_twiml("https://frontdesk.example.org", Some("+15551234567"), &[])
-            .unwrap();
+        let xml = connect_stream_twiml(
+            "https://frontdesk.example.org",
+            Some("+15551234567"),
+            &[],
+            BYE,
+        )
+        .unwrap();
         assert_eq!(
             xml,
             "<Response><Connect><Stream url=\"wss://frontdesk.example.org/telephony/twilio/stream\" \
              statusCallback=\"https://frontdesk.example.org/telephony/twilio/status\">\
-             <Parameter name=\"from\" value=\"+15551234567\"/></Stream></Connect></Response>"
+             <Parameter name=\"from\" value=\"+15551234567\"/></Stream></Connect>\
+             <Say>Thank you for calling. Goodbye.</Say><Hangup/></Response>"
         );
     }
 
@@ -149,6 +218,7 @@ mod tests {
             "http://localhost:8080/clinic-a/",
             None,
             &[("clinicId", "a")],
+            BYE,
         )
         .unwrap();
         assert!(
@@ -166,61 +236,80 @@ mod tests {
             "{xml}"
         );
         assert!(!xml.contains("name=\"from\""));
-        let upper = connect_stream_twiml("HTTPS://Example.org", None, &[]).unwrap();
+        let upper = connect_stream_twiml("HTTPS://Example.org", None, &[], BYE).unwrap();
         assert!(
             upper.contains("url=\"wss://Example.org/telephony"),
             "{upper}"
+        );
+        assert_eq!(
+            callback_url("http://localhost:8080/clinic-a/", TRANSFER_PATH).unwrap(),
+            "http://localhost:8080/clinic-a/telephony/twilio/transfer"
         );
     }
 
     #[test]
     fn hostile_values_are_escaped() {
         let hostile = "\"/><Dial>+19005550000</Dial><Parameter name=\"x' & <y>\u{0}\u{7}\n";
-        let xml =
-            connect_stream_twiml("https://h.example", Some(hostile), &[(hostile, "ok")]).unwrap();
+        let xml = connect_stream_twiml("https://h.example", Some(hostile), &[(hostile, "ok")], BYE)
+            .unwrap();
         assert!(!xml.contains("<Dial>"), "{xml}");
         assert_eq!(xml.matches("<Parameter ").count(), 2);
-        assert_eq!(xml.matches('<').count(), 8, "only our own tags: {xml}");
+        assert_eq!(xml.matches('<').count(), 11, "only our own tags: {xml}");
         assert!(xml.contains(
             "value=\"&quot;/&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Parameter name=&quot;x&apos; &amp; &lt;y&gt;&#10;\""
         ));
         assert!(!xml.contains('\u{0}') && !xml.contains('\u{7}'));
-        let dial = dial_twiml("+1555<Hangup/>&");
+        let dial = dial_twiml(&DialSpec {
+            number: "+1555<Hangup/>&",
+            action_url: "https://h.example/t?a=1&b=\"",
+            ring_seconds: 20,
+            fallback: "<Play>x</Play>",
+        });
         assert_eq!(
             dial,
-            "<Response><Dial>+1555&lt;Hangup/&gt;&amp;</Dial></Response>"
+            "<Response><Dial action=\"https://h.example/t?a=1&amp;b=&quot;\" method=\"POST\" \
+             timeout=\"20\" answerOnBridge=\"true\"><Number>+1555&lt;Hangup/&gt;&amp;</Number></Dial>\
+             <Say>&lt;Play&gt;x&lt;/Play&gt;</Say><Hangup/></Response>"
+        );
+        assert_eq!(
+            say_and_hang_up_twiml("a < b"),
+            "<Response><Say>a &lt; b</Say><Hangup/></Response>"
         );
     }
 
     #[test]
     fn bad_public_urls_are_refused() {
-        assert!(matches!(
-            connect_stream_twiml("ftp://h", None, &[]),
-            Err(TwimlError::Scheme { .. })
-        ));
-        assert!(matches!(
-            connect_stream_twiml("frontdesk.example.org", None, &[]),
-            Err(TwimlError::Scheme { .. })
-        ));
-        assert!(matches!(
-            connect_stream_twiml("https://", None, &[]),
-            Err(TwimlError::NoHost { .. })
-        ));
-        assert!(matches!(
-            connect_stream_twiml("https:///x", None, &[]),
-            Err(TwimlError::NoHost { .. })
-        ));
-        assert!(matches!(
-            connect_stream_twiml("https://h.example/?a=1", None, &[]),
-            Err(TwimlError::QueryOrFragment { .. })
-        ));
+        for (url, check) in [
+            ("ftp://h", "scheme"),
+            ("frontdesk.example.org", "scheme"),
+            ("https://", "host"),
+            ("https:///x", "host"),
+            ("https://h.example/?a=1", "query"),
+        ] {
+            let got = connect_stream_twiml(url, None, &[], BYE);
+            let ok = match check {
+                "scheme" => matches!(got, Err(TwimlError::Scheme { .. })),
+                "host" => matches!(got, Err(TwimlError::NoHost { .. })),
+                _ => matches!(got, Err(TwimlError::QueryOrFragment { .. })),
+            };
+            assert!(ok, "{url}: {got:?}");
+            assert!(callback_url(url, TRANSFER_PATH).is_err(), "{url}");
+        }
     }
 
     #[test]
-    fn dial_is_plain() {
+    fn a_transfer_rings_staff_then_speaks_and_hangs_up() {
+        let xml = dial_twiml(&DialSpec {
+            number: "+15551230000",
+            action_url: "https://h.example/telephony/twilio/transfer",
+            ring_seconds: 25,
+            fallback: "Goodbye.",
+        });
         assert_eq!(
-            dial_twiml("+15551230000"),
-            "<Response><Dial>+15551230000</Dial></Response>"
+            xml,
+            "<Response><Dial action=\"https://h.example/telephony/twilio/transfer\" method=\"POST\" \
+             timeout=\"25\" answerOnBridge=\"true\"><Number>+15551230000</Number></Dial>\
+             <Say>Goodbye.</Say><Hangup/></Response>"
         );
     }
 }

@@ -173,7 +173,12 @@ pub fn holiday_asked(text: &str, today: NaiveDate, clinic: &Clinic) -> Option<As
         (None, Some(r)) => (r.0, r.1),
         (None, None) => return None,
     };
-    let (date, spoken) = if has("day after") || has("the day after") {
+    // A clinic holiday named "the day after Thanksgiving" is that day already.
+    let relative =
+        normalised(&name).contains(" day after ") || normalised(&name).contains(" day before ");
+    let (date, spoken) = if relative {
+        (date, name)
+    } else if has("day after") {
         (date + Duration::days(1), format!("the day after {name}"))
     } else if has("day before") {
         (date - Duration::days(1), format!("the day before {name}"))
@@ -221,5 +226,14 @@ mod tests {
         assert_eq!(asked("new year's day").unwrap().date, day(2027, 1, 1));
         assert_eq!(asked("memorial day").unwrap().date, day(2026, 5, 25));
         assert!(asked("are you open tomorrow").is_none());
+        // A clinic that closes the day after Thanksgiving names it so.
+        let second = Clinic::load(Some(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/clinics/foothills.toml"
+        ))))
+        .unwrap();
+        let a = holiday_asked("are you open the day after Thanksgiving?", today, &second).unwrap();
+        assert_eq!(a.date, day(2026, 11, 27));
+        assert!(second.holiday(a.date).is_some());
     }
 }

@@ -242,8 +242,10 @@ impl Dialogue {
         // answer, even when the model reads it as giving details; a reply
         // that is nothing but a yes or a no ("uh huh", "nope") is that
         // answer whatever the label.
+        // ("No, that's all, thanks" to a yes/no question stays a goodbye.)
+        let no_and_goodbye = intent == Intent::Goodbye && words::says_goodbye(text);
         if self.awaits_yes_no() {
-            if let Some(yes) = cues::bare_yes_or_no(text) {
+            if let Some(yes) = cues::bare_yes_or_no(text).filter(|yes| *yes || !no_and_goodbye) {
                 intent = if yes { Intent::Affirm } else { Intent::Deny };
             } else if matches!(intent, Intent::Inform | Intent::OutOfScope)
                 && let Some(yes) = cues::yes_or_no(text)
@@ -443,7 +445,11 @@ impl Dialogue {
     /// first words, when the model is unsure (Whisper wrote "bye." for "hi,
     /// um" before a chest pain) or in the middle of a task.
     fn on_goodbye(&mut self, env: &Env, confidence: f32, out: &mut Vec<Action>) {
-        let mid_task = self.goal.is_some() && !matches!(self.phase, Phase::Start | Phase::Open);
+        // Asked for a detail (a name, a day), "thanks" is rarely the end of
+        // the call; to a yes/no question, "no, that's all" is.
+        let mid_task = self.goal.is_some()
+            && !self.awaits_yes_no()
+            && !matches!(self.phase, Phase::Start | Phase::Open);
         let sure = self.heard > 1 && confidence >= GOODBYE_CONFIDENCE && !mid_task;
         if sure || self.phase == Phase::ConfirmGoodbye {
             self.say_key(env, out, "goodbye", &[]);

@@ -442,15 +442,10 @@ impl Dialogue {
     }
 
     /// A goodbye: obeyed when sure; asked about when it is the caller's
-    /// first words, when the model is unsure (Whisper wrote "bye." for "hi,
-    /// um" before a chest pain) or in the middle of a task.
+    /// first words or the model is unsure (Whisper wrote "bye." for "hi,
+    /// um" before a chest pain).
     fn on_goodbye(&mut self, env: &Env, confidence: f32, out: &mut Vec<Action>) {
-        // Asked for a detail (a name, a day), "thanks" is rarely the end of
-        // the call; to a yes/no question, "no, that's all" is.
-        let mid_task = self.goal.is_some()
-            && !self.awaits_yes_no()
-            && !matches!(self.phase, Phase::Start | Phase::Open);
-        let sure = self.heard > 1 && confidence >= GOODBYE_CONFIDENCE && !mid_task;
+        let sure = self.heard > 1 && confidence >= GOODBYE_CONFIDENCE;
         if sure || self.phase == Phase::ConfirmGoodbye {
             self.say_key(env, out, "goodbye", &[]);
             self.finish(out, AfterSpeech::Hangup);

@@ -87,7 +87,7 @@ fn a_crisis_gets_988_in_any_phase() {
             ),
             &[
                 "say:988",
-                "!say:dial 911.",
+                "!say:hang up right now and dial 911",
                 "task:emergency",
                 "outcome:Emergency",
                 "then:hangup",

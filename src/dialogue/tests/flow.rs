@@ -257,20 +257,20 @@ fn a_repeated_question_is_rephrased_and_three_chances_come_before_a_hand_off() {
                 &["say:May I have your first and last name"],
             ),
             (
-                Mumble("mmm"),
+                Mumble("mm 2"),
                 &[
                     "say:didn't quite catch",
                     "say:Could you tell me your full name",
                 ],
             ),
             (
-                Mumble("brrr"),
+                Mumble("brr 7"),
                 &["say:still didn't get", "say:Let's try once more"],
             ),
             // The call was going well (a request under way, a type known):
             // the hand-off is offered, not imposed.
             (
-                Mumble("static"),
+                Mumble("ss 9"),
                 &["say:call you back", "phase:OfferCallback", "!task:"],
             ),
             (

@@ -30,13 +30,9 @@ use crate::store::calls::{NewCall, NewTurn, Speaker as Who};
 use crate::stt::{SpeechToText, SttError};
 use crate::tts::Tts;
 use crate::vocabulary::{AfterSpeech, CallEvent, Intent, Outcome, Understanding};
+use held::HeldWords;
 
 const SAMPLE_RATE_HZ: u64 = 8000;
-/// Longest utterance (in words) held as the start of a sentence.
-const HOLD_MAX_WORDS: usize = 3;
-/// How long held words wait for their continuation, once the caller is
-/// quiet and nothing is being transcribed.
-const HOLD_MS: u64 = 1500;
 /// How long (wall clock) the agent's goodbye may take to be heard when the
 /// server stops, before the line is let go anyway: a caller's phone that
 /// never confirms playback must not hold the stop.
@@ -45,14 +41,6 @@ const GOODBYE_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// hand over the caller's last words before it keeps its books without
 /// them (they are still in the recording).
 const LISTENER_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A short utterance waiting for the rest of its sentence.
-struct HeldWords {
-    text: String,
-    understanding: Understanding,
-    /// Caller audio position after which it is answered alone.
-    until_sample: u64,
-}
 
 /// Everything a call needs, shared by all calls.
 pub struct CallServices {
@@ -312,6 +300,9 @@ struct Call {
     winding_down: Option<tokio::time::Instant>,
     /// The pending hang-up is the stop's goodbye, not the conversation's.
     goodbye_ours: bool,
+    /// Caller audio position until which the words the caller is saying as
+    /// the agent's goodbye ends are heard out (see `ending.rs`).
+    hear_out_until: Option<u64>,
 }
 
 impl Call {
@@ -401,6 +392,7 @@ impl Call {
             ending,
             winding_down: None,
             goodbye_ours: false,
+            hear_out_until: None,
         }
     }
 
@@ -477,7 +469,7 @@ impl Call {
     /// Performs a pending hang-up or transfer once the caller has heard the
     /// agent's last words.
     async fn end_if_done(&mut self) -> Option<StreamEnd> {
-        if self.speaker.is_speaking() {
+        if self.speaker.is_speaking() || self.hearing_out_last_words() {
             return None;
         }
         match self.after_speech.take()? {
@@ -540,39 +532,6 @@ impl Call {
         self.listener.push(pcm);
         self.check_held();
         self.check_silence();
-    }
-
-    /// Held words whose continuation never came (the next sound was a
-    /// cough, or nothing) are answered on their own after [`HOLD_MS`].
-    fn check_held(&mut self) {
-        let due = self.held.as_ref().is_some_and(|h| {
-            self.caller_samples >= h.until_sample
-                && !self.caller_talking
-                && self.utterances_pending == 0
-        });
-        if due
-            && self.pending_event.is_none()
-            && let Some(held) = self.held.take()
-        {
-            tracing::debug!("held words answered on their own");
-            self.pending_event = Some(CallEvent::Utterance {
-                text: held.text,
-                understanding: held.understanding,
-            });
-        }
-    }
-
-    /// "No," then a pause long enough to end an utterance, then "Wednesday
-    /// the 18th": answering "No." alone would answer the wrong thing. When a
-    /// short utterance's transcript arrives while the caller is already
-    /// speaking again (or the next utterance is queued), it is held and
-    /// joined to what follows. Emergencies are never held.
-    fn hold_as_start(&self, text: &str, understanding: &Understanding) -> bool {
-        let more_coming = self.caller_talking || self.utterances_pending > 0;
-        more_coming
-            && text.split_whitespace().count() <= HOLD_MAX_WORDS
-            && understanding.intent != Intent::Emergency
-            && understanding.emergency.is_none()
     }
 
     /// Tells the conversation once the caller has been silent too long.
@@ -799,12 +758,14 @@ impl Call {
             // Kept above; the agent is saying goodbye and will not answer.
             return;
         }
-        if held.is_none() && self.hold_as_start(&text, &understanding) {
-            tracing::debug!("a short utterance with more speech behind it; held");
+        if held.is_none()
+            && let Some(wait_ms) = self.hold_as_start(&text, &understanding)
+        {
+            tracing::debug!(wait_ms, "the start of a sentence; held for the rest");
             self.held = Some(HeldWords {
                 text,
                 understanding,
-                until_sample: self.caller_samples + HOLD_MS * SAMPLE_RATE_HZ / 1000,
+                until_sample: self.caller_samples + wait_ms * SAMPLE_RATE_HZ / 1000,
             });
             return;
         }
@@ -871,6 +832,10 @@ impl Call {
         self.listen_for = turn.listen_for;
         if turn.then != AfterSpeech::Listen {
             self.after_speech = Some(turn.then);
+        } else if !turn.say.is_empty() && !self.goodbye_ours {
+            // Words heard during its goodbye made the conversation ask
+            // something ("is this a medical emergency?"): it listens again.
+            self.after_speech = None;
         }
         self.speaker.say(turn.say);
     }
@@ -878,6 +843,7 @@ impl Call {
 
 mod ending;
 mod transfer;
+mod held;
 
 #[cfg(test)]
 mod tests;

@@ -62,9 +62,71 @@ pub fn sounds_finished(text: &str) -> bool {
     true
 }
 
+/// Words that leave an utterance hanging whatever follows: conjunctions,
+/// articles, prepositions, fillers. Fewer than [`TRAILING_WORDS`]: an
+/// utterance already ended by the silence is held only when it clearly
+/// cannot be the whole answer ("That's me." and "Hold on." can).
+const HANGING_WORDS: &[&str] = &[
+    "a", "an", "and", "the", "or", "but", "so", "because", "cause", "um", "uh", "er", "my", "is",
+    "was", "with", "to", "for", "of", "at", "from", "born", "if", "your", "our", "about", "need",
+    "want", "by", "also", "just", "actually", "i'm", "it's", "i", "um,", "like", "calling",
+];
+
+/// Whether an utterance the silence has ended can be answered on its own.
+/// "Yes," before a breath and "that's my cell", or an opening request over
+/// two breaths ("Hi, I'm calling because", "I need to"), cannot: the call
+/// loop holds them for the rest. A question, a finished sentence and a
+/// bare "Yes." stand alone, so their replies are not delayed.
+pub fn stands_alone(text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() || text.ends_with('?') {
+        return true;
+    }
+    if text.ends_with(',') || text.ends_with("...") || text.ends_with('…') || text.ends_with('-')
+    {
+        return false;
+    }
+    let last = text
+        .split_whitespace()
+        .last()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+        .to_lowercase();
+    !HANGING_WORDS.contains(&last.as_str())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sounds_finished;
+    use super::{sounds_finished, stands_alone};
+
+    #[test]
+    fn fragments_that_cannot_be_answered_alone() {
+        for text in [
+            "Yes,",
+            "Yeah, so",
+            "Hi, I'm calling because",
+            "I need to",
+            "I was wondering...",
+            "My date of birth is",
+            "Um, I'd like to make an appointment for",
+            "and",
+        ] {
+            assert!(!stands_alone(text), "{text:?} should be held for the rest");
+        }
+        for text in [
+            "Yes.",
+            "No.",
+            "Yes, that's my cell.",
+            "That's me.",
+            "Hold on.",
+            "What time do you close?",
+            "I need to book a physical.",
+            "Tuesday at 3.",
+            "",
+        ] {
+            assert!(stands_alone(text), "{text:?} should be answered at once");
+        }
+    }
 
     #[test]
     fn finished_sentences_end_the_turn() {

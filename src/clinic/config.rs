@@ -80,6 +80,10 @@ pub struct Address {
     pub zip: String,
     pub directions: String,
     pub parking: String,
+    /// Step-free access, elevators, wheelchairs: said when a caller asks
+    /// whether the office is accessible (empty: the agent offers a call
+    /// back from the front desk instead).
+    pub accessibility: String,
 }
 
 impl Address {
@@ -154,6 +158,9 @@ pub struct Clinic {
     pub providers: Vec<Provider>,
     pub appointment_types: Vec<AppointmentType>,
     pub insurance: Vec<InsurancePlan>,
+    /// Plans the clinic knows it does not take (`insurance_not_accepted`,
+    /// lower-case phrases): a clear "no" rather than a billing check.
+    pub insurance_not_accepted: Vec<String>,
     pub accepting_new_patients: bool,
     /// Staff line for warm transfers during open hours.
     pub transfer_number: Option<String>,
@@ -287,6 +294,8 @@ struct RawClinic {
     #[serde(default)]
     insurance: Vec<RawPlan>,
     #[serde(default)]
+    insurance_not_accepted: Vec<String>,
+    #[serde(default)]
     queue: RawQueue,
     /// Server settings may share the file (`settings.rs` reads them).
     #[serde(default, rename = "server")]
@@ -317,6 +326,8 @@ struct RawAddress {
     directions: String,
     #[serde(default)]
     parking: String,
+    #[serde(default)]
+    accessibility: String,
 }
 
 #[derive(Deserialize)]
@@ -515,12 +526,19 @@ impl Clinic {
                 zip: raw.address.zip,
                 directions: raw.address.directions,
                 parking: raw.address.parking,
+                accessibility: raw.address.accessibility,
             },
             hours,
             holidays,
             providers,
             appointment_types,
             insurance,
+            insurance_not_accepted: raw
+                .insurance_not_accepted
+                .iter()
+                .map(|p| p.trim().to_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
             accepting_new_patients: raw.accepting_new_patients,
             transfer_number: raw.transfer_number.filter(|n| !n.trim().is_empty()),
             slot_minutes: raw.slot_minutes,

@@ -113,6 +113,7 @@ impl ListeningHints {
             | Phase::ConfirmCancel
             | Phase::OfferCallback
             | Phase::ConfirmEmergency
+            | Phase::ConfirmGoodbye
             | Phase::Waiting
             | Phase::Ended => return None,
         };

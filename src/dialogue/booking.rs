@@ -99,10 +99,11 @@ impl Dialogue {
             self.appointments = None;
             self.advance(env, out);
         } else if yes || goes_ahead {
+            // The clinic's own type for a first visit, whatever its id.
             if self.phase == Phase::OfferNewPatientBooking
-                && env.clinic.appointment_type("new_patient").is_some()
+                && let Some(t) = words::appointment_type_in("new patient", env.clinic)
             {
-                self.prefs.type_id = Some("new_patient".into());
+                self.prefs.type_id = Some(t.id.clone());
             }
             self.start_goal(env, Goal::Book, out);
         } else if no {

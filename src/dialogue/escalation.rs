@@ -29,19 +29,31 @@ impl Dialogue {
     ) {
         let yes = intent == Intent::Affirm;
         let no = intent == Intent::Deny;
+        let held = self.emergency_words.take();
         if yes {
-            self.emergency(env, text, None, out);
-        } else {
-            // Not an emergency: back to where the call was, and this
-            // answer (unless a plain "no") is an answer there.
-            self.phase = self.before_emergency_check;
-            self.failures = 0;
-            if no {
-                self.say_key(env, out, "not_emergency", &[]);
-                self.ask_current(env, out);
-            } else {
-                self.in_phase(env, text, intent, e, changed, out);
+            let said = held.as_ref().map(|(t, _)| t.as_str()).unwrap_or(text);
+            self.emergency(env, said, None, out);
+            return;
+        }
+        // Not an emergency: back to where the call was.
+        self.phase = self.before_emergency_check;
+        self.failures = 0;
+        if no {
+            // The words that made the agent ask are answered there now
+            // ("yes, that's myself" to "is this your best number?").
+            self.say_key(env, out, "not_emergency", &[]);
+            let said = self.turn_says.len();
+            if let Some((words_then, understood)) = held {
+                self.heard = self.heard.saturating_sub(1);
+                self.on_utterance(env, &words_then, &understood, out);
             }
+            if self.turn_says.len() == said && !matches!(self.phase, Phase::Waiting | Phase::Ended)
+            {
+                self.ask_current(env, out);
+            }
+        } else {
+            // Anything else is an answer where the call was.
+            self.in_phase(env, text, intent, e, changed, out);
         }
     }
 
@@ -54,12 +66,22 @@ impl Dialogue {
     ) {
         let yes = intent == Intent::Affirm;
         let no = intent == Intent::Deny;
+        let resume = self.loop_resume.take();
         if yes {
             self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
+        } else if let (true, Some(phase)) = (no, resume) {
+            // Offered because the call went round in circles: carry on,
+            // the question put another way.
+            self.failures = 0;
+            self.phase = phase;
+            self.asking = Some((phase, 2));
+            self.say_key(env, out, "handoff_declined", &[]);
+            self.ask_current(env, out);
         } else if no {
             self.goal = None;
             self.anything_else(env, out);
         } else {
+            self.loop_resume = resume;
             self.not_understood(env, out);
         }
     }

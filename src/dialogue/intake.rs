@@ -20,7 +20,12 @@ impl Dialogue {
     ) {
         let yes = intent == Intent::Affirm;
         let no = intent == Intent::Deny;
-        if no
+        if no && self.heard == 1 {
+            // "No" as the caller's first words answers nothing the agent
+            // asked: a goodbye it does not take on trust.
+            self.before_goodbye_check = self.phase;
+            self.ask(env, Phase::ConfirmGoodbye, out);
+        } else if no
             || (intent == Intent::Inform
                 && words::any_phrase(text, &["that's all", "that's it", "nothing else"]))
         {

@@ -4,6 +4,7 @@
 //! `questions`) that answer each question. See the module docs in
 //! `dialogue/mod.rs`.
 
+use super::cues;
 use super::escalation::is_clinical;
 use super::state::{Action, ActionResult, Dialogue, Env, Goal, Input, Phase, TaskContext};
 use super::words;
@@ -17,6 +18,8 @@ pub const SWITCH_CONFIDENCE: f32 = 0.7;
 /// While times are offered, a reply that picks one is a pick unless the
 /// model is this sure it is something else.
 pub const PICK_OVERRIDE_CONFIDENCE: f32 = 0.9;
+/// Below this a goodbye is asked about ("anything before you go?"), not obeyed.
+pub const GOODBYE_CONFIDENCE: f32 = 0.8;
 /// Silences in a row before the agent closes the call.
 const MAX_SILENCES: u32 = 2;
 
@@ -25,7 +28,24 @@ impl Dialogue {
     pub fn step(&mut self, env: &Env, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
         if self.phase == Phase::Ended {
-            // Only the write a closing step is waiting for still matters.
+            // The goodbye is being said: words heard now get no reply,
+            // unless they tell of an emergency, which still gets its answer
+            // (and its task) before the line closes.
+            if let Input::Call(CallEvent::Utterance {
+                text,
+                understanding: u,
+            }) = &input
+                && self.outcome != Some(Outcome::Emergency)
+                && (u.emergency.is_some()
+                    || u.possible_emergency.is_some()
+                    || u.intent == Intent::Emergency)
+            {
+                self.turn_says.clear();
+                self.on_utterance(env, text, u, &mut out);
+                if !self.turn_says.is_empty() {
+                    self.last_turn = self.turn_says.clone();
+                }
+            }
             return out;
         }
         match input {
@@ -120,14 +140,27 @@ impl Dialogue {
         }
     }
 
-    /// What the caller's words mean here: emergencies first, then pleasantries,
-    /// repeats, a new request, a question; else an answer to the question asked.
-    fn on_utterance(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
-        // Safety first: an emergency wins over every state and every label.
+    /// What the caller's words mean here: emergencies first, then a person
+    /// asked for, pleasantries, repeats, a new request, a question; else an
+    /// answer to the question asked.
+    pub(super) fn on_utterance(
+        &mut self,
+        env: &Env,
+        text: &str,
+        u: &Understanding,
+        out: &mut Vec<Action>,
+    ) {
+        self.heard += 1;
+        // Safety first: an emergency the net is sure of (a crisis, 988,
+        // whatever was asked) wins over every state and every label.
+        if let Some(kind) = u.emergency {
+            self.emergency(env, text, Some(kind), out);
+            return;
+        }
         if u.intent == Intent::Emergency {
-            let sure = u.emergency.is_some() || u.confidence >= MIN_CONFIDENCE;
+            let sure = u.confidence >= MIN_CONFIDENCE;
             if sure || self.phase == Phase::ConfirmEmergency {
-                self.emergency(env, text, u.emergency, out);
+                self.emergency(env, text, None, out);
                 return;
             }
             // Only the model heard it, and it is unsure ("Hi, this is Tom
@@ -138,15 +171,17 @@ impl Dialogue {
             // the net still hears any emergency said in it.
             let answering = matches!(self.phase, Phase::AskName | Phase::AskDob | Phase::AskPhone);
             if !answering {
-                if self.phase != Phase::Waiting {
-                    self.absorb(env, text, &u.entities, out);
-                    self.before_emergency_check = self.phase;
-                    self.ask(env, Phase::ConfirmEmergency, out);
-                }
+                self.check_emergency(env, text, u, out);
                 return;
             }
         }
-        if self.phase == Phase::Waiting {
+        // A weak signal ("that's myself" for "that's my cell", an ordinary
+        // fever): never 911 on it, but always the question.
+        if u.possible_emergency.is_some() && self.phase != Phase::ConfirmEmergency {
+            self.check_emergency(env, text, u, out);
+            return;
+        }
+        if matches!(self.phase, Phase::Waiting | Phase::Ended) {
             return;
         }
         // Half a sentence cut off by a pause, or a pleasantry: no failure.
@@ -174,38 +209,83 @@ impl Dialogue {
             }
             return;
         }
+        // "Operator", "a person please": staff at once, in any phase (the
+        // model's label, or the words themselves when the label is missing).
+        let wants_person = cues::asks_for_person(text)
+            || (u.intent == Intent::SpeakToStaff && u.confidence >= MIN_CONFIDENCE);
+        let in_callback = self.goal == Some(Goal::Escalate(TaskKind::Callback))
+            && !matches!(self.phase, Phase::Open | Phase::Start);
+        if wants_person && !in_callback {
+            self.failures = 0;
+            self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
+            return;
+        }
         let mut intent = if u.confidence >= MIN_CONFIDENCE {
             u.intent
+        } else if words::says_goodbye(text) && u.intent == Intent::Goodbye {
+            // An unsure goodbye is asked about, never obeyed.
+            Intent::Goodbye
         } else {
             // The model does not know what the agent asked; after a yes/no
             // question a reply that opens with one is that answer.
-            match words::leading_yes_no(text).filter(|_| self.awaits_yes_no()) {
+            match cues::yes_or_no(text).filter(|_| self.awaits_yes_no()) {
                 Some(true) => Intent::Affirm,
                 Some(false) => Intent::Deny,
                 None => Intent::OutOfScope,
             }
         };
+        // A new request the model is sure of, or one the words make certain.
+        let mut switch_sure = u.confidence >= SWITCH_CONFIDENCE;
         // After a yes/no question, a reply that opens with one is that
-        // answer, even when the model reads it as giving details.
-        if self.awaits_yes_no()
-            && matches!(intent, Intent::Inform | Intent::OutOfScope)
-            && let Some(yes) = words::leading_yes_no(text)
-        {
-            intent = if yes { Intent::Affirm } else { Intent::Deny };
+        // answer, even when the model reads it as giving details; a reply
+        // that is nothing but a yes or a no ("uh huh", "nope") is that
+        // answer whatever the label.
+        // ("No, that's all, thanks" to a yes/no question stays a goodbye.)
+        let no_and_goodbye = intent == Intent::Goodbye && words::says_goodbye(text);
+        if self.awaits_yes_no() {
+            if let Some(yes) = cues::bare_yes_or_no(text).filter(|yes| *yes || !no_and_goodbye) {
+                intent = if yes { Intent::Affirm } else { Intent::Deny };
+            } else if matches!(intent, Intent::Inform | Intent::OutOfScope)
+                && let Some(yes) = cues::yes_or_no(text)
+            {
+                intent = if yes { Intent::Affirm } else { Intent::Deny };
+            }
+        }
+        // A request that repeats what was just proposed confirms it ("so
+        // just cancel it, please" to "you'd like to cancel …, is that
+        // right?").
+        if self.repeats_proposal(text, intent) {
+            intent = Intent::Affirm;
         }
         // The agent never hangs up on the model's word alone.
         if intent == Intent::Goodbye && !words::says_goodbye(text) {
             intent = Intent::OutOfScope;
         }
+        // "Can I do a video visit, I want to talk to someone about my
+        // anxiety" is a booking (of a video visit if the clinic has one),
+        // not a clinical question.
+        if cues::wants_remote_visit(text)
+            && self.goal != Some(Goal::Book)
+            && matches!(
+                intent,
+                Intent::ClinicalQuestion
+                    | Intent::OutOfScope
+                    | Intent::Inform
+                    | Intent::BookAppointment
+                    | Intent::OfficeHours
+            )
+        {
+            intent = Intent::BookAppointment;
+            switch_sure = true;
+        }
         // Words the model could not place but that carry details ("This is
         // Tom Lee.", a date, a number) give those details. A name needs the
         // caller to say it is theirs: the name parser is generous.
         let e = &u.entities;
+        let when_details = e.date.is_some() || e.time.is_some() || e.part_of_day.is_some();
         let details = e.date_of_birth.is_some()
             || e.phone.is_some()
-            || e.date.is_some()
-            || e.time.is_some()
-            || e.part_of_day.is_some()
+            || when_details
             || e.provider.is_some()
             || e.medication.is_some()
             || e.pharmacy.is_some()
@@ -213,18 +293,14 @@ impl Dialogue {
         if intent == Intent::OutOfScope && details {
             intent = Intent::Inform;
         }
-        // "The CVS on Main Street" answers "which pharmacy?"; it is not a
-        // question about where the clinic is.
-        let faq = matches!(
-            intent,
-            Intent::OfficeHours | Intent::Location | Intent::Insurance | Intent::NewPatient
-        );
-        if faq
-            && matches!(self.phase, Phase::AskMedication | Phase::AskPharmacy)
-            && !words::is_question(text)
+        // Parking and accessibility are questions about the place.
+        if matches!(intent, Intent::OutOfScope)
+            && (cues::asks_parking(text) || cues::asks_accessibility(text))
+            && words::is_question(text)
         {
-            intent = Intent::Inform;
+            intent = Intent::Location;
         }
+        intent = self.faq_or_answer(text, intent, when_details);
         let changed = self.absorb(env, text, &u.entities, out);
 
         // A new request switches the topic from any phase; in the middle of
@@ -239,7 +315,7 @@ impl Dialogue {
             let picks_offer = self.phase == Phase::Offering
                 && u.confidence < PICK_OVERRIDE_CONFIDENCE
                 && self.offer_picked(text, &u.entities).is_some();
-            if !same && mid_task && (u.confidence < SWITCH_CONFIDENCE || picks_offer) {
+            if !same && mid_task && (!switch_sure || picks_offer) {
                 intent = Intent::Inform;
             } else if !same {
                 if let Goal::Escalate(kind) = goal
@@ -259,13 +335,179 @@ impl Dialogue {
                 return;
             }
             Intent::Goodbye => {
-                self.say_key(env, out, "goodbye", &[]);
-                self.finish(out, AfterSpeech::Hangup);
+                self.on_goodbye(env, u.confidence, out);
                 return;
             }
             _ => {}
         }
+        // Something useful that is not what was asked (a day offered while
+        // the agent asks for a phone number) is kept for later, with a
+        // word, and the question asked again: no failure.
+        if changed && !self.phase_answered(intent) {
+            self.failures = 0;
+            if self.turn_says.is_empty() {
+                self.say_key(env, out, "noted", &[]);
+            }
+            self.ask_current(env, out);
+            return;
+        }
         self.in_phase(env, text, intent, &u.entities, changed, out);
+    }
+
+    /// Whether the reply answers the question of a phase that wants one
+    /// thing (a type, a number), as opposed to giving something else.
+    fn phase_answered(&self, intent: Intent) -> bool {
+        match self.phase {
+            Phase::AskType => self.prefs.type_id.is_some(),
+            Phase::AskPhone => self.phone.is_some(),
+            Phase::ConfirmCallerNumber => {
+                self.phone.is_some() || matches!(intent, Intent::Affirm | Intent::Deny)
+            }
+            _ => true,
+        }
+    }
+
+    /// A question (hours, location, insurance, new patients) or an answer
+    /// to the question asked: "tomorrow at four if that's open" answers
+    /// "when?"; the same question asked again in the phase it interrupted
+    /// is an answer there, so the flow resumes once, never in a loop.
+    fn faq_or_answer(&self, text: &str, intent: Intent, when_details: bool) -> Intent {
+        let faq = matches!(
+            intent,
+            Intent::OfficeHours | Intent::Location | Intent::Insurance | Intent::NewPatient
+        );
+        if !faq {
+            return intent;
+        }
+        // "The CVS on Main Street" answers "which pharmacy?"; it is not a
+        // question about where the clinic is.
+        if matches!(self.phase, Phase::AskMedication | Phase::AskPharmacy)
+            && !words::is_question(text)
+        {
+            return Intent::Inform;
+        }
+        let booking_phase = matches!(
+            self.phase,
+            Phase::AskWhen
+                | Phase::Offering
+                | Phase::ConfirmSlot
+                | Phase::SameDayOffer
+                | Phase::OfferNewPatientBooking
+        );
+        if intent == Intent::OfficeHours && booking_phase && cues::hedges_availability(text) {
+            return Intent::Inform;
+        }
+        if booking_phase && when_details && !words::is_question(text) {
+            return Intent::Inform;
+        }
+        if self.faq_in == Some((self.phase, intent)) {
+            return Intent::Inform;
+        }
+        intent
+    }
+
+    /// A request that repeats what the agent just proposed: the same
+    /// request in a confirmation ("just cancel it, please"), or "book it".
+    fn repeats_proposal(&self, text: &str, intent: Intent) -> bool {
+        let negated = words::any_phrase(
+            text,
+            &["don't", "do not", "not", "keep it", "never mind", "instead"],
+        );
+        if negated {
+            return false;
+        }
+        match self.phase {
+            Phase::ConfirmCancel => {
+                intent == Intent::CancelAppointment
+                    || words::any_phrase(text, &["cancel it", "cancel that", "go ahead"])
+            }
+            Phase::ConfirmSlot => {
+                let same = match self.goal {
+                    Some(Goal::Book) => intent == Intent::BookAppointment,
+                    Some(Goal::Reschedule) => {
+                        matches!(
+                            intent,
+                            Intent::RescheduleAppointment | Intent::BookAppointment
+                        )
+                    }
+                    _ => false,
+                };
+                same || words::any_phrase(text, &["book it", "book that", "move it", "do it"])
+            }
+            Phase::OfferCallback => intent == Intent::SpeakToStaff,
+            _ => false,
+        }
+    }
+
+    /// A goodbye: obeyed when sure; asked about when it is the caller's
+    /// first words or the model is unsure (Whisper wrote "bye." for "hi,
+    /// um" before a chest pain).
+    fn on_goodbye(&mut self, env: &Env, confidence: f32, out: &mut Vec<Action>) {
+        let sure = self.heard > 1 && confidence >= GOODBYE_CONFIDENCE;
+        if sure || self.phase == Phase::ConfirmGoodbye {
+            self.say_key(env, out, "goodbye", &[]);
+            self.finish(out, AfterSpeech::Hangup);
+        } else {
+            self.before_goodbye_check = self.phase;
+            self.ask(env, Phase::ConfirmGoodbye, out);
+        }
+    }
+
+    /// The answer to "anything I can help you with before you go?".
+    pub(super) fn on_goodbye_confirm_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        e: &Entities,
+        changed: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let done = intent == Intent::Deny
+            || words::says_goodbye(text)
+            || words::any_phrase(text, &["that's all", "that's it", "nothing"]);
+        if done {
+            self.say_key(env, out, "goodbye", &[]);
+            self.finish(out, AfterSpeech::Hangup);
+        } else if intent == Intent::Affirm {
+            self.phase = self.before_goodbye_check;
+            self.failures = 0;
+            if matches!(self.phase, Phase::Open | Phase::Start) {
+                self.say_key(env, out, "how_help", &[]);
+            } else {
+                self.ask_current(env, out);
+            }
+        } else {
+            self.phase = self.before_goodbye_check;
+            self.in_phase(env, text, intent, e, changed, out);
+        }
+    }
+
+    /// Asks "is this a medical emergency?", keeping the words that made
+    /// the agent ask: a "no" answers them where the call was.
+    fn check_emergency(&mut self, env: &Env, text: &str, u: &Understanding, out: &mut Vec<Action>) {
+        if self.phase == Phase::Waiting {
+            return;
+        }
+        let mut kept = u.clone();
+        if kept.intent == Intent::Emergency {
+            kept.intent = Intent::OutOfScope;
+            kept.confidence = 0.0;
+        }
+        kept.emergency = None;
+        kept.possible_emergency = None;
+        // What the words give is kept (a name said with them), quietly:
+        // a note about them is said if they are answered after a "no".
+        let said = self.turn_says.len();
+        self.absorb(env, text, &u.entities, &mut Vec::new());
+        self.turn_says.truncate(said);
+        self.emergency_words = Some((text.to_string(), kept));
+        self.before_emergency_check = if self.phase == Phase::Ended {
+            Phase::Open
+        } else {
+            self.phase
+        };
+        self.ask(env, Phase::ConfirmEmergency, out);
     }
 
     /// Whether the agent's question was a yes/no one.
@@ -280,6 +522,7 @@ impl Dialogue {
                 | Phase::OfferBookInstead
                 | Phase::SameDayOffer
                 | Phase::OfferCallback
+                | Phase::ConfirmGoodbye
         )
     }
 
@@ -316,6 +559,9 @@ impl Dialogue {
                 self.on_emergency_confirm_reply(env, text, intent, e, changed, out)
             }
             Phase::OfferCallback => self.on_callback_offer_reply(env, intent, out),
+            Phase::ConfirmGoodbye => {
+                self.on_goodbye_confirm_reply(env, text, intent, e, changed, out)
+            }
             Phase::Waiting | Phase::Ended => {}
         }
     }

@@ -23,10 +23,15 @@
 //!   `escalation` (staff, callbacks, emergencies), `questions` (hours,
 //!   location, insurance, new patients);
 //! - `speech`: how the agent says things and asks each phase's question;
-//! - `words`: reading caller text and phrasing dates, times and lists.
+//! - `words`: reading caller text and phrasing dates, times and lists;
+//!   `cues`: what the dialogue reads in the words itself under the model
+//!   (yes and no, asking for a person, a video visit); `calendar`:
+//!   holidays asked about by name.
 
 mod appointments;
 mod booking;
+mod calendar;
+mod cues;
 mod escalation;
 mod identity;
 mod intake;

@@ -6,8 +6,11 @@ use super::words;
 use crate::scheduling::Slot;
 use crate::vocabulary::{AfterSpeech, Outcome, TaskKind};
 
-/// Misunderstandings in a row before the call goes to staff.
-const MAX_FAILURES: u32 = 2;
+/// Misunderstandings in a row before a hand-off: three chances.
+const MAX_FAILURES: u32 = 3;
+/// The same question asked this many times in a row (without the call
+/// moving on) is a loop: the next time the agent changes course.
+const LOOP_ASKS: u32 = 3;
 
 /// Which outcome wins when a call has several (an emergency over everything).
 fn rank(o: Outcome) -> u8 {
@@ -119,17 +122,84 @@ impl Dialogue {
 
     /// Moves to `phase` and asks its question.
     pub(super) fn ask(&mut self, env: &Env, phase: Phase, out: &mut Vec<Action>) {
+        if self.phase != phase {
+            self.faq_in = None;
+        }
         self.phase = phase;
         self.dtmf.clear();
         self.ask_current(env, out);
     }
 
-    /// Says the question of the current phase.
+    /// Says the question of the current phase: rephrased when it is asked
+    /// again, and after three times in a row a change of course (the offer
+    /// of a call back) instead of a fourth.
     pub(super) fn ask_current(&mut self, env: &Env, out: &mut Vec<Action>) {
+        let times = match self.asking {
+            Some((p, n)) if p == self.phase => n + 1,
+            _ => 1,
+        };
+        self.asking = Some((self.phase, times));
+        let offers = matches!(
+            self.phase,
+            Phase::OfferCallback
+                | Phase::ConfirmEmergency
+                | Phase::ConfirmGoodbye
+                | Phase::Start
+                | Phase::Open
+                | Phase::Waiting
+                | Phase::Ended
+        );
+        if times > LOOP_ASKS && !offers {
+            return self.change_course(env, out);
+        }
+        self.question(env, out);
+    }
+
+    /// Going round in circles: offer a call back once (a "no" comes back
+    /// to the question, put another way); the second time, hand over.
+    fn change_course(&mut self, env: &Env, out: &mut Vec<Action>) {
+        if self.loop_resume.is_none() && !self.loop_offered {
+            self.loop_offered = true;
+            self.offer_handoff(env, out);
+        } else {
+            self.failures = 0;
+            self.say_key(env, out, "too_many_failures", &[]);
+            self.start_goal(env, Goal::Escalate(TaskKind::FailedUnderstanding), out);
+        }
+    }
+
+    /// "Would you like me to have someone call you back?", coming back to
+    /// the question asked on a "no".
+    pub(super) fn offer_handoff(&mut self, env: &Env, out: &mut Vec<Action>) {
+        self.loop_resume = Some(self.phase);
+        self.phase = Phase::OfferCallback;
+        self.asking = Some((Phase::OfferCallback, 1));
+        self.say_key(env, out, "offer_handoff", &[]);
+    }
+
+    /// Says `key`, or its rephrasing for the second (`key_again`) and
+    /// third or later (`key_third`) time the question is asked in a row.
+    fn say_asked(&mut self, env: &Env, out: &mut Vec<Action>, key: &str, vars: &[(&str, &str)]) {
+        let times = self.asking.map(|(_, n)| n).unwrap_or(1);
+        let again = format!("{key}_again");
+        let third = format!("{key}_third");
+        let has = |k: &str| env.prompts.template(k).is_some();
+        let chosen = match times {
+            0 | 1 => key.to_string(),
+            2 if has(&again) => again,
+            _ if has(&third) => third,
+            _ if has(&again) => again,
+            _ => key.to_string(),
+        };
+        self.say_key(env, out, &chosen, vars);
+    }
+
+    /// The question of the current phase, worded for how often it was asked.
+    fn question(&mut self, env: &Env, out: &mut Vec<Action>) {
         let today = env.today();
         match self.phase {
             Phase::Start | Phase::Open | Phase::Waiting | Phase::Ended => {
-                self.say_key(env, out, "how_help", &[])
+                self.say_asked(env, out, "how_help", &[])
             }
             Phase::AskType => {
                 let names: Vec<String> = env
@@ -139,14 +209,14 @@ impl Dialogue {
                     .map(|t| words::with_article(&t.name))
                     .collect();
                 let options = words::join_list(&names, "or");
-                self.say_key(env, out, "ask_type", &[("options", &options)])
+                self.say_asked(env, out, "ask_type", &[("options", &options)])
             }
-            Phase::AskName => self.say_key(env, out, "ask_name", &[]),
+            Phase::AskName => self.say_asked(env, out, "ask_name", &[]),
             Phase::AskDob if self.dob_month_day.is_some() => {
-                self.say_key(env, out, "ask_dob_year", &[])
+                self.say_asked(env, out, "ask_dob_year", &[])
             }
-            Phase::AskDob => self.say_key(env, out, "ask_dob", &[]),
-            Phase::AskPhone => self.say_key(env, out, "ask_phone", &[]),
+            Phase::AskDob => self.say_asked(env, out, "ask_dob", &[]),
+            Phase::AskPhone => self.say_asked(env, out, "ask_phone", &[]),
             Phase::ConfirmCallerNumber => {
                 let last4 = self
                     .caller_number
@@ -160,14 +230,14 @@ impl Dialogue {
                     .collect::<String>()
                     .trim_end()
                     .to_string();
-                self.say_key(env, out, "confirm_caller_number", &[("last4", &spaced)])
+                self.say_asked(env, out, "confirm_caller_number", &[("last4", &spaced)])
             }
-            Phase::AskWhen => self.say_key(env, out, "ask_when", &[]),
+            Phase::AskWhen => self.say_asked(env, out, "ask_when", &[]),
             Phase::Offering => {
                 let phrases: Vec<String> =
                     self.offered.iter().map(|s| self.say_slot(env, s)).collect();
                 let joined = words::join_list(&phrases, "or");
-                self.say_key(env, out, "offer_many", &[("slots", &joined)])
+                self.say_asked(env, out, "offer_many", &[("slots", &joined)])
             }
             Phase::ConfirmSlot => {
                 let Some(slot) = self.chosen.clone() else {
@@ -186,7 +256,7 @@ impl Dialogue {
                 } else {
                     "confirm_booking"
                 };
-                self.say_key(
+                self.say_asked(
                     env,
                     out,
                     key,
@@ -198,23 +268,24 @@ impl Dialogue {
                 let items: Vec<String> =
                     list.iter().take(4).map(|a| self.say_appt(env, a)).collect();
                 let joined = words::join_list(&items, "or");
-                self.say_key(env, out, "which_appointment", &[("appointments", &joined)])
+                self.say_asked(env, out, "which_appointment", &[("appointments", &joined)])
             }
             Phase::ConfirmCancel => {
                 let Some(t) = self.target.clone() else { return };
                 let appt = self.say_appt(env, &t);
-                self.say_key(env, out, "confirm_cancel", &[("appointment", &appt)])
+                self.say_asked(env, out, "confirm_cancel", &[("appointment", &appt)])
             }
-            Phase::AskMedication => self.say_key(env, out, "ask_medication", &[]),
-            Phase::AskPharmacy => self.say_key(env, out, "ask_pharmacy", &[]),
-            Phase::AskInsurancePlan => self.say_key(env, out, "ask_insurance_plan", &[]),
+            Phase::AskMedication => self.say_asked(env, out, "ask_medication", &[]),
+            Phase::AskPharmacy => self.say_asked(env, out, "ask_pharmacy", &[]),
+            Phase::AskInsurancePlan => self.say_asked(env, out, "ask_insurance_plan", &[]),
             Phase::OfferNewPatientBooking => {
-                self.say_key(env, out, "offer_new_patient_booking", &[])
+                self.say_asked(env, out, "offer_new_patient_booking", &[])
             }
-            Phase::OfferBookInstead => self.say_key(env, out, "offer_book_instead", &[]),
-            Phase::SameDayOffer => self.say_key(env, out, "same_day_offer", &[]),
-            Phase::OfferCallback => self.say_key(env, out, "offer_callback", &[]),
-            Phase::ConfirmEmergency => self.say_key(env, out, "confirm_emergency", &[]),
+            Phase::OfferBookInstead => self.say_asked(env, out, "offer_book_instead", &[]),
+            Phase::SameDayOffer => self.say_asked(env, out, "same_day_offer", &[]),
+            Phase::OfferCallback => self.say_asked(env, out, "offer_callback", &[]),
+            Phase::ConfirmEmergency => self.say_asked(env, out, "confirm_emergency", &[]),
+            Phase::ConfirmGoodbye => self.say_asked(env, out, "confirm_goodbye", &[]),
         }
     }
 
@@ -225,16 +296,40 @@ impl Dialogue {
         self.say_key(env, out, "anything_else", &[]);
     }
 
-    /// "Sorry?" and the question again; after too many, a hand-off to staff.
+    /// "Sorry?" and the question again, put another way; after three
+    /// misses a hand-off: offered while the call is otherwise going well,
+    /// else arranged.
     pub(super) fn not_understood(&mut self, env: &Env, out: &mut Vec<Action>) {
         self.failures += 1;
         if self.failures >= MAX_FAILURES {
             self.failures = 0;
+            if self.going_well() && self.phase != Phase::OfferCallback && !self.loop_offered {
+                self.loop_offered = true;
+                self.say_key(env, out, "not_understood_again", &[]);
+                self.offer_handoff(env, out);
+                return;
+            }
             self.say_key(env, out, "too_many_failures", &[]);
             self.start_goal(env, Goal::Escalate(TaskKind::FailedUnderstanding), out);
             return;
         }
-        self.say_key(env, out, "not_understood", &[]);
+        let key = if self.failures > 1 {
+            "not_understood_again"
+        } else {
+            "not_understood"
+        };
+        self.say_key(env, out, key, &[]);
         self.ask_current(env, out);
+    }
+
+    /// Whether the call is otherwise going well: a request under way with
+    /// something gathered, or something already done.
+    fn going_well(&self) -> bool {
+        let gathered = self.name.is_some()
+            || self.dob.is_some()
+            || self.patient.is_some()
+            || self.prefs.when_given
+            || self.prefs.type_id.is_some();
+        (self.goal.is_some() && gathered) || self.answered_something || self.outcome.is_some()
     }
 }

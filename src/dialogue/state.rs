@@ -165,6 +165,9 @@ pub enum Phase {
     OfferCallback,
     /// "Is this a medical emergency?": the model alone, unsure, heard one.
     ConfirmEmergency,
+    /// "Anything I can help you with before you go?": a goodbye the agent
+    /// does not take on trust (the caller's first words, or unsure).
+    ConfirmGoodbye,
     Waiting,
     Ended,
 }
@@ -217,6 +220,25 @@ pub struct Dialogue {
     pub(super) dob_month_day: Option<(u32, u32)>,
     /// Where the call was when the agent asked whether this is an emergency.
     pub(super) before_emergency_check: Phase,
+    /// The words that made the agent ask whether this is an emergency: a
+    /// "no" answers them where the call was ("yes, that's myself" to "is
+    /// this your best number?" is still a yes).
+    pub(super) emergency_words: Option<(String, crate::vocabulary::Understanding)>,
+    /// Where the call was when the agent asked whether the caller is done.
+    pub(super) before_goodbye_check: Phase,
+    /// Where a loop guard's or a going-well offer of a call back came from:
+    /// a "no" goes back there.
+    pub(super) loop_resume: Option<Phase>,
+    /// Caller utterances so far: a goodbye as the first words is confirmed.
+    pub(super) heard: u32,
+    /// The question last asked and how many times in a row, without the
+    /// call moving on: a repeat is rephrased, a third changes course.
+    pub(super) asking: Option<(Phase, u32)>,
+    /// A question asked and answered mid-flow, in the phase it interrupted:
+    /// the same question again there is taken as an answer to the phase.
+    pub(super) faq_in: Option<(Phase, crate::vocabulary::Intent)>,
+    /// The loop guard has offered a hand-off in this phase already.
+    pub(super) loop_offered: bool,
     pub(super) failures: u32,
     pub(super) silences: u32,
     pub(super) dtmf: String,
@@ -254,6 +276,13 @@ impl Dialogue {
             dob_refusals: 0,
             dob_month_day: None,
             before_emergency_check: Phase::Open,
+            emergency_words: None,
+            heard: 0,
+            before_goodbye_check: Phase::Open,
+            loop_resume: None,
+            asking: None,
+            faq_in: None,
+            loop_offered: false,
             failures: 0,
             silences: 0,
             dtmf: String::new(),

@@ -479,51 +479,70 @@ pub fn accepted_plan_in<'c>(text: &str, clinic: &'c Clinic) -> Option<&'c str> {
 
 /// A well-known US payer named in `text` (accepted or not), as spoken.
 pub fn known_payer_in(text: &str) -> Option<String> {
-    const PAYERS: &[&str] = &[
-        "aetna",
-        "anthem",
-        "blue cross",
-        "blue shield",
-        "cigna",
-        "humana",
-        "kaiser",
-        "united healthcare",
-        "unitedhealthcare",
-        "medicare",
-        "medicaid",
-        "tricare",
-        "oscar",
-        "molina",
-        "ambetter",
-        "wellcare",
-        "highmark",
-        "centene",
-        "health net",
-        "amerigroup",
-        "caresource",
-        "bright health",
-        "emblem",
-        "geisinger",
-        "harvard pilgrim",
-        "tufts",
-        "premera",
-        "regence",
-        "priority health",
-        "medi-cal",
-        "champva",
-    ];
-    let norm = normalised(text);
-    PAYERS.iter().find(|p| has_phrase(&norm, p)).map(|p| {
-        p.split(' ')
-            .map(|w| {
-                let mut w = w.to_string();
-                w[..1].make_ascii_uppercase();
-                w
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
+    known_payers_in(text).into_iter().next()
 }
+
+/// Every well-known US payer named in `text`, lower-case as listed.
+pub fn known_payer_names_in(text: &str) -> Vec<&'static str> {
+    let norm = normalised(text);
+    PAYERS
+        .iter()
+        .copied()
+        .filter(|p| has_phrase(&norm, p))
+        .collect()
+}
+
+/// Every well-known US payer named in `text`, as spoken.
+fn known_payers_in(text: &str) -> Vec<String> {
+    known_payer_names_in(text)
+        .into_iter()
+        .map(|p| {
+            p.split(' ')
+                .map(|w| {
+                    let mut w = w.to_string();
+                    w[..1].make_ascii_uppercase();
+                    w
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Well-known US payers, as callers name them.
+const PAYERS: &[&str] = &[
+    "aetna",
+    "anthem",
+    "blue cross",
+    "blue shield",
+    "cigna",
+    "humana",
+    "kaiser",
+    "united healthcare",
+    "unitedhealthcare",
+    "medicare",
+    "medicaid",
+    "tricare",
+    "oscar",
+    "molina",
+    "ambetter",
+    "wellcare",
+    "highmark",
+    "centene",
+    "health net",
+    "amerigroup",
+    "caresource",
+    "bright health",
+    "emblem",
+    "geisinger",
+    "harvard pilgrim",
+    "tufts",
+    "premera",
+    "regence",
+    "priority health",
+    "medi-cal",
+    "champva",
+];
 
 /// "my name is Maria Gonzalez" → "Maria Gonzalez", for when the name parser
 /// found nothing but the agent just asked for a name.

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// How long (caller audio) the words a caller is saying as the agent's
+/// goodbye ends are heard out before the line is let go.
+const HEAR_OUT_MS: u64 = 8000;
+
 impl Call {
     /// The server is stopping and this call's drain deadline has passed:
     /// the agent says a short goodbye after what it is saying now and
@@ -21,6 +25,28 @@ impl Call {
             self.after_speech = Some(AfterSpeech::Hangup);
             self.goodbye_ours = true;
         }
+    }
+
+    /// The agent has said goodbye, but the caller is speaking, or their
+    /// words are being transcribed: the line stays open for them (up to
+    /// [`HEAR_OUT_MS`]), so an emergency said now still gets its answer
+    /// and its task before the call closes. Not when the server stops the
+    /// call: then words get no reply.
+    pub(super) fn hearing_out_last_words(&mut self) -> bool {
+        let closing = matches!(self.after_speech, Some(AfterSpeech::Hangup))
+            && !self.goodbye_ours
+            && self.winding_down.is_none();
+        let busy = self.caller_talking
+            || self.utterances_pending > 0
+            || self.held.is_some()
+            || self.pending_event.is_some();
+        if !closing || !busy {
+            return false;
+        }
+        let until = *self
+            .hear_out_until
+            .get_or_insert(self.caller_samples + HEAR_OUT_MS * SAMPLE_RATE_HZ / 1000);
+        self.caller_samples < until
     }
 
     pub(super) async fn finish(mut self, end: StreamEnd) -> (StreamEnd, u64) {

@@ -173,7 +173,7 @@ fn silence_dtmf_and_misunderstanding() {
         ],
     );
     run(
-        "two misunderstandings",
+        "three misunderstandings",
         CLOSED_NOW,
         Some("5551234567"),
         vec![
@@ -181,6 +181,11 @@ fn silence_dtmf_and_misunderstanding() {
             (
                 Mumble("blorp"),
                 &["say:didn't quite catch that", "phase:Open"],
+            ),
+            // Three chances before a hand-off; the question put another way.
+            (
+                Mumble("grr"),
+                &["say:still didn't get that", "say:I can book", "!task:"],
             ),
             (
                 Mumble("zzz"),

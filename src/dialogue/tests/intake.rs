@@ -113,7 +113,7 @@ fn a_sentence_in_pieces_is_understood_piece_by_piece() {
             ),
             (
                 Silence,
-                &["say:Are you still there", "say:the year you were born"],
+                &["say:Are you still there", "say:which year were you born"],
             ),
             (U("1985", Intent::Inform, ""), &["act:Verify"]),
         ],

@@ -25,6 +25,8 @@ enum Step {
     Sos(&'static str, Option<EmergencyKind>),
     /// Low-confidence utterance.
     Mumble(&'static str),
+    /// A weak emergency signal (`possible_emergency`) on an utterance.
+    Maybe(&'static str, Intent, EmergencyKind),
     R(ActionResult),
     Silence,
     Dtmf(&'static str),
@@ -79,7 +81,7 @@ fn registered() -> ActionResult {
 /// `!act:Name`, `phase:Name`, `outcome:Name`, `then:hangup|transfer`,
 /// `task:kind`.
 fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) {
-    run_staffed(name, now, from, Some(&receptionist()), script)
+    run_in(&Clinic::demo(), name, now, from, Some(&receptionist()), script)
 }
 
 /// The receptionist available for transfers in [`run`]'s calls.
@@ -99,7 +101,19 @@ fn run_staffed(
     on_duty: Option<&OnDuty>,
     script: Vec<(Step, &[&str])>,
 ) {
-    let clinic = Clinic::demo();
+    run_in(&Clinic::demo(), name, now, from, on_duty, script)
+}
+
+/// As [`run_staffed`], for any clinic's configuration.
+fn run_in(
+    clinic: &Clinic,
+    name: &str,
+    now: &str,
+    from: Option<&str>,
+    on_duty: Option<&OnDuty>,
+    script: Vec<(Step, &[&str])>,
+) {
+    let clinic = clinic.clone();
     let prompts = Prompts::builtin();
     let env = Env {
         clinic: &clinic,
@@ -149,6 +163,16 @@ fn run_staffed(
                     entities: Entities::default(),
                     emergency: None,
                     possible_emergency: None,
+                },
+            }),
+            Maybe(text, intent, kind) => Input::Call(CallEvent::Utterance {
+                text: text.into(),
+                understanding: Understanding {
+                    intent,
+                    confidence: 0.9,
+                    entities: Entities::default(),
+                    emergency: None,
+                    possible_emergency: Some(kind),
                 },
             }),
             R(r) => Input::Result(r),
@@ -241,6 +265,7 @@ const MARIA_DOB: &str = r#"{"date_of_birth": "1985-03-04"}"#;
 mod appointments;
 mod booking;
 mod escalation;
+mod flow;
 mod identity;
 mod intake;
 mod questions;

@@ -153,6 +153,13 @@ struct FileServer {
     data_dir: Option<PathBuf>,
     max_calls: Option<usize>,
     drain_seconds: Option<u64>,
+    /// Believe the last `X-Forwarded-For` entry: a reverse proxy the
+    /// operator runs stands in front.
+    trust_forwarded_for: Option<bool>,
+    /// Failed sign-ins from one address before `429` (default 10) …
+    sign_in_max_failures: Option<u32>,
+    /// … within this many seconds (default 300).
+    sign_in_window_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,6 +197,12 @@ pub struct Settings {
     pub insecure_telephony: bool,
     /// The operator means to serve on a public address with no staff token.
     pub without_staff_token: bool,
+    /// A trusted reverse proxy in front: the client's address is the last
+    /// `X-Forwarded-For` entry (`[server] trust_forwarded_for`).
+    pub trust_forwarded_for: bool,
+    /// Failed sign-ins allowed per address and window
+    /// (`[server] sign_in_max_failures`, `sign_in_window_seconds`).
+    pub sign_in: SignInLimits,
 }
 
 /// A flag's or variable's value, unless it is blank (`FRONTDESK_LISTEN=`).
@@ -289,6 +302,20 @@ impl Settings {
             drain_seconds,
             insecure_telephony: serve.insecure_telephony,
             without_staff_token: serve.without_staff_token,
+            trust_forwarded_for: file.trust_forwarded_for.unwrap_or(false),
+            sign_in: {
+                let default = SignInLimits::default();
+                SignInLimits {
+                    max_failures: file
+                        .sign_in_max_failures
+                        .unwrap_or(default.max_failures)
+                        .max(1),
+                    window: file
+                        .sign_in_window_seconds
+                        .map(std::time::Duration::from_secs)
+                        .unwrap_or(default.window),
+                }
+            },
         })
     }
 
@@ -352,6 +379,25 @@ impl Settings {
     }
 }
 
+/// Failed sign-ins allowed from one address: `max_failures` within
+/// `window`, then `429` until the oldest leaves the window
+/// (`web::sign_in`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub max_failures: u32,
+    pub window: std::time::Duration,
+}
+
+impl Default for SignInLimits {
+    /// 10 failures in 5 minutes.
+    fn default() -> SignInLimits {
+        SignInLimits {
+            max_failures: 10,
+            window: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
 /// Used by tests and tools: settings rooted in a scratch directory.
 pub fn for_data_dir(data_dir: &Path) -> Settings {
     Settings {
@@ -372,6 +418,8 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         drain_seconds: DEFAULT_DRAIN_SECONDS,
         insecure_telephony: false,
         without_staff_token: false,
+        trust_forwarded_for: false,
+        sign_in: SignInLimits::default(),
     }
 }
 

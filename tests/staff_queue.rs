@@ -413,10 +413,16 @@ async fn case(
     const MANAGERS: [u16; 6] = [403, 403, 403, 403, 200, 200];
     const CALL_HOLDER: [u16; 6] = [403, 403, 200, 403, 200, 200];
     Some(match (method.as_str(), path) {
-        ("GET", "/healthz" | "/readyz" | "/metrics" | "/api/v1/clinic" | "/api/v1/tasks") => {
-            (path.to_string(), None, ALL_OK)
-        }
-        ("GET", "/api/v1/calls") => (path.to_string(), None, MANAGERS),
+        (
+            "GET",
+            "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/api/v1/clinic"
+            | "/api/v1/tasks"
+            | "/api/v1/openapi.json",
+        ) => (path.to_string(), None, ALL_OK),
+        ("GET", "/api/v1/calls" | "/api/v1/audit") => (path.to_string(), None, MANAGERS),
         ("GET", "/api/v1/calls/{id}" | "/api/v1/calls/{id}/recording") => {
             (with_id(&f.call_id), None, CALL_HOLDER)
         }

@@ -62,15 +62,25 @@ async fn metrics_after_a_real_call() {
         .unwrap();
     assert_eq!(claimed.status(), 200);
 
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain; version=0.0.4")
-    );
-    let text = response.text().await.unwrap();
+    // The call is counted once its books are written, just after it is
+    // stored as ended: scrape until it shows (or 10 s).
+    let ended = format!("frontdesk_calls_ended_total{{outcome=\"{outcome}\"}}");
+    let mut text = String::new();
+    for _ in 0..100 {
+        let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        text = response.text().await.unwrap();
+        if sample(&text, &ended).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(
         sample(&text, "frontdesk_calls_started_total"),
         Some(1.0),

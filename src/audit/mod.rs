@@ -185,10 +185,16 @@ pub async fn record(db: &Db, new: &NewEntry) -> anyhow::Result<Entry> {
         Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
         Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
     };
+    // `fetch_all`, not `fetch_one`: a SQLite statement left mid-way keeps
+    // its connection on an old read snapshot after the commit (see
+    // `staff::find_by_token`).
     let head = sqlx::query(head_sql)
-        .fetch_one(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
-        .context("reading the audit chain head")?;
+        .context("reading the audit chain head")?
+        .into_iter()
+        .next()
+        .context("the audit chain head row is missing")?;
     let prev_seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
     let mut entry = Entry {
@@ -309,8 +315,11 @@ async fn page(db: &Db, after_seq: i64, limit: i64) -> anyhow::Result<Vec<Entry>>
 /// The chain head: the last entry's number and hash, as the writers left it.
 async fn head(db: &Db) -> anyhow::Result<(i64, String)> {
     let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&db.pool)
+        .fetch_all(&db.pool)
         .await
-        .context("reading the audit chain head")?;
+        .context("reading the audit chain head")?
+        .into_iter()
+        .next()
+        .context("the audit chain head row is missing")?;
     Ok((row.try_get("seq")?, row.try_get("hash")?))
 }

@@ -313,6 +313,10 @@ impl Application {
             clock,
             auth: Arc::new(web::auth::Tokens::new().with_admin(settings.admin_token.clone())),
             metrics,
+            sign_in: Arc::new(web::sign_in::SignInLimiter::new(settings.sign_in)),
+            client: web::client::ClientAddressing {
+                trust_forwarded_for: settings.trust_forwarded_for,
+            },
         };
         let router = web::router(state)
             .merge(twilio_routes::router(telephony))
@@ -356,7 +360,9 @@ impl Application {
         tracing::info!(port, "frontdesk is listening");
         let (close_http, http_closing) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(async move {
-            axum::serve(listener, router)
+            // Connection addresses for the access audit and the sign-in limiter.
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service)
                 .with_graceful_shutdown(async {
                     let _ = http_closing.await;
                 })

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod audit;
 pub mod bench;
 pub mod call;
 pub mod caller;

@@ -83,6 +83,16 @@ enum Command {
     /// Staff accounts for the staff API: add (prints the bearer token once), list, revoke
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The access audit: `verify` checks its hash chain
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk the audit's hash chain; name the first broken entry (edited, deleted,
+    /// reordered) and exit non-zero, or print the entry count and the head's hash
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +231,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
             let db = frontdesk::store::Db::open(&settings.database_url).await?;
             run_staff(&db, command).await
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let settings = Settings::resolve(&cli.common, &ServeArgs::from_env()?)?;
+            let db = frontdesk::store::Db::open(&settings.database_url).await?;
+            match frontdesk::audit::verify(&db).await? {
+                Ok(verified) => {
+                    println!(
+                        "audit chain intact: {} entries, head hash {}",
+                        verified.entries, verified.head_hash
+                    );
+                    Ok(())
+                }
+                Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
+            }
         }
     }
 }

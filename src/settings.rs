@@ -174,6 +174,13 @@ struct FileServer {
     data_dir: Option<PathBuf>,
     max_calls: Option<usize>,
     drain_seconds: Option<u64>,
+    /// Believe the last `X-Forwarded-For` entry: a reverse proxy the
+    /// operator runs stands in front.
+    trust_forwarded_for: Option<bool>,
+    /// Failed sign-ins from one address before `429` (default 10) …
+    sign_in_max_failures: Option<u32>,
+    /// … within this many seconds (default 300).
+    sign_in_window_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -216,6 +223,12 @@ pub struct Settings {
     pub without_staff_token: bool,
     /// How often an idle task event stream sends a heartbeat.
     pub events_heartbeat: std::time::Duration,
+    /// A trusted reverse proxy in front: the client's address is the last
+    /// `X-Forwarded-For` entry (`[server] trust_forwarded_for`).
+    pub trust_forwarded_for: bool,
+    /// Failed sign-ins allowed per address and window
+    /// (`[server] sign_in_max_failures`, `sign_in_window_seconds`).
+    pub sign_in: SignInLimits,
 }
 
 /// A flag's or variable's value, unless it is blank (`FRONTDESK_LISTEN=`).
@@ -327,6 +340,20 @@ impl Settings {
                     .unwrap_or(DEFAULT_EVENTS_HEARTBEAT_MS)
                     .max(1),
             ),
+            trust_forwarded_for: file.trust_forwarded_for.unwrap_or(false),
+            sign_in: {
+                let default = SignInLimits::default();
+                SignInLimits {
+                    max_failures: file
+                        .sign_in_max_failures
+                        .unwrap_or(default.max_failures)
+                        .max(1),
+                    window: file
+                        .sign_in_window_seconds
+                        .map(std::time::Duration::from_secs)
+                        .unwrap_or(default.window),
+                }
+            },
         })
     }
 
@@ -390,6 +417,25 @@ impl Settings {
     }
 }
 
+/// Failed sign-ins allowed from one address: `max_failures` within
+/// `window`, then `429` until the oldest leaves the window
+/// (`web::sign_in`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub max_failures: u32,
+    pub window: std::time::Duration,
+}
+
+impl Default for SignInLimits {
+    /// 10 failures in 5 minutes.
+    fn default() -> SignInLimits {
+        SignInLimits {
+            max_failures: 10,
+            window: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
 /// Used by tests and tools: settings rooted in a scratch directory.
 pub fn for_data_dir(data_dir: &Path) -> Settings {
     Settings {
@@ -412,6 +458,8 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         insecure_telephony: false,
         without_staff_token: false,
         events_heartbeat: std::time::Duration::from_millis(DEFAULT_EVENTS_HEARTBEAT_MS),
+        trust_forwarded_for: false,
+        sign_in: SignInLimits::default(),
     }
 }
 

@@ -32,6 +32,7 @@ const LAYERS: &[&[&str]] = &[
         "tasks",
         "staff",
         "settings",
+        "audit",
     ],
     // The pure dialogue; the call loop (knows no clinic, no carrier).
     &["dialogue", "call"],

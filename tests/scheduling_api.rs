@@ -31,6 +31,8 @@ async fn app() -> (Router, AppState, tempfile::TempDir) {
         clock: Clock::frozen_at("2026-03-16T13:00:00Z".parse().unwrap()),
         auth: Arc::new(Tokens::new().with_admin(Some(TOKEN.into()))),
         metrics: Arc::default(),
+        sign_in: Arc::default(),
+        client: Default::default(),
     };
     let router = Router::new()
         .merge(web::clinic::router())

@@ -428,9 +428,10 @@ async fn case(
             | "/metrics"
             | "/api/v1/clinic"
             | "/api/v1/tasks"
-            | "/api/v1/tasks/events",
+            | "/api/v1/tasks/events"
+            | "/api/v1/openapi.json",
         ) => (path.to_string(), None, ALL_OK),
-        ("GET", "/api/v1/calls") => (path.to_string(), None, MANAGERS),
+        ("GET", "/api/v1/calls" | "/api/v1/audit") => (path.to_string(), None, MANAGERS),
         ("GET", "/api/v1/calls/{id}" | "/api/v1/calls/{id}/recording") => {
             (with_id(&f.call_id), None, CALL_HOLDER)
         }

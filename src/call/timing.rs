@@ -74,6 +74,9 @@ pub fn record(timing: ReplyTiming) {
         total_ms = timing.total_ms,
         "reply timing"
     );
+    crate::metrics::engines()
+        .reply_seconds
+        .observe(timing.total_ms as f64 / 1000.0);
     let mut recent = RECENT.lock().unwrap_or_else(|p| p.into_inner());
     if recent.len() == KEEP {
         recent.pop_front();

@@ -580,51 +580,6 @@ impl Clinic {
             .as_deref()
             .filter(|_| self.is_open_at(local))
     }
-
-    /// The `GET /api/v1/clinic` shape of `api.md`.
-    pub fn to_api(&self) -> serde_json::Value {
-        let days = [
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-        ];
-        let hours: Vec<_> = days
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                self.hours.0[i].first().map(|r| {
-                    serde_json::json!({
-                        "day": d,
-                        "open": r.start.format("%H:%M").to_string(),
-                        "close": r.end.format("%H:%M").to_string(),
-                    })
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "name": self.name,
-            "timezone": self.timezone.name(),
-            "phone": self.phone,
-            "address": self.address.one_line(),
-            "directions": self.address.directions,
-            "parking": self.address.parking,
-            "hours": hours,
-            "holidays": self.holidays.iter().map(|h| serde_json::json!({
-                "date": h.date.to_string(), "name": h.name})).collect::<Vec<_>>(),
-            "providers": self.providers.iter().map(|p| serde_json::json!({
-                "id": p.id, "name": p.name, "title": p.title})).collect::<Vec<_>>(),
-            "appointment_types": self.appointment_types.iter().map(|t| serde_json::json!({
-                "id": t.id, "name": t.name, "minutes": t.minutes,
-                "providers": t.providers})).collect::<Vec<_>>(),
-            "insurance_accepted": self.insurance.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-            "accepting_new_patients": self.accepting_new_patients,
-            "transfer_available": self.transfer_number.is_some(),
-        })
-    }
 }
 
 impl Default for Clinic {
@@ -644,9 +599,6 @@ mod tests {
         assert!(c.provider("patel").is_some());
         assert_eq!(c.appointment_type("physical").unwrap().minutes, 30);
         assert!(c.hours.on(Weekday::Sat).is_empty());
-        let json = c.to_api();
-        assert_eq!(json["hours"][0]["day"], "monday");
-        assert_eq!(json["hours"][0]["open"], "08:00");
     }
 
     #[test]

@@ -46,28 +46,6 @@ pub struct Appointment {
     pub call_id: Option<String>,
 }
 
-impl Appointment {
-    /// The `Appointment` shape of `api.md`.
-    pub fn to_api(&self, clinic: &Clinic) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "patient": {
-                "id": self.patient.id,
-                "name": self.patient.name,
-                "date_of_birth": self.patient.date_of_birth.to_string(),
-                "phone": self.patient.phone,
-            },
-            "provider": {"id": self.provider_id, "name": self.provider_name},
-            "type": self.type_id,
-            "start": super::api_time(clinic, self.start),
-            "end": super::api_time(clinic, self.end),
-            "status": self.status,
-            "source": self.source,
-            "call_id": self.call_id,
-        })
-    }
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct AppointmentFilter {
     /// Local date of the start.

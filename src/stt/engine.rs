@@ -424,6 +424,11 @@ fn worker_loop(
         }
         drop(threads);
         let compute_ms = started.elapsed().as_millis() as u64;
+        if result.is_ok() {
+            crate::metrics::engines()
+                .whisper_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
         let audio_ms = job.samples.len() as u64 * 1000 / STT_SAMPLE_RATE_HZ as u64;
         let result = result.map(|text| Transcript {
             text,

@@ -192,6 +192,7 @@ impl PiperVoice {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.runs.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let outputs = session
             .run(ort::inputs![
                 "input" => input,
@@ -199,6 +200,9 @@ impl PiperVoice {
                 "scales" => scales,
             ])
             .context("running the Piper voice")?;
+        crate::metrics::engines()
+            .piper_seconds
+            .observe(started.elapsed().as_secs_f64());
         let (_, audio) = outputs[0]
             .try_extract_tensor::<f32>()
             .context("reading Piper's audio output")?;

@@ -3,6 +3,8 @@
 //! break-glass `FRONTDESK_ADMIN_TOKEN` with role `admin`. What each role
 //! may do is `policy`'s business.
 
+use std::net::IpAddr;
+
 use axum::http::HeaderMap;
 use subtle::ConstantTimeEq;
 
@@ -51,16 +53,55 @@ pub struct Staff {
     pub role: Role,
 }
 
-/// The staff member a request's `Authorization: Bearer` token belongs to;
-/// 401 when it is missing, unknown or revoked.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff, ApiError> {
-    let token = headers
+/// The bearer token of a request's `Authorization` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)?;
+}
+
+/// The staff member a request's `Authorization: Bearer` token belongs to;
+/// 401 when it is missing, unknown or revoked, 429 when `client` has failed
+/// too often lately (`sign_in`).
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+) -> Result<Staff, ApiError> {
+    let token = bearer_token(headers).ok_or(ApiError::Unauthorized)?;
+    sign_in(state, token, client).await
+}
+
+/// The staff member a token belongs to, through the sign-in limiter: 429
+/// while `client` is over its limit of failures, 401 (counted as a failure)
+/// when the token is unknown or revoked. The dashboard's `POST /session`
+/// signs in through here too.
+pub async fn sign_in(
+    state: &AppState,
+    token: &str,
+    client: Option<IpAddr>,
+) -> Result<Staff, ApiError> {
+    state
+        .sign_in
+        .check(client)
+        .map_err(|refused| ApiError::TooManyRequests {
+            retry_after_secs: refused.retry_after.as_secs().max(1),
+        })?;
+    match staff_of_token(state, token).await {
+        Err(ApiError::Unauthorized) => {
+            state.sign_in.failed(client);
+            tracing::info!(client = ?client, "sign-in refused: unknown or revoked token");
+            Err(ApiError::Unauthorized)
+        }
+        other => other,
+    }
+}
+
+/// The staff member a token belongs to, or 401.
+async fn staff_of_token(state: &AppState, token: &str) -> Result<Staff, ApiError> {
     if state.auth.is_admin(token) {
         return Ok(Staff {
             id: BREAK_GLASS_ID.into(),

@@ -6,13 +6,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::IntoParams;
 
 use super::AppState;
+use super::audit_trail::AuditNote;
 use super::auth::Staff;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{self, Access, MANAGERS};
 use super::routes::{Route, router_of};
+use super::views::{CallDetail, CallList, CallView, TurnView};
 use crate::store::calls::CallFilter;
 
 /// Transcripts and recordings are patient data: managers and admins, and
@@ -33,22 +35,38 @@ pub fn router() -> axum::Router<AppState> {
     router_of(routes())
 }
 
-/// 403 unless `staff` may read this call's transcript and recording.
-async fn check_call(state: &AppState, staff: &Staff, id: &str) -> Result<(), ApiError> {
+/// 403 unless `staff` may read this call's transcript and recording; a
+/// refusal is audited with the call's patient.
+async fn check_call(
+    state: &AppState,
+    staff: &Staff,
+    audit: &AuditNote,
+    id: &str,
+) -> Result<(), ApiError> {
     if policy::may_read_call(state, staff, id).await? {
         Ok(())
     } else {
+        if let Some(call) = state.db.get_call(id).await? {
+            audit.patient(call.patient_id.as_deref());
+        }
         Err(ApiError::Forbidden)
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// RFC 3339; calls started at or after.
     since: Option<String>,
+    /// RFC 3339; calls started before.
     until: Option<String>,
+    /// One outcome (`booked`, `escalated`, …).
     outcome: Option<String>,
+    /// Words of the transcript.
     q: Option<String>,
+    /// 1 to 500, default 50.
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -77,11 +95,26 @@ const OUTCOMES: &[&str] = &[
     "abandoned",
 ];
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls",
+    tag = "calls",
+    summary = "Calls, newest first (managers)",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CallList),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)
+    )
+)]
+pub async fn list(
     State(state): State<AppState>,
     _staff: Staff,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CallList>, ApiError> {
     if let Some(outcome) = &query.outcome
         && !OUTCOMES.contains(&outcome.as_str())
     {
@@ -125,37 +158,75 @@ async fn list(
     let next_cursor = (calls.len() as i64 == limit)
         .then(|| calls.last().map(|c| format!("{}|{}", c.started_at, c.id)))
         .flatten();
-    Ok(Json(json!({"calls": calls, "next_cursor": next_cursor})))
+    Ok(Json(CallList {
+        calls: calls.into_iter().map(CallView::from).collect(),
+        next_cursor,
+    }))
 }
 
-async fn one(
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}",
+    tag = "calls",
+    summary = "A call and its transcript",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CallDetail),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+pub async fn one(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    check_call(&state, &staff, &id).await?;
+) -> Result<Json<CallDetail>, ApiError> {
+    check_call(&state, &staff, &audit, &id).await?;
     let call = state
         .db
         .get_call(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    audit.patient(call.patient_id.as_deref());
     let turns = state.db.list_turns(&id).await?;
-    let mut body = serde_json::to_value(&call).map_err(anyhow::Error::from)?;
-    body["turns"] = serde_json::to_value(turns).map_err(anyhow::Error::from)?;
-    Ok(Json(body))
+    Ok(Json(CallDetail {
+        call: CallView::from(call),
+        turns: turns.into_iter().map(TurnView::from).collect(),
+    }))
 }
 
-async fn recording(
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}/recording",
+    tag = "calls",
+    summary = "A call's stereo recording",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The recording", content_type = "audio/wav", body = Vec<u8>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+pub async fn recording(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_call(&state, &staff, &id).await?;
+    check_call(&state, &staff, &audit, &id).await?;
     let call = state
         .db
         .get_call(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    audit.patient(call.patient_id.as_deref());
     let path = call
         .recording_path
         .ok_or_else(|| ApiError::NotFound(format!("call {id} has no recording")))?;

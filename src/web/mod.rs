@@ -2,19 +2,25 @@
 //! counters themselves live in [`crate::metrics`]), and the router that
 //! joins it with the telephony routes.
 
+pub mod audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod body;
 pub mod calls;
+pub mod client;
 pub mod clinic;
 pub mod error;
 pub mod health;
+pub mod openapi;
 pub mod patients;
 pub mod policy;
 pub mod routes;
 pub mod scheduling;
 pub mod staff;
 pub mod task_events;
+pub mod sign_in;
 pub mod tasks;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -35,6 +41,10 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The live task feed behind `GET /api/v1/tasks/events`.
     pub events: crate::tasks::events::TaskEvents,
+    /// Failed sign-ins per client address (`429`).
+    pub sign_in: Arc<sign_in::SignInLimiter>,
+    /// How a request's client address is found (the audit, the limiter).
+    pub client: client::ClientAddressing,
 }
 
 /// Every route of the staff API, health and metrics, each with its access
@@ -49,6 +59,8 @@ pub fn api_routes() -> Vec<routes::Route> {
         staff::routes(),
         tasks::routes(),
         task_events::routes(),
+        audit::routes(),
+        openapi::routes(),
     ]
     .into_iter()
     .flatten()

@@ -4,13 +4,15 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::audit_trail::AuditNote;
 use super::auth::Staff;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{Access, SCHEDULERS};
 use super::routes::{Route, router_of};
+use super::views::{PatientList, PatientView};
 use crate::scheduling::{NewPatient, PatientError, PhoneNumber, patients};
 
 /// Patient records: the front desk and managers (and admins).
@@ -25,18 +27,47 @@ pub fn router() -> Router<AppState> {
     router_of(routes())
 }
 
-#[derive(Deserialize)]
-struct SearchParams {
-    name: Option<String>,
-    date_of_birth: Option<String>,
+/// `POST /api/v1/patients`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewPatientBody {
+    name: String,
+    #[schema(value_type = String, example = "1970-01-02")]
+    date_of_birth: chrono::NaiveDate,
+    /// Ten digits, or `null`.
     phone: Option<String>,
 }
 
-async fn search(
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Part of the name.
+    name: Option<String>,
+    /// `YYYY-MM-DD`.
+    date_of_birth: Option<String>,
+    /// Ten digits.
+    phone: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients",
+    tag = "patients",
+    summary = "Search patients",
+    params(SearchParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PatientList),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)
+    )
+)]
+pub async fn search(
     State(state): State<AppState>,
     _staff: Staff,
     Query(p): Query<SearchParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PatientList>, ApiError> {
     let dob = p
         .date_of_birth
         .as_deref()
@@ -50,20 +81,46 @@ async fn search(
         None => None,
     };
     let found = patients::search(&state.db, p.name.as_deref(), dob, phone.as_ref(), 200).await?;
-    Ok(Json(json!({ "patients": found })))
+    Ok(Json(PatientList {
+        patients: found.iter().map(PatientView::from).collect(),
+    }))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients",
+    tag = "patients",
+    summary = "Register a patient",
+    request_body = NewPatientBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = PatientView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn create(
     State(state): State<AppState>,
     _staff: Staff,
-    Json(body): Json<NewPatient>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    audit: AuditNote,
+    Json(body): Json<NewPatientBody>,
+) -> Result<(StatusCode, Json<PatientView>), ApiError> {
     let today = state.clinic.local(state.clock.now()).date();
+    let body = NewPatient {
+        name: body.name,
+        date_of_birth: body.date_of_birth,
+        phone: body.phone,
+    };
     let created = patients::create(&state.db, &body, today)
         .await
         .map_err(|e| match e {
             PatientError::Db(e) => ApiError::from(e),
             other => ApiError::Unprocessable(other.to_string()),
         })?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    audit.resource(&created.id);
+    audit.patient(Some(&created.id));
+    Ok((StatusCode::CREATED, Json(PatientView::from(&created))))
 }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
 use super::AppState;
+use super::audit_trail::Trail;
 use super::auth::{self, Staff};
 use super::error::ApiError;
 use super::policy::Access;
@@ -114,36 +115,57 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Access> {
 }
 
 /// The staff member a request is admitted as under `access`: 401 without a
-/// valid token, 403 when the role is not admitted.
+/// valid token, 429 after too many failed sign-ins from the client's
+/// address, 403 when the role is not admitted.
 pub async fn admit(state: &AppState, parts: &Parts, access: Access) -> Result<Staff, ApiError> {
-    let staff = auth::authenticate(state, &parts.headers).await?;
+    let client = state.client.of(parts);
+    let staff = auth::authenticate(state, &parts.headers, client).await?;
     if !access.admits(staff.role) {
-        tracing::info!(staff_id = %staff.id, path = ?parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str), "forbidden");
+        forbidden(&staff, parts);
         return Err(ApiError::Forbidden);
     }
     Ok(staff)
 }
 
+fn forbidden(staff: &Staff, parts: &Parts) {
+    tracing::info!(staff_id = %staff.id, path = ?parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str), "forbidden");
+}
+
 /// Middleware on every route: checks the route's rule before its handler
-/// runs and hands the handler the admitted staff member.
+/// runs, hands the handler the admitted staff member, and writes the
+/// request's access audit entry once the response is known
+/// (`audit_trail`), a refusal by the rule included.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let path = parts
         .extensions
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let access = path.and_then(|p| rule_for(&parts.method, &p));
-    match access {
+    let Some((path, access)) =
+        path.and_then(|p| rule_for(&parts.method, &p).map(|access| (p, access)))
+    else {
         // A method the path does not have: the router answers 405.
-        None | Some(Access::Public) => {}
-        Some(access) => match admit(&state, &parts, access).await {
-            Ok(staff) => {
-                parts.extensions.insert(staff);
-            }
-            Err(refusal) => return refusal.into_response(),
-        },
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    if access == Access::Public {
+        return next.run(Request::from_parts(parts, body)).await;
     }
-    next.run(Request::from_parts(parts, body)).await
+    let client = state.client.of(&parts);
+    let staff = match auth::authenticate(&state, &parts.headers, client).await {
+        Ok(staff) => staff,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let trail = Trail::begin(&state, &mut parts, &path, &staff, client).await;
+    if !access.admits(staff.role) {
+        forbidden(&staff, &parts);
+        return trail
+            .finish(&state, ApiError::Forbidden.into_response())
+            .await;
+    }
+    parts.extensions.insert(staff);
+    parts.extensions.insert(trail.note());
+    let response = next.run(Request::from_parts(parts, body)).await;
+    trail.finish(&state, response).await
 }
 
 impl FromRequestParts<AppState> for Staff {

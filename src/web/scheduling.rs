@@ -6,13 +6,15 @@ use axum::http::StatusCode;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::audit_trail::AuditNote;
 use super::auth::Staff;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{Access, SCHEDULERS};
 use super::routes::{Route, router_of};
+use super::views::{AppointmentList, AppointmentView, SlotList, SlotView};
 use crate::scheduling::{
     self, AppointmentFilter, BookError, BookRequest, SlotError, SlotQuery, Source, appointments,
 };
@@ -61,19 +63,39 @@ fn book_error(e: BookError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct SlotParams {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotParams {
+    /// `YYYY-MM-DD`; default today, clinic time.
     date: Option<String>,
     provider_id: Option<String>,
+    /// An appointment type's id.
     #[serde(rename = "type")]
     type_id: Option<String>,
 }
 
-async fn slots(
+#[utoipa::path(
+    get,
+    path = "/api/v1/slots",
+    tag = "scheduling",
+    summary = "Free slots on a day",
+    params(SlotParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SlotList),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn slots(
     State(state): State<AppState>,
     _staff: Staff,
     Query(params): Query<SlotParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SlotList>, ApiError> {
     let now = state.clock.now();
     let date = match &params.date {
         Some(d) => parse_date("date", d)?,
@@ -121,32 +143,51 @@ async fn slots(
                 .provider(&s.provider_id)
                 .map(|p| p.name.clone())
                 .unwrap_or_default();
-            out.push(json!({
-                "provider_id": s.provider_id,
-                "provider_name": name,
-                "type": s.type_id,
-                "start": scheduling::api_time(&state.clinic, s.start),
-                "end": scheduling::api_time(&state.clinic, s.end),
-            }));
+            out.push(SlotView {
+                start: scheduling::api_time(&state.clinic, s.start),
+                end: scheduling::api_time(&state.clinic, s.end),
+                provider_id: s.provider_id,
+                provider_name: name,
+                type_id: s.type_id,
+            });
         }
     }
-    Ok(Json(json!({ "slots": out })))
+    Ok(Json(SlotList { slots: out }))
 }
 
-#[derive(Deserialize)]
-struct ListParams {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `YYYY-MM-DD`, clinic time.
     date: Option<String>,
     provider_id: Option<String>,
     patient_id: Option<String>,
+    /// `booked` or `cancelled`.
     status: Option<String>,
     call_id: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/appointments",
+    tag = "scheduling",
+    summary = "Appointments",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AppointmentList),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)
+    )
+)]
+pub async fn list(
     State(state): State<AppState>,
     _staff: Staff,
+    audit: AuditNote,
     Query(p): Query<ListParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AppointmentList>, ApiError> {
     if let Some(s) = &p.status
         && s != "booked"
         && s != "cancelled"
@@ -155,6 +196,7 @@ async fn list(
             "status must be booked or cancelled".into(),
         ));
     }
+    audit.patient(p.patient_id.as_deref());
     let filter = AppointmentFilter {
         date: p
             .date
@@ -169,12 +211,16 @@ async fn list(
         limit: Some(1000),
     };
     let found = appointments::list(&state.db, &state.clinic, &filter).await?;
-    let items: Vec<_> = found.iter().map(|a| a.to_api(&state.clinic)).collect();
-    Ok(Json(json!({ "appointments": items })))
+    Ok(Json(AppointmentList {
+        appointments: found
+            .iter()
+            .map(|a| AppointmentView::of(a, &state.clinic))
+            .collect(),
+    }))
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
+#[derive(Deserialize, ToSchema)]
+pub struct CreateBody {
     patient_id: String,
     provider_id: String,
     #[serde(rename = "type")]
@@ -182,14 +228,33 @@ struct CreateBody {
     start: String,
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments",
+    tag = "scheduling",
+    summary = "Book an appointment (staff)",
+    request_body = CreateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AppointmentView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn create(
     State(state): State<AppState>,
     _staff: Staff,
+    audit: AuditNote,
     Json(body): Json<CreateBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
     let start = DateTime::parse_from_rfc3339(&body.start)
         .map_err(|_| ApiError::BadRequest("start must be RFC 3339 with an offset".into()))?
         .with_timezone(&Utc);
+    audit.patient(Some(&body.patient_id));
     let req = BookRequest {
         patient_id: body.patient_id,
         provider_id: body.provider_id,
@@ -202,16 +267,38 @@ async fn create(
     let booked = appointments::book(&state.db, &state.clinic, &req, state.clock.now())
         .await
         .map_err(book_error)?;
-    Ok((StatusCode::CREATED, Json(booked.to_api(&state.clinic))))
+    audit.resource(&booked.id);
+    Ok((
+        StatusCode::CREATED,
+        Json(AppointmentView::of(&booked, &state.clinic)),
+    ))
 }
 
-async fn cancel(
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments/{id}/cancel",
+    tag = "scheduling",
+    summary = "Cancel an appointment",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AppointmentView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub async fn cancel(
     State(state): State<AppState>,
     _staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AppointmentView>, ApiError> {
     let cancelled = appointments::cancel(&state.db, &id)
         .await
         .map_err(book_error)?;
-    Ok(Json(cancelled.to_api(&state.clinic)))
+    audit.patient(Some(&cancelled.patient.id));
+    Ok(Json(AppointmentView::of(&cancelled, &state.clinic)))
 }

@@ -8,14 +8,17 @@ use axum::extract::{Path, Query, State};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::audit_trail::AuditNote;
 use super::auth::{BREAK_GLASS_ID, Staff};
 use super::body::JsonBody;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{self, Access, MANAGERS};
 use super::routes::{Route, router_of};
-use crate::scheduling::{Patient, patients};
+use super::views::{HistoryEntryView, PatientView};
+use crate::scheduling::patients;
 use crate::staff;
 use crate::tasks::history::{self, Entry};
 use crate::tasks::lifecycle::{self, LifecycleError, Resolution};
@@ -43,7 +46,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `Task` of `api.md`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskView {
     pub id: String,
     pub queue: String,
@@ -52,7 +55,7 @@ pub struct TaskView {
     pub summary: String,
     pub status: String,
     pub call_id: Option<String>,
-    pub patient: Option<Patient>,
+    pub patient: Option<PatientView>,
     pub callback_number: Option<String>,
     pub created_at: String,
     pub claimed_by: Option<String>,
@@ -64,10 +67,10 @@ pub struct TaskView {
     /// Due and not done.
     pub overdue: bool,
     pub attempts: i64,
-    pub history: Vec<Entry>,
+    pub history: Vec<HistoryEntryView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskList {
     pub tasks: Vec<TaskView>,
 }
@@ -78,7 +81,10 @@ fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
 
 async fn view(state: &AppState, task: Task, history: Vec<Entry>) -> Result<TaskView, ApiError> {
     let patient = match &task.patient_id {
-        Some(id) => patients::get(&state.db, id).await?,
+        Some(id) => patients::get(&state.db, id)
+            .await?
+            .as_ref()
+            .map(PatientView::from),
         None => None,
     };
     let created = parse_time(&task.created_at)?;
@@ -102,7 +108,7 @@ async fn view(state: &AppState, task: Task, history: Vec<Entry>) -> Result<TaskV
         completed_at: task.completed_at,
         resolution: task.resolution,
         attempts: task.attempts,
-        history,
+        history: history.into_iter().map(HistoryEntryView::from).collect(),
     })
 }
 
@@ -119,12 +125,19 @@ async fn view_one(state: &AppState, task: Task) -> Result<Json<TaskView>, ApiErr
 }
 
 /// The task, after lapsed claims are returned: 404 when there is none,
-/// 403 when it is outside the staff member's part of the queue.
-async fn visible_task(state: &AppState, staff: &Staff, id: &str) -> Result<Task, ApiError> {
+/// 403 when it is outside the staff member's part of the queue. The audit
+/// notes its patient either way.
+async fn visible_task(
+    state: &AppState,
+    staff: &Staff,
+    audit: &AuditNote,
+    id: &str,
+) -> Result<Task, ApiError> {
     policy::expire_claims(state).await?;
     let task = tasks::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no task {id}")))?;
+    audit.patient(task.patient_id.as_deref());
     policy::check_task(staff, &task)?;
     Ok(task)
 }
@@ -158,15 +171,33 @@ async fn refusal(state: &AppState, id: &str, e: LifecycleError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct ListParams {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `open`, `claimed` or `done`.
     status: Option<String>,
+    /// `front_desk`, `billing`, `clinical` or `records`.
     queue: Option<String>,
+    /// `urgent`, `high` or `normal`.
     priority: Option<String>,
     call_id: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks",
+    tag = "tasks",
+    summary = "The part of the queue the caller's role sees",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskList),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)
+    )
+)]
+pub async fn list(
     State(state): State<AppState>,
     staff: Staff,
     Query(p): Query<ListParams>,
@@ -208,42 +239,99 @@ async fn list(
     Ok(Json(TaskList { tasks: items }))
 }
 
-async fn one(
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}",
+    tag = "tasks",
+    summary = "A task and its history",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+pub async fn one(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let task = visible_task(&state, &staff, &id).await?;
+    let task = visible_task(&state, &staff, &audit, &id).await?;
     view_one(&state, task).await
 }
 
-async fn claim(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/claim",
+    tag = "tasks",
+    summary = "Claim a task; 409 names who holds it",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub async fn claim(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
-    visible_task(&state, &staff, &id).await?;
-    match lifecycle::claim(&state.db, &id, &staff.id, state.clock.now()).await {
+    visible_task(&state, &staff, &audit, &id).await?;
+    let claimed = lifecycle::claim(&state.db, &id, &staff.id, state.clock.now()).await;
+    if matches!(
+        claimed,
+        Ok(_) | Err(LifecycleError::HeldBy(_) | LifecycleError::Done)
+    ) {
+        state.metrics.claim(claimed.is_ok());
+    }
+    match claimed {
         Ok(task) => view_one(&state, task).await,
         Err(e) => Err(refusal(&state, &id, e).await),
     }
 }
 
-async fn release(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/release",
+    tag = "tasks",
+    summary = "Give a claimed task back to the queue",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub async fn release(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
-    visible_task(&state, &staff, &id).await?;
+    visible_task(&state, &staff, &audit, &id).await?;
     match lifecycle::release(&state.db, &id, &staff.id, state.clock.now()).await {
         Ok(task) => view_one(&state, task).await,
         Err(e) => Err(refusal(&state, &id, e).await),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NoteBody {
+pub struct NoteBody {
     text: String,
 }
 
@@ -263,33 +351,72 @@ fn note_text(field: &str, text: &str) -> Result<String, ApiError> {
     Ok(text.to_string())
 }
 
-async fn add_note(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/notes",
+    tag = "tasks",
+    summary = "Add a note (append-only)",
+    params(("id" = String, Path, description = "The id")),
+    request_body = NoteBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub async fn add_note(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<NoteBody>,
 ) -> Result<Json<TaskView>, ApiError> {
     let text = note_text("text", &body.text)?;
-    visible_task(&state, &staff, &id).await?;
+    visible_task(&state, &staff, &audit, &id).await?;
     match lifecycle::add_note(&state.db, &id, &staff.id, &text, state.clock.now()).await {
         Ok(task) => view_one(&state, task).await,
         Err(e) => Err(refusal(&state, &id, e).await),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReassignBody {
+pub struct ReassignBody {
     staff_id: String,
 }
 
-async fn reassign(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/reassign",
+    tag = "tasks",
+    summary = "Give a task to another staff member (managers)",
+    params(("id" = String, Path, description = "The id")),
+    request_body = ReassignBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn reassign(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReassignBody>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let task = visible_task(&state, &staff, &id).await?;
+    let task = visible_task(&state, &staff, &audit, &id).await?;
     let target = staff::get(&state.db, body.staff_id.trim())
         .await?
         .filter(|m| m.is_active())
@@ -313,16 +440,38 @@ async fn reassign(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CompleteBody {
+pub struct CompleteBody {
+    /// `called_back`, `left_voicemail`, `no_answer` (keeps the task open),
+    /// `booked`, `resolved`, `not_needed`.
     resolution: String,
+    /// Free text, kept in the history.
     note: Option<String>,
 }
 
-async fn complete(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/complete",
+    tag = "tasks",
+    summary = "Complete a task with a resolution",
+    params(("id" = String, Path, description = "The id")),
+    request_body = CompleteBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TaskView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub async fn complete(
     State(state): State<AppState>,
     staff: Staff,
+    audit: AuditNote,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CompleteBody>,
 ) -> Result<Json<TaskView>, ApiError> {
@@ -339,7 +488,7 @@ async fn complete(
         .filter(|n| !n.trim().is_empty())
         .map(|n| note_text("note", n))
         .transpose()?;
-    visible_task(&state, &staff, &id).await?;
+    visible_task(&state, &staff, &audit, &id).await?;
     match lifecycle::complete(
         &state.db,
         &id,

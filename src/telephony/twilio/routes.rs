@@ -295,8 +295,18 @@ async fn handle_socket(
     state.metrics.calls_active.inc();
     state.metrics.calls_started.inc();
     // The call loop transfers or hangs up before its bookkeeping.
-    run_stream(state.services.clone(), Box::new(carrier)).await;
+    let summary = run_stream(state.services.clone(), Box::new(carrier)).await;
     state.metrics.calls_active.dec();
+    // The outcome as the call's books have it, once they are written.
+    if let Some(call_id) = &summary.call_id {
+        match state.services.db.get_call(call_id).await {
+            Ok(Some(call)) => state.metrics.call_ended(&call.outcome),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%call_id, error = %error, "reading a call's outcome for the metrics")
+            }
+        }
+    }
     let _ = writer.await;
 }
 

@@ -32,15 +32,18 @@ fn main() {
         .expect("a runtime");
     runtime.block_on(async move {
         let dir = tempfile::tempdir().expect("a scratch directory");
-        let sqlite = Db::open(&frontdesk::store::sqlite_url_in(dir.path()))
+        let sqlite_url = frontdesk::store::sqlite_url_in(dir.path());
+        let sqlite = Db::open(&sqlite_url)
             .await
             .expect("the SQLite database");
-        measure("SQLite", sqlite, requests).await;
+        measure("SQLite", sqlite, &sqlite_url, requests).await;
         let postgres = std::env::var("FRONTDESK_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         match fresh_postgres(&postgres).await {
             Some((db, admin, name)) => {
-                measure("PostgreSQL", db.clone(), requests).await;
+                let base = postgres.rsplit_once('/').map_or("", |(b, _)| b);
+                let url = format!("{base}/{name}");
+                measure("PostgreSQL", db.clone(), &url, requests).await;
                 db.pool.close().await;
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -68,7 +71,7 @@ async fn fresh_postgres(admin_url: &str) -> Option<(Db, Db, String)> {
     Some((db, admin, name))
 }
 
-async fn measure(backend: &str, db: Db, requests: usize) {
+async fn measure(backend: &str, db: Db, database_url: &str, requests: usize) {
     let clinic = Arc::new(Clinic::demo());
     scheduling::sync_catalog(&db, &clinic)
         .await
@@ -102,6 +105,11 @@ async fn measure(backend: &str, db: Db, requests: usize) {
     .await
     .expect("a task");
     let state = AppState {
+        events: frontdesk::tasks::events::TaskEvents::start(
+            db.clone(),
+            database_url,
+            std::time::Duration::from_secs(15),
+        ),
         db: db.clone(),
         clinic,
         clock: Clock::system(),

@@ -8,7 +8,9 @@ use super::cues;
 use super::escalation::is_clinical;
 use super::state::{Action, ActionResult, Dialogue, Env, Goal, Input, Phase, TaskContext};
 use super::words;
-use crate::vocabulary::{AfterSpeech, CallEvent, Entities, Intent, TaskKind, Understanding};
+use crate::vocabulary::{
+    AfterSpeech, CallEvent, Entities, Intent, Outcome, TaskKind, Understanding,
+};
 
 /// Below this the agent treats an utterance as not understood.
 pub const MIN_CONFIDENCE: f32 = 0.45;

@@ -161,6 +161,8 @@ impl StaffApi {
             clock: Clock::system(),
             auth: Arc::new(Tokens::new().with_admin(Some(ADMIN_TOKEN.into()))),
             metrics: Arc::default(),
+            sign_in: Arc::default(),
+            client: Default::default(),
         };
         let router = web::router(state.clone()).layer(web::trace_layer());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,6 +3,8 @@
 //! add`); the database keeps only its SHA-256, so a copy of the database
 //! opens nothing.
 
+pub mod sessions;
+
 use std::fmt;
 use std::str::FromStr;
 

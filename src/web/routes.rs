@@ -103,7 +103,7 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Access> {
 /// The staff member a request is admitted as under `access`: 401 without a
 /// valid token, 403 when the role is not admitted.
 pub async fn admit(state: &AppState, parts: &Parts, access: Access) -> Result<Staff, ApiError> {
-    let staff = auth::authenticate(state, &parts.headers).await?;
+    let staff = auth::authenticate(state, &parts.method, &parts.headers).await?;
     if !access.admits(staff.role) {
         tracing::info!(staff_id = %staff.id, path = ?parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str), "forbidden");
         return Err(ApiError::Forbidden);

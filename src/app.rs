@@ -288,7 +288,13 @@ impl Application {
             call_slots: Arc::new(Semaphore::new(settings.max_calls)),
             metrics: metrics.clone(),
         });
+        let events = crate::tasks::events::TaskEvents::start(
+            db.clone(),
+            &settings.database_url,
+            settings.events_heartbeat,
+        );
         let state = AppState {
+            events,
             db,
             clinic,
             clock,

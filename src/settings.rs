@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// [default: https://api.twilio.com]
     #[arg(long, env = "TWILIO_API_BASE", hide_env_values = true)]
     pub twilio_api_base: Option<String>,
+    /// How often an idle task event stream (GET /api/v1/tasks/events) sends a heartbeat
+    /// comment, in milliseconds [default: 15000]
+    #[arg(long, env = "FRONTDESK_EVENTS_HEARTBEAT_MS")]
+    pub events_heartbeat_ms: Option<Millis>,
 }
 
 impl ServeArgs {
@@ -143,6 +147,19 @@ impl std::str::FromStr for Seconds {
     }
 }
 
+/// `--events-heartbeat-ms` / `FRONTDESK_EVENTS_HEARTBEAT_MS`: whole
+/// milliseconds (at least 1), or a blank value, which counts as not set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Millis(pub Option<u64>);
+
+impl std::str::FromStr for Millis {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<Millis, Self::Err> {
+        text.parse::<Seconds>().map(|Seconds(ms)| Millis(ms))
+    }
+}
+
 /// The `[server]` table a config file may carry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +207,8 @@ pub struct Settings {
     pub insecure_telephony: bool,
     /// The operator means to serve on a public address with no staff token.
     pub without_staff_token: bool,
+    /// How often an idle task event stream sends a heartbeat.
+    pub events_heartbeat: std::time::Duration,
 }
 
 /// A flag's or variable's value, unless it is blank (`FRONTDESK_LISTEN=`).
@@ -289,6 +308,13 @@ impl Settings {
             drain_seconds,
             insecure_telephony: serve.insecure_telephony,
             without_staff_token: serve.without_staff_token,
+            events_heartbeat: std::time::Duration::from_millis(
+                serve
+                    .events_heartbeat_ms
+                    .and_then(|Millis(ms)| ms)
+                    .unwrap_or(DEFAULT_EVENTS_HEARTBEAT_MS)
+                    .max(1),
+            ),
         })
     }
 
@@ -372,8 +398,13 @@ pub fn for_data_dir(data_dir: &Path) -> Settings {
         drain_seconds: DEFAULT_DRAIN_SECONDS,
         insecure_telephony: false,
         without_staff_token: false,
+        events_heartbeat: std::time::Duration::from_millis(DEFAULT_EVENTS_HEARTBEAT_MS),
     }
 }
+
+/// `--events-heartbeat-ms` when nothing sets it: a comment line every 15 s
+/// keeps proxies from closing an idle stream and finds gone clients.
+pub const DEFAULT_EVENTS_HEARTBEAT_MS: u64 = 15_000;
 
 /// `--drain-seconds` when nothing sets it.
 pub const DEFAULT_DRAIN_SECONDS: u64 = 30;
@@ -399,7 +430,7 @@ mod tests {
     }
 
     /// Every variable a setting reads.
-    const VARIABLES: [&str; 16] = [
+    const VARIABLES: [&str; 17] = [
         "FRONTDESK_LISTEN",
         "DATABASE_URL",
         "FRONTDESK_CONFIG",
@@ -416,6 +447,7 @@ mod tests {
         "TWILIO_AUTH_TOKEN",
         "TWILIO_ACCOUNT_SID",
         "TWILIO_API_BASE",
+        "FRONTDESK_EVENTS_HEARTBEAT_MS",
     ];
 
     fn no_serve_flags() -> ServeArgs {
@@ -430,6 +462,7 @@ mod tests {
             twilio_auth_token: None,
             twilio_account_sid: None,
             twilio_api_base: None,
+            events_heartbeat_ms: None,
         }
     }
 

@@ -21,6 +21,11 @@ const TOKEN: &str = "test-admin-token";
 async fn app() -> (Router, AppState, tempfile::TempDir) {
     let (db, dir) = scheduling_support::sqlite().await;
     let state = AppState {
+        events: frontdesk::tasks::events::TaskEvents::start(
+            db.clone(),
+            "",
+            frontdesk::tasks::events::DEFAULT_HEARTBEAT,
+        ),
         db,
         clinic: Arc::new(Clinic::demo()),
         clock: Clock::frozen_at("2026-03-16T13:00:00Z".parse().unwrap()),

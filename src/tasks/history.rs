@@ -75,6 +75,28 @@ pub async fn record(
     Ok(())
 }
 
+/// The advisory lock migration 0007 takes (PostgreSQL) before a history
+/// row draws its id, so ids are handed out in commit order.
+pub const WRITERS_LOCK: i64 = 7_436_100_013;
+
+/// Takes the history writers' turn now (PostgreSQL; SQLite's write lock is
+/// already held). A transaction that changes several tasks calls this
+/// first: otherwise it could hold one task's row while waiting for the
+/// turn, and a writer holding the turn wait for that row (a deadlock).
+pub async fn take_writers_turn(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, Any>,
+) -> anyhow::Result<()> {
+    if db.backend == crate::store::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITERS_LOCK)
+            .execute(&mut **tx)
+            .await
+            .context("waiting for the task history's turn")?;
+    }
+    Ok(())
+}
+
 /// The history of each task, oldest first.
 pub async fn of_tasks(db: &Db, task_ids: &[String]) -> anyhow::Result<HashMap<String, Vec<Entry>>> {
     let mut out: HashMap<String, Vec<Entry>> = HashMap::new();

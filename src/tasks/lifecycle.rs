@@ -329,6 +329,7 @@ pub async fn expire_stale(db: &Db, now: DateTime<Utc>, timeout: Duration) -> any
         return Ok(0);
     }
     let mut tx = db.begin_write().await.context("expiring lapsed claims")?;
+    history::take_writers_turn(db, &mut tx).await?;
     let mut expired = 0;
     for row in &stale {
         let id: String = row.try_get("id")?;

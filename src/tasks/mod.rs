@@ -1,8 +1,10 @@
 //! The shared staff task queue: every escalation the agent promises ("someone
 //! will call you back") is a row here first. A task goes `open → claimed →
 //! done` (`lifecycle`); every change is a row of its `history`; each
-//! priority has a service level (`service_level`).
+//! priority has a service level (`service_level`); every history row is
+//! an event of the live feed (`events`).
 
+pub mod events;
 pub mod history;
 pub mod lifecycle;
 pub mod service_level;

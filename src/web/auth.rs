@@ -162,7 +162,7 @@ pub async fn authenticate(
     let Some(token) = bearer else {
         let signed = match session_staff(state, headers).await {
             Ok(signed) => signed,
-            Err(SessionRefusal::Failed(e)) => return Err(ApiError::Internal(e)),
+            Err(SessionRefusal::Failed(e)) => return Err(ApiError::from(e)),
             Err(_) => return Err(ApiError::Unauthorized),
         };
         let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -180,6 +180,6 @@ pub async fn authenticate(
     };
     staff_of_token(state, token)
         .await
-        .map_err(ApiError::Internal)?
+        .map_err(ApiError::from)?
         .ok_or(ApiError::Unauthorized)
 }

@@ -12,6 +12,7 @@ pub mod patients;
 pub mod policy;
 pub mod routes;
 pub mod scheduling;
+pub mod task_events;
 pub mod tasks;
 
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub clock: Clock,
     pub auth: Arc<auth::Tokens>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The live task feed behind `GET /api/v1/tasks/events`.
+    pub events: crate::tasks::events::TaskEvents,
 }
 
 /// Every route of the staff API, health and metrics, each with its access
@@ -43,6 +46,7 @@ pub fn api_routes() -> Vec<routes::Route> {
         patients::routes(),
         scheduling::routes(),
         tasks::routes(),
+        task_events::routes(),
     ]
     .into_iter()
     .flatten()

@@ -62,7 +62,7 @@ async fn create(
     let created = patients::create(&state.db, &body, today)
         .await
         .map_err(|e| match e {
-            PatientError::Db(e) => ApiError::Internal(e),
+            PatientError::Db(e) => ApiError::from(e),
             other => ApiError::Unprocessable(other.to_string()),
         })?;
     Ok((StatusCode::CREATED, Json(json!(created))))

@@ -55,7 +55,7 @@ fn book_error(e: BookError) -> ApiError {
         BookError::SlotTaken => ApiError::Conflict("that slot is already booked".into()),
         BookError::NotBooked => ApiError::Conflict("the appointment is already cancelled".into()),
         BookError::NotFound => ApiError::NotFound("no such appointment".into()),
-        BookError::Db(e) => ApiError::Internal(e),
+        BookError::Db(e) => ApiError::from(e),
         BookError::SameDay { .. } => {
             ApiError::Conflict("the patient already has an appointment that day".into())
         }

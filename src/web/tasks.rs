@@ -106,10 +106,16 @@ async fn view(state: &AppState, task: Task, history: Vec<Entry>) -> Result<TaskV
     })
 }
 
-async fn view_one(state: &AppState, task: Task) -> Result<Json<TaskView>, ApiError> {
+/// One task as `GET /api/v1/tasks/{id}` shows it, with its history (the
+/// event stream sends exactly this).
+pub(super) async fn task_view(state: &AppState, task: Task) -> Result<TaskView, ApiError> {
     let mut histories = history::of_tasks(&state.db, std::slice::from_ref(&task.id)).await?;
     let history = histories.remove(&task.id).unwrap_or_default();
-    Ok(Json(view(state, task, history).await?))
+    view(state, task, history).await
+}
+
+async fn view_one(state: &AppState, task: Task) -> Result<Json<TaskView>, ApiError> {
+    Ok(Json(task_view(state, task).await?))
 }
 
 /// The task, after lapsed claims are returned: 404 when there is none,
@@ -148,7 +154,7 @@ async fn refusal(state: &AppState, id: &str, e: LifecycleError) -> ApiError {
         LifecycleError::Changed => {
             ApiError::Conflict(format!("task {id} changed meanwhile; try again"))
         }
-        LifecycleError::Db(e) => ApiError::Internal(e),
+        LifecycleError::Db(e) => ApiError::from(e),
     }
 }
 

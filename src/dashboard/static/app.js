@@ -224,15 +224,37 @@
     }
   });
 
-  // ---- recordings: play from a clicked turn, follow the playing turn
+  // ---- recordings: play from a clicked turn, follow the playing turn.
+  // The recording is fetched once as a blob before the first jump: a blob
+  // seeks anywhere, whatever the server says about byte ranges.
+  var recordingReady = null;
+  function seekable(audio) {
+    if (!recordingReady) {
+      recordingReady = fetch(audio.currentSrc || audio.src, { credentials: 'same-origin' })
+        .then(function (r) {
+          if (!r.ok) { throw new Error('The recording could not be loaded (' + r.status + ').'); }
+          return r.blob();
+        })
+        .then(function (blob) {
+          return new Promise(function (resolve) {
+            audio.addEventListener('loadedmetadata', function () { resolve(); }, { once: true });
+            audio.src = URL.createObjectURL(blob);
+          });
+        });
+      recordingReady.catch(function () { recordingReady = null; });
+    }
+    return recordingReady;
+  }
   document.addEventListener('click', function (event) {
     var turn = event.target.closest('button.turn-play');
     if (!turn) { return; }
     var audio = document.getElementById('recording');
     if (!audio) { return; }
-    audio.currentTime = Number(turn.getAttribute('data-at-ms')) / 1000;
-    var playing = audio.play();
-    if (playing && playing.catch) { playing.catch(function (e) { say('The recording would not play: ' + e.message, false); }); }
+    var at = Number(turn.getAttribute('data-at-ms')) / 1000;
+    seekable(audio).then(function () {
+      audio.currentTime = at;
+      return audio.play();
+    }).catch(function (e) { say('The recording would not play: ' + e.message, false); });
   });
   document.addEventListener('timeupdate', function (event) {
     var audio = event.target;

@@ -3,10 +3,10 @@
 //! server needs no files beside itself.
 
 use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
-use super::page::PageError;
 use crate::web::policy::Access;
 use crate::web::routes::Route;
 
@@ -20,12 +20,12 @@ pub fn routes() -> Vec<Route> {
     vec![Route::get("/assets/{name}", Access::Public, asset)]
 }
 
-async fn asset(Path(name): Path<String>) -> Result<Response, PageError> {
+async fn asset(Path(name): Path<String>) -> Response {
     let (kind, body) = match name.as_str() {
         "app.css" => ("text/css; charset=utf-8", CSS),
         "app.js" => ("text/javascript; charset=utf-8", JS),
-        _ => return Err(PageError::NotFound(format!("no asset {name:?}"))),
+        _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     // Revalidated each load: a new binary's assets are never stale.
-    Ok(([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response())
+    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()
 }

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::card::transcript;
 use super::charts;
+use super::labels::{kind_label, queue_label};
 use super::numbers::{self, Numbers};
 use super::page::{PageError, Viewer, local_time, phone_text, shell};
-use super::queue::{kind_label, queue_label};
 use crate::scheduling::appointments::local_day_bounds;
 use crate::scheduling::{AppointmentFilter, appointments, db_time};
 use crate::store::calls::CallFilter;

@@ -9,8 +9,8 @@
 
 use maud::{Markup, html};
 
+use super::labels::{kind_label, priority_label, queue_label};
 use super::page::{PageError, Viewer, clock_text, local_time, phone_text};
-use super::queue::{kind_label, priority_label, queue_label};
 use crate::scheduling::{self, AppointmentFilter, appointments, patients};
 use crate::staff;
 use crate::tasks::history::{self, Entry};

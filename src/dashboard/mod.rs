@@ -16,6 +16,7 @@ pub mod assets;
 pub mod calls;
 pub mod card;
 pub mod charts;
+pub mod labels;
 pub mod numbers;
 pub mod page;
 pub mod queue;

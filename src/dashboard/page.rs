@@ -56,6 +56,9 @@ impl From<ApiError> for PageError {
                 PageError::BadRequest(m)
             }
             ApiError::Unavailable(m) => PageError::Failed(anyhow::anyhow!(m)),
+            ApiError::DatabaseUnavailable => {
+                PageError::Failed(anyhow::anyhow!("the database is unavailable"))
+            }
             ApiError::Internal(e) => PageError::Failed(e),
         }
     }

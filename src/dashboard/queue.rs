@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::card;
+use super::labels::{kind_label, priority_label, queue_label};
 use super::page::{PageError, Viewer, local_time, phone_text, relative, shell};
 use crate::tasks::{self, Task, TaskFilter, service_level};
 use crate::vocabulary::{Priority, Queue};
@@ -316,35 +317,6 @@ const QUEUES: [Queue; 4] = [
     Queue::Clinical,
     Queue::Records,
 ];
-
-pub fn queue_label(queue: &str) -> &str {
-    match queue {
-        "front_desk" => "Front desk",
-        "billing" => "Billing",
-        "clinical" => "Clinical",
-        "records" => "Records",
-        other => other,
-    }
-}
-
-pub fn priority_label(priority: &str) -> &str {
-    match priority {
-        "urgent" => "URGENT",
-        "high" => "High",
-        "normal" => "Normal",
-        other => other,
-    }
-}
-
-/// "Prescription refill" for `prescription_refill`.
-pub fn kind_label(kind: &str) -> String {
-    let text = kind.replace('_', " ");
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
-    }
-}
 
 fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -33,9 +33,7 @@ fn main() {
     runtime.block_on(async move {
         let dir = tempfile::tempdir().expect("a scratch directory");
         let sqlite_url = frontdesk::store::sqlite_url_in(dir.path());
-        let sqlite = Db::open(&sqlite_url)
-            .await
-            .expect("the SQLite database");
+        let sqlite = Db::open(&sqlite_url).await.expect("the SQLite database");
         measure("SQLite", sqlite, &sqlite_url, requests).await;
         let postgres = std::env::var("FRONTDESK_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());

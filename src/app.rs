@@ -18,6 +18,7 @@ use crate::call::drain::Drain;
 use crate::call::journal::{close_interrupted_calls, replay_spool};
 use crate::call::session::CallServices;
 use crate::clinic::{Clinic, Clock, Prompts};
+use crate::dashboard::{self, CookiePolicy};
 use crate::desk::Desk;
 use crate::metrics::Metrics;
 use crate::nlu::Nlu;
@@ -318,7 +319,9 @@ impl Application {
                 trust_forwarded_for: settings.trust_forwarded_for,
             },
         };
-        let router = web::router(state)
+        let cookies = CookiePolicy::for_public_url(settings.public_url.as_deref());
+        let router = web::router(state.clone())
+            .merge(dashboard::router(state, cookies))
             .merge(twilio_routes::router(telephony))
             .layer(web::trace_layer());
 

@@ -14,6 +14,7 @@ pub mod call;
 pub mod caller;
 pub mod clinic;
 pub mod compute;
+pub mod dashboard;
 pub mod desk;
 pub mod dialogue;
 pub mod metrics;

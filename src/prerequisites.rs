@@ -67,6 +67,40 @@ pub fn model_present(path: &Path) -> bool {
     false
 }
 
+/// A program on the `PATH` (or at the path in `variable`), if present.
+fn program(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(given) = std::env::var_os(variable).map(PathBuf::from) {
+        return given.is_file().then_some(given);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Headless Chromium and its WebDriver (`chromium`, `chromedriver`; or
+/// `FRONTDESK_CHROMIUM` / `FRONTDESK_CHROMEDRIVER`), for the dashboard's
+/// browser tests; reported through [`missing`] when either is absent.
+pub fn chromium() -> Option<(PathBuf, PathBuf)> {
+    let browser = program("FRONTDESK_CHROMIUM", &["chromium", "chromium-browser"]);
+    let driver = program("FRONTDESK_CHROMEDRIVER", &["chromedriver"]);
+    match (browser, driver) {
+        (Some(b), Some(d)) => Some((b, d)),
+        (b, d) => {
+            let what = match (b.is_none(), d.is_none()) {
+                (true, true) => "chromium and chromedriver",
+                (true, false) => "chromium",
+                _ => "chromedriver",
+            };
+            missing(
+                &format!("{what} (on the PATH, or FRONTDESK_CHROMIUM / FRONTDESK_CHROMEDRIVER)"),
+                "run scripts/install-deps.sh (Debian packages chromium and chromium-driver)",
+            );
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

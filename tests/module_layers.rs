@@ -39,6 +39,8 @@ const LAYERS: &[&[&str]] = &[
     // The front desk runs the dialogue for a call; carriers drive the call
     // loop; the staff API; the local caller.
     &["desk", "telephony", "web", "caller"],
+    // The staff dashboard: pages over the staff API and its policy.
+    &["dashboard"],
     &["app"],
     // Tools that start the whole application.
     &["bench", "replay"],

@@ -358,7 +358,7 @@ async fn fixture() -> Fixture {
     assert_eq!(status, 201, "{patient}");
     let patient_id = patient["id"].as_str().unwrap().to_string();
 
-    // A day with a dozen free slots that do not overlap.
+    // A day with two dozen free slots that do not overlap.
     let (_, clinic) = get(&app, "/api/v1/clinic", &admin).await;
     let kind = clinic["appointment_types"][0]["id"]
         .as_str()
@@ -389,7 +389,7 @@ async fn fixture() -> Fixture {
             last_end.insert(provider.clone(), end.to_string());
             slots.push((provider, kind.clone(), start.to_string()));
         }
-        if slots.len() >= 12 {
+        if slots.len() >= 24 {
             return Fixture {
                 app,
                 db,
@@ -401,7 +401,7 @@ async fn fixture() -> Fixture {
             };
         }
     }
-    panic!("no day in the next four weeks has a dozen free slots");
+    panic!("no day in the next four weeks has two dozen free slots");
 }
 
 /// The request one role makes on one route, and the status each role gets
@@ -464,6 +464,14 @@ async fn case(
         }
         ("POST", "/api/v1/appointments/{id}/cancel") => {
             (with_id(&f.book(6 + i).await), None, SCHEDULERS)
+        }
+        ("POST", "/api/v1/appointments/{id}/move") => {
+            let (provider, _, start) = &f.slots[18 + i];
+            (
+                with_id(&f.book(12 + i).await),
+                Some(json!({"start": start, "provider_id": provider})),
+                SCHEDULERS,
+            )
         }
         ("GET", "/api/v1/tasks/{id}") => {
             let id = new_task(

@@ -842,8 +842,8 @@ impl Call {
 }
 
 mod ending;
-mod transfer;
 mod held;
+mod transfer;
 
 #[cfg(test)]
 mod tests;

@@ -169,6 +169,46 @@ pub struct Clinic {
     pub booking_horizon_days: u32,
     /// How the staff task queue runs (`[queue]`).
     pub queue: QueueSettings,
+    /// The staff dashboard in the browser (`[dashboard]`).
+    pub dashboard: DashboardSettings,
+}
+
+/// The `[dashboard]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DashboardSettings {
+    /// A browser session unused for this long is signed out: a front-desk
+    /// PC left on must not stay open to whoever walks by.
+    pub idle_timeout_minutes: u32,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> DashboardSettings {
+        DashboardSettings {
+            idle_timeout_minutes: 30,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDashboard {
+    idle_timeout_minutes: Option<u32>,
+}
+
+impl RawDashboard {
+    fn validate(self) -> Result<DashboardSettings, ConfigError> {
+        let idle_timeout_minutes = self
+            .idle_timeout_minutes
+            .unwrap_or(DashboardSettings::default().idle_timeout_minutes);
+        if !(1..=24 * 60).contains(&idle_timeout_minutes) {
+            return Err(ConfigError::Invalid(
+                "dashboard.idle_timeout_minutes must be between 1 and 1440".into(),
+            ));
+        }
+        Ok(DashboardSettings {
+            idle_timeout_minutes,
+        })
+    }
 }
 
 /// How long staff have for a task of each priority before it is overdue.
@@ -297,6 +337,8 @@ struct RawClinic {
     insurance_not_accepted: Vec<String>,
     #[serde(default)]
     queue: RawQueue,
+    #[serde(default)]
+    dashboard: RawDashboard,
     /// Server settings may share the file (`settings.rs` reads them).
     #[serde(default, rename = "server")]
     _server: Option<toml::Value>,
@@ -515,6 +557,7 @@ impl Clinic {
             })
             .collect();
         let queue = raw.queue.validate()?;
+        let dashboard = raw.dashboard.validate()?;
         Ok(Clinic {
             name: raw.name,
             phone: raw.phone,
@@ -545,6 +588,7 @@ impl Clinic {
             min_notice_minutes: raw.min_notice_minutes,
             booking_horizon_days: raw.booking_horizon_days.clamp(1, 366),
             queue,
+            dashboard,
         })
     }
 

@@ -4,6 +4,7 @@
 //! opens nothing.
 
 pub mod availability;
+pub mod sessions;
 
 use std::fmt;
 use std::str::FromStr;

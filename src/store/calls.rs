@@ -121,6 +121,8 @@ pub struct CallFilter {
     pub outcome: Option<String>,
     /// Matches transcript text.
     pub q: Option<String>,
+    /// A caller turn was understood as this intent.
+    pub intent: Option<String>,
     pub limit: i64,
     /// `started_at|id` of the last row of the previous page.
     pub cursor: Option<(String, String)>,
@@ -378,6 +380,12 @@ impl Db {
             conditions
                 .push("id IN (SELECT call_id FROM turns WHERE LOWER(text) LIKE ")
                 .push_bind_unseparated(pattern)
+                .push_unseparated(")");
+        }
+        if let Some(intent) = &filter.intent {
+            conditions
+                .push("id IN (SELECT call_id FROM turns WHERE intent = ")
+                .push_bind_unseparated(intent.clone())
                 .push_unseparated(")");
         }
         if let Some((started_at, id)) = &filter.cursor {

@@ -124,6 +124,10 @@ pub struct TaskFilter {
     pub priority: Option<String>,
     pub call_id: Option<String>,
     pub limit: Option<i64>,
+    /// Rows to skip (a page of a long listing).
+    pub offset: Option<i64>,
+    /// Only tasks not yet done (open or claimed), when `status` is not given.
+    pub not_done: bool,
     /// Only the tasks this scope covers; `None`: every task.
     pub scope: Option<TaskScope>,
 }
@@ -206,9 +210,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Task> {
     })
 }
 
-/// Newest first within priority (urgent, high, normal).
-pub async fn list(db: &Db, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
-    let mut sql = QueryBuilder::<Any>::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1 = 1"));
+/// ` WHERE …` of a listing: the filter's columns and its scope.
+fn push_where(sql: &mut QueryBuilder<Any>, filter: &TaskFilter) {
+    sql.push(" WHERE 1 = 1");
     for (column, value) in [
         ("status", &filter.status),
         ("queue", &filter.queue),
@@ -220,19 +224,42 @@ pub async fn list(db: &Db, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
                 .push_bind(value.clone());
         }
     }
-    if let Some(scope) = &filter.scope {
-        scope.push_sql(&mut sql);
+    if filter.not_done && filter.status.is_none() {
+        sql.push(" AND status <> 'done'");
     }
+    if let Some(scope) = &filter.scope {
+        scope.push_sql(sql);
+    }
+}
+
+/// Newest first within priority (urgent, high, normal).
+pub async fn list(db: &Db, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
+    let mut sql = QueryBuilder::<Any>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
+    push_where(&mut sql, filter);
     sql.push(
         " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, \
-         created_at DESC LIMIT ",
+         created_at DESC, id LIMIT ",
     )
     .push_bind(filter.limit.unwrap_or(200).clamp(1, 1000));
+    if let Some(offset) = filter.offset.filter(|o| *o > 0) {
+        sql.push(" OFFSET ").push_bind(offset);
+    }
     let rows = dynamic_sql::numbered(sql)?
         .fetch_all(&db.pool)
         .await
         .context("listing tasks")?;
     rows.iter().map(from_row).collect()
+}
+
+/// How many tasks the filter matches (its limit and offset aside).
+pub async fn count(db: &Db, filter: &TaskFilter) -> anyhow::Result<i64> {
+    let mut sql = QueryBuilder::<Any>::new("SELECT COUNT(*) AS n FROM tasks");
+    push_where(&mut sql, filter);
+    let row = dynamic_sql::numbered(sql)?
+        .fetch_one(&db.pool)
+        .await
+        .context("counting tasks")?;
+    Ok(row.try_get("n")?)
 }
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Task>> {

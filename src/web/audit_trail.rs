@@ -36,7 +36,11 @@ pub fn audited(method: &Method, path: &str) -> Option<Option<(Action, &'static s
         | "/metrics"
         | "/api/v1/clinic"
         | "/api/v1/slots"
-        | "/api/v1/openapi.json" => return Some(None),
+        | "/api/v1/openapi.json"
+        | "/api/v1/staff/me/availability" => return Some(None),
+        // The stream sends tasks as they change: one entry when it opens.
+        "/api/v1/tasks/events" if get => (Action::Search, "Task"),
+        "/api/v1/appointments/{id}/move" if post => (Action::Book, "Appointment"),
         "/api/v1/tasks" if get => (Action::Search, "Task"),
         "/api/v1/tasks/{id}" if get => (Action::Read, "Task"),
         "/api/v1/tasks/{id}/claim" if post => (Action::Claim, "Task"),

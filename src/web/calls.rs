@@ -153,6 +153,7 @@ pub async fn list(
         q: query.q.filter(|q| !q.trim().is_empty()),
         limit,
         cursor,
+        ..CallFilter::default()
     };
     let calls = state.db.list_calls(&filter).await?;
     let next_cursor = (calls.len() as i64 == limit)

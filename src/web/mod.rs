@@ -16,9 +16,9 @@ pub mod patients;
 pub mod policy;
 pub mod routes;
 pub mod scheduling;
+pub mod sign_in;
 pub mod staff;
 pub mod task_events;
-pub mod sign_in;
 pub mod tasks;
 pub mod views;
 

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 use super::auth::Staff;
 use super::policy::Access;
 use super::routes::Route;
-use super::{audit, calls, clinic, health, patients, scheduling, tasks};
+use super::{audit, calls, clinic, health, patients, scheduling, staff, task_events, tasks};
 
 pub fn routes() -> Vec<Route> {
     vec![Route::get(
@@ -58,6 +58,10 @@ impl Modify for BearerAuth {
         scheduling::list,
         scheduling::create,
         scheduling::cancel,
+        scheduling::move_to,
+        staff::read,
+        staff::write,
+        task_events::events,
         tasks::list,
         tasks::one,
         tasks::claim,

@@ -119,7 +119,7 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Access> {
 /// address, 403 when the role is not admitted.
 pub async fn admit(state: &AppState, parts: &Parts, access: Access) -> Result<Staff, ApiError> {
     let client = state.client.of(parts);
-    let staff = auth::authenticate(state, &parts.headers, client).await?;
+    let staff = auth::authenticate(state, &parts.method, &parts.headers, client).await?;
     if !access.admits(staff.role) {
         forbidden(&staff, parts);
         return Err(ApiError::Forbidden);
@@ -151,7 +151,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(Request::from_parts(parts, body)).await;
     }
     let client = state.client.of(&parts);
-    let staff = match auth::authenticate(&state, &parts.headers, client).await {
+    let staff = match auth::authenticate(&state, &parts.method, &parts.headers, client).await {
         Ok(staff) => staff,
         Err(refusal) => return refusal.into_response(),
     };

@@ -31,6 +31,11 @@ pub fn routes() -> Vec<Route> {
             Access::Roles(SCHEDULERS),
             cancel,
         ),
+        Route::post(
+            "/api/v1/appointments/{id}/move",
+            Access::Roles(SCHEDULERS),
+            move_to,
+        ),
     ]
 }
 
@@ -301,4 +306,65 @@ pub async fn cancel(
         .map_err(book_error)?;
     audit.patient(Some(&cancelled.patient.id));
     Ok(Json(AppointmentView::of(&cancelled, &state.clinic)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    start: String,
+    /// Another provider who offers the same type; the same one when absent.
+    provider_id: Option<String>,
+}
+
+/// Moves a booked appointment to another start (and provider, if given)
+/// for the same type: the old one is cancelled and the new slot booked in one
+/// transaction (`appointments::reschedule`, as on the phone); `409` when
+/// the new slot is taken.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments/{id}/move",
+    tag = "scheduling",
+    summary = "Move an appointment to another start (and provider)",
+    params(("id" = String, Path, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AppointmentView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+pub(super) async fn move_to(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<String>,
+    Json(body): Json<MoveBody>,
+) -> Result<Json<AppointmentView>, ApiError> {
+    let start = DateTime::parse_from_rfc3339(&body.start)
+        .map_err(|_| ApiError::BadRequest("start must be RFC 3339 with an offset".into()))?
+        .with_timezone(&Utc);
+    let old = appointments::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no appointment {id}")))?;
+    if old.status != "booked" {
+        return Err(ApiError::Conflict(
+            "the appointment is already cancelled".into(),
+        ));
+    }
+    let req = BookRequest {
+        patient_id: old.patient.id.clone(),
+        provider_id: body.provider_id.unwrap_or_else(|| old.provider_id.clone()),
+        type_id: old.type_id.clone(),
+        start,
+        source: Source::Staff,
+        call_id: None,
+        one_per_day: false,
+    };
+    let moved = appointments::reschedule(&state.db, &state.clinic, &id, &req, state.clock.now())
+        .await
+        .map_err(book_error)?;
+    Ok(Json(AppointmentView::of(&moved, &state.clinic)))
 }

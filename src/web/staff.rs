@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{BREAK_GLASS_ID, Staff};
 use super::body::JsonBody;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{Access, SCHEDULERS};
 use super::routes::Route;
 use crate::staff::availability::{self, Availability, AvailabilityError};
@@ -49,12 +49,44 @@ fn account(staff: &Staff) -> Result<&str, ApiError> {
     Ok(&staff.id)
 }
 
-async fn read(State(state): State<AppState>, staff: Staff) -> Result<Json<Availability>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff/me/availability",
+    tag = "staff",
+    summary = "Whether the signed-in member takes warm transfers, and on which phone",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The setting"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub(super) async fn read(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Availability>, ApiError> {
     let id = account(&staff)?;
     Ok(Json(availability::get(&state.db, id).await?))
 }
 
-async fn write(
+#[utoipa::path(
+    put,
+    path = "/api/v1/staff/me/availability",
+    tag = "staff",
+    summary = "Take (or stop taking) warm transfers, on a phone number",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The setting now"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub(super) async fn write(
     State(state): State<AppState>,
     staff: Staff,
     JsonBody(setting): JsonBody<Setting>,

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Staff;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::policy::{self, Access};
 use super::routes::Route;
 use super::tasks::task_view;
@@ -69,7 +69,22 @@ async fn starting_point(
     }
 }
 
-async fn events(
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/events",
+    tag = "tasks",
+    summary = "Server-Sent Events: `event: task`, `id` the history sequence, `data` the task; `Last-Event-ID` (or `last_event_id`) resumes",
+    params(("last_event_id" = Option<i64>, Query, description = "Resume after this event id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "text/event-stream of task events"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 400, body = ErrorBody)
+    )
+)]
+pub(super) async fn events(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,

@@ -227,6 +227,7 @@ pub async fn list(
         call_id: p.call_id,
         limit: Some(500),
         scope: policy::task_scope(&staff),
+        ..TaskFilter::default()
     };
     let found = tasks::list(&state.db, &filter).await?;
     let ids: Vec<String> = found.iter().map(|t| t.id.clone()).collect();

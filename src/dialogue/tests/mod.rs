@@ -81,7 +81,14 @@ fn registered() -> ActionResult {
 /// `!act:Name`, `phase:Name`, `outcome:Name`, `then:hangup|transfer`,
 /// `task:kind`.
 fn run(name: &str, now: &str, from: Option<&str>, script: Vec<(Step, &[&str])>) {
-    run_in(&Clinic::demo(), name, now, from, Some(&receptionist()), script)
+    run_in(
+        &Clinic::demo(),
+        name,
+        now,
+        from,
+        Some(&receptionist()),
+        script,
+    )
 }
 
 /// The receptionist available for transfers in [`run`]'s calls.

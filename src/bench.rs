@@ -6,7 +6,9 @@
 //! turn it takes the caller-side latency from the end of caller speech to
 //! the first non-silent agent audio. It also reports the greeting's
 //! latency, Whisper's real-time factor and the voice's time to first audio.
-//! `bench nlu` times intent + entities per utterance.
+//! `bench load` finds the knee: the most simultaneous calls with reply
+//! p95 within a target, and what the next caller over `max_calls` hears
+//! (`load`). `bench nlu` times intent + entities per utterance.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,8 +17,10 @@ use anyhow::Context;
 
 use crate::app::{Application, Engines};
 use crate::caller::voice::PiperCaller;
-use crate::caller::{CallerOptions, CallerSpeech, ScriptStep, place_call};
+use crate::caller::{CallReport, CallerOptions, CallerSpeech, ScriptStep, place_call};
 use crate::settings::Settings;
+
+mod load;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -41,6 +45,29 @@ pub enum BenchWhat {
         /// for steadier percentiles)
         #[arg(long, default_value_t = 1)]
         rounds: usize,
+    },
+    /// Simultaneous calls stepped up until reply p95 passes the target: the
+    /// knee (the most calls within it), then a call over a `max_calls` of
+    /// the knee, which is answered busy while the others go on
+    Load {
+        /// Calls at the first step
+        #[arg(long, default_value_t = 4)]
+        from: usize,
+        /// Calls added at each step
+        #[arg(long, default_value_t = 2)]
+        step: usize,
+        /// Calls at the last step
+        #[arg(long, default_value_t = 20)]
+        max: usize,
+        /// Rounds per step (see `calls`)
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+        /// Reply p95 a step must meet, in milliseconds
+        #[arg(long, default_value_t = 1000)]
+        target_ms: u64,
+        /// Milliseconds between call starts
+        #[arg(long, default_value_t = 400)]
+        stagger_ms: u64,
     },
     /// Intent + entities per utterance on the held-out lines, one core
     Nlu {
@@ -67,6 +94,27 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
             stagger_ms,
             rounds,
         } => bench_calls(settings, calls, speed, stagger_ms, rounds).await,
+        BenchWhat::Load {
+            from,
+            step,
+            max,
+            rounds,
+            target_ms,
+            stagger_ms,
+        } => {
+            load::bench_load(
+                settings,
+                load::Steps {
+                    from,
+                    step,
+                    max,
+                    rounds,
+                    target_ms,
+                    stagger_ms,
+                },
+            )
+            .await
+        }
         BenchWhat::Nlu { rounds } => bench_nlu(settings, rounds).await,
     }
 }
@@ -89,10 +137,7 @@ async fn bench_calls(
 ) -> anyhow::Result<()> {
     anyhow::ensure!(calls >= 1, "--calls must be at least 1");
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
-    let scratch = tempfile_dir()?;
-    settings.data_dir = scratch.clone();
-    settings.database_url = crate::store::sqlite_url_in(&scratch);
-    settings.listen = "127.0.0.1:0".into();
+    let scratch = scratch_settings(&mut settings)?;
     settings.max_calls = settings.max_calls.max(calls);
     let engines = tokio::task::spawn_blocking({
         let settings = settings.clone();
@@ -108,11 +153,7 @@ async fn bench_calls(
     let port = app.port();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
 
-    // Caller speech is synthesised before the calls start.
-    let mut voices: Vec<Arc<dyn CallerSpeech>> = Vec::new();
-    for name in VOICES {
-        voices.push(Arc::new(PiperCaller::new(engines.tts.clone(), name)?));
-    }
+    let voices = caller_voices(&engines)?;
     crate::call::timing::take_recorded();
     let mut greetings = Vec::new();
     let mut turns = Vec::new();
@@ -121,21 +162,8 @@ async fn bench_calls(
         println!(
             "round {round}/{rounds}: placing {calls} simultaneous call(s) at {speed}x real time…"
         );
-        let mut handles = Vec::new();
-        for i in 0..calls {
-            let mut opts =
-                CallerOptions::new(url::Url::parse(&format!("http://127.0.0.1:{port}"))?);
-            opts.speed = speed;
-            let voice = voices[(i + round - 1) % voices.len()].clone();
-            let script: Vec<ScriptStep> = LINES.iter().map(|l| ScriptStep::say(*l)).collect();
-            let delay = std::time::Duration::from_millis(stagger_ms * i as u64);
-            handles.push(tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                place_call(&opts, script, Some(voice)).await
-            }));
-        }
-        for handle in handles {
-            let report = handle.await.context("a bench call panicked")??;
+        for report in place_calls(port, &voices, calls, speed, stagger_ms, round).await {
+            let report = report?;
             greetings.extend(report.greeting_latency_ms);
             for turn in &report.turns {
                 match turn.latency_ms {
@@ -202,6 +230,59 @@ fn print_stages(replies: &[crate::call::timing::ReplyTiming]) {
             percentile(&v, 95.0).unwrap_or(0)
         );
     }
+}
+
+/// The bench's server settings: a scratch data directory and SQLite
+/// database, a free loopback port. Returns the directory.
+fn scratch_settings(settings: &mut Settings) -> anyhow::Result<std::path::PathBuf> {
+    let scratch = tempfile_dir()?;
+    settings.data_dir = scratch.clone();
+    settings.database_url = crate::store::sqlite_url_in(&scratch);
+    settings.listen = "127.0.0.1:0".into();
+    Ok(scratch)
+}
+
+/// The synthetic callers' voices (their speech is synthesised before each
+/// call starts).
+fn caller_voices(engines: &Engines) -> anyhow::Result<Vec<Arc<dyn CallerSpeech>>> {
+    let mut voices: Vec<Arc<dyn CallerSpeech>> = Vec::new();
+    for name in VOICES {
+        voices.push(Arc::new(PiperCaller::new(engines.tts.clone(), name)?));
+    }
+    Ok(voices)
+}
+
+/// Places `calls` simultaneous calls (the bench's lines, one voice each,
+/// started `stagger_ms` apart) on the server at `port`; one result per call.
+async fn place_calls(
+    port: u16,
+    voices: &[Arc<dyn CallerSpeech>],
+    calls: usize,
+    speed: f32,
+    stagger_ms: u64,
+    round: usize,
+) -> Vec<anyhow::Result<CallReport>> {
+    let mut handles = Vec::new();
+    for i in 0..calls {
+        let server = url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("a URL");
+        let mut opts = CallerOptions::new(server);
+        opts.speed = speed;
+        let voice = voices[(i + round - 1) % voices.len()].clone();
+        let script: Vec<ScriptStep> = LINES.iter().map(|l| ScriptStep::say(*l)).collect();
+        let delay = std::time::Duration::from_millis(stagger_ms * i as u64);
+        handles.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            place_call(&opts, script, Some(voice)).await
+        }));
+    }
+    let mut reports = Vec::new();
+    for handle in handles {
+        reports.push(match handle.await {
+            Ok(report) => report,
+            Err(e) => Err(anyhow::anyhow!("a bench call panicked: {e}")),
+        });
+    }
+    reports
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -295,6 +295,26 @@ async fn sigterm_mid_call_drains_ends_the_call_cleanly_and_exits_zero() {
         !spool.exists() || std::fs::read_dir(&spool).unwrap().next().is_none(),
         "writes were left in the spool"
     );
+    // The caller's booking was unfinished when the server ended the call:
+    // the front desk has one callback task for it, and the call says so.
+    let tasks = frontdesk::tasks::list(
+        &db,
+        &frontdesk::tasks::TaskFilter {
+            call_id: Some(call_id.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].kind, "callback", "{tasks:?}");
+    assert_eq!(tasks[0].queue, "front_desk", "{tasks:?}");
+    assert!(
+        tasks[0].summary.contains("Call ended by server shutdown")
+            && tasks[0].summary.contains("booking an appointment"),
+        "{tasks:?}"
+    );
+    assert_eq!(call.outcome, "escalated", "{call:?}");
 }
 
 /// The id of the only call, once a caller turn of it is stored.

@@ -6,7 +6,10 @@
 //!
 //! Caller audio reaches the thread through a bounded queue
 //! ([`AUDIO_QUEUE_FRAMES`]); see [`AudioQueue`] for what happens when the
-//! thread falls behind.
+//! thread falls behind. What it hears goes back to the call loop through
+//! another bounded queue ([`HEARD_QUEUE`]); when the loop falls behind, the
+//! thread waits, so no utterance is ever dropped there, and the wait backs
+//! up into the audio queue, whose rule then applies.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -58,6 +61,14 @@ enum ToListener {
 /// queue only fills when the thread has stalled (a starved machine, a hung
 /// model); bounded, a stalled thread cannot take the server's memory with it.
 pub const AUDIO_QUEUE_FRAMES: usize = 500;
+
+/// Events heard and not yet taken by the call loop. An utterance, a pause
+/// and a speech start are a handful of events a sentence, so 64 is many
+/// sentences: the queue only fills when the call loop has stalled (a
+/// database write that hangs). Then the thread waits with its event
+/// (nothing heard is dropped) and stops taking audio, so the audio queue
+/// fills and drops new frames as silence (the recording keeps them).
+pub const HEARD_QUEUE: usize = 64;
 
 /// What became of a frame handed to the listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,9 +161,9 @@ impl Listener {
         vad: Arc<VadModel>,
         config: EndpointConfig,
         call_id: &str,
-    ) -> (Listener, mpsc::UnboundedReceiver<Heard>) {
+    ) -> (Listener, mpsc::Receiver<Heard>) {
         let (audio_tx, audio_rx) = AudioQueue::new(AUDIO_QUEUE_FRAMES, call_id);
-        let (heard_tx, heard_rx) = mpsc::unbounded_channel();
+        let (heard_tx, heard_rx) = mpsc::channel(HEARD_QUEUE);
         let call_id = call_id.to_string();
         let thread = std::thread::Builder::new()
             .name(format!("listener-{}", &call_id[..8.min(call_id.len())]))
@@ -215,47 +226,11 @@ fn listen(
     vad: Arc<VadModel>,
     config: EndpointConfig,
     audio: std_mpsc::Receiver<ToListener>,
-    heard: mpsc::UnboundedSender<Heard>,
+    heard: mpsc::Sender<Heard>,
     call_id: String,
 ) {
     let mut endpointer = vad.new_stream(config);
-    let send = |events: Vec<VadEvent>| {
-        for event in events {
-            let message = match event {
-                VadEvent::SpeechStarted { at_sample } => Heard::SpeechStarted { at_sample },
-                VadEvent::UtteranceEnded {
-                    samples,
-                    start_sample,
-                    end_sample,
-                    ..
-                } => match to_16k(&samples) {
-                    Ok(samples_16k) => Heard::Utterance {
-                        samples_16k,
-                        start_sample,
-                        end_sample,
-                    },
-                    Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
-                },
-                VadEvent::Resumed => Heard::Resumed,
-                VadEvent::Paused {
-                    samples,
-                    start_sample,
-                    end_sample,
-                } => match to_16k(&samples) {
-                    Ok(samples_16k) => Heard::Paused {
-                        samples_16k,
-                        start_sample,
-                        end_sample,
-                    },
-                    Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
-                },
-            };
-            if heard.send(message).is_err() {
-                return false;
-            }
-        }
-        true
-    };
+    let send = |events: Vec<VadEvent>| deliver(&heard, events);
     while let Ok(input) = audio.recv() {
         let pushed = match input {
             ToListener::Audio(frame) => endpointer.push(&frame),
@@ -273,12 +248,53 @@ fn listen(
             }
             Err(e) => {
                 tracing::error!(call_id = %call_id, error = format!("{e:#}"), "voice activity detection failed");
-                let _ = heard.send(Heard::Failed(format!("{e:#}")));
+                let _ = heard.blocking_send(Heard::Failed(format!("{e:#}")));
                 return;
             }
         }
     }
     send(endpointer.finish());
+}
+
+/// Hands VAD events to the call loop, in order; waits while its queue is
+/// full (see [`HEARD_QUEUE`]). `false` once the call loop is gone.
+fn deliver(heard: &mpsc::Sender<Heard>, events: Vec<VadEvent>) -> bool {
+    for event in events {
+        let message = match event {
+            VadEvent::SpeechStarted { at_sample } => Heard::SpeechStarted { at_sample },
+            VadEvent::UtteranceEnded {
+                samples,
+                start_sample,
+                end_sample,
+                ..
+            } => match to_16k(&samples) {
+                Ok(samples_16k) => Heard::Utterance {
+                    samples_16k,
+                    start_sample,
+                    end_sample,
+                },
+                Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
+            },
+            VadEvent::Resumed => Heard::Resumed,
+            VadEvent::Paused {
+                samples,
+                start_sample,
+                end_sample,
+            } => match to_16k(&samples) {
+                Ok(samples_16k) => Heard::Paused {
+                    samples_16k,
+                    start_sample,
+                    end_sample,
+                },
+                Err(e) => Heard::Failed(format!("resampling an utterance: {e:#}")),
+            },
+        };
+        // Waits while the call loop's queue is full (see [`HEARD_QUEUE`]).
+        if heard.blocking_send(message).is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Audio the queue dropped, as silence in 20 ms frames.
@@ -373,6 +389,33 @@ mod tests {
             .map(|f| f[0])
             .collect();
         assert!(voiced.windows(2).all(|w| w[0] < w[1]), "{voiced:?}");
+    }
+
+    /// The listener thread's side of a full heard queue: it waits with its
+    /// event, loses none, and goes on in order once the loop reads again.
+    #[test]
+    fn a_full_heard_queue_makes_the_listener_wait_and_loses_nothing() {
+        let (tx, mut rx) = mpsc::channel::<Heard>(2);
+        let thread = std::thread::spawn(move || {
+            let events = (0..5u64)
+                .map(|at_sample| VadEvent::SpeechStarted { at_sample })
+                .collect();
+            assert!(deliver(&tx, events));
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            !thread.is_finished(),
+            "the queue is bounded: the thread waits"
+        );
+        let mut seen = Vec::new();
+        while let Some(heard) = rx.blocking_recv() {
+            match heard {
+                Heard::SpeechStarted { at_sample } => seen.push(at_sample),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        thread.join().unwrap();
+        assert_eq!(seen, [0, 1, 2, 3, 4]);
     }
 
     #[test]

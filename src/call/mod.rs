@@ -57,6 +57,15 @@ pub trait Conversation: Send {
             })
         })
     }
+
+    /// The server ended this call at its drain deadline before the
+    /// conversation reached an outcome: the caller's business is
+    /// unfinished. The conversation leaves whatever staff need to finish it
+    /// (the desk: a front-desk callback task) and returns the outcome that
+    /// now stands, if any. By default: nothing is left.
+    fn ended_by_server(&mut self) -> BoxFuture<'_, anyhow::Result<Option<Outcome>>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Creates a [`Conversation`] for each new call.

@@ -99,6 +99,12 @@ const MAX_BAD_MESSAGES: u64 = 500;
 /// utterances a minute: 16 is minutes of speech.
 const TRANSCRIPT_QUEUE: usize = 16;
 
+/// Speculative transcripts' verdicts not yet taken by the call loop. One
+/// comes per pause and only the latest matters; when the queue is full a
+/// verdict is dropped, which only means its turn ends at the usual end
+/// silence rather than early.
+const GUESS_QUEUE: usize = 8;
+
 /// Runs one media stream to its end.
 pub async fn run_stream(services: Arc<CallServices>, mut carrier: Box<dyn Carrier>) -> CallSummary {
     let mut bad_messages = 0u64;
@@ -256,7 +262,7 @@ struct Call {
     journal_writer: tokio::task::JoinHandle<()>,
     speaker: Speaker,
     listener: Listener,
-    heard: mpsc::UnboundedReceiver<Heard>,
+    heard: mpsc::Receiver<Heard>,
     transcripts_tx: mpsc::Sender<Transcribed>,
     transcripts: mpsc::Receiver<Transcribed>,
     conversation: Box<dyn super::Conversation>,
@@ -285,8 +291,8 @@ struct Call {
     /// Recognition of the caller's current pause, started before the
     /// endpoint is sure.
     speculation: Option<Speculation>,
-    guesses_tx: mpsc::UnboundedSender<Guess>,
-    guesses: mpsc::UnboundedReceiver<Guess>,
+    guesses_tx: mpsc::Sender<Guess>,
+    guesses: mpsc::Receiver<Guess>,
     /// What the conversation expects to hear next, for recognition.
     listen_for: Option<crate::stt::Hint>,
     /// When recent caller audio arrived, and the stages of the reply now
@@ -355,7 +361,7 @@ impl Call {
         let speaker = Speaker::new(services.tts.clone());
         let (transcripts_tx, transcripts) = mpsc::channel(TRANSCRIPT_QUEUE);
         let ending = services.drain.ending();
-        let (guesses_tx, guesses) = mpsc::unbounded_channel();
+        let (guesses_tx, guesses) = mpsc::channel(GUESS_QUEUE);
         tracing::info!("call started");
         Call {
             services,
@@ -655,7 +661,9 @@ impl Call {
                     async move {
                         let recognition = Recognition::timed(started, pending.transcript().await);
                         if let Ok(text) = &recognition.result {
-                            let _ = guesses.send(Guess {
+                            // Full (a stalled loop): the guess is dropped
+                            // and the turn ends at its usual end silence.
+                            let _ = guesses.try_send(Guess {
                                 start_sample,
                                 end_sample,
                                 finished: turn_end::sounds_finished(text),

@@ -71,6 +71,11 @@ pub struct CallerOptions {
     pub status_callback: bool,
     /// Print the conversation to stdout as it happens.
     pub print_live: bool,
+    /// Lose the line on purpose: `(step, ms)` drops the websocket (no
+    /// `stop`, no close frame) `ms` of call time into script step `step`
+    /// (from 0) while it plays, as a caller's network does mid-sentence.
+    /// The call ends [`CallEnd::ConnectionLost`]. For fault tests.
+    pub drop_in_step: Option<(usize, u64)>,
 }
 
 impl CallerOptions {
@@ -88,6 +93,7 @@ impl CallerOptions {
             follow_twiml_host: false,
             status_callback: true,
             print_live: false,
+            drop_in_step: None,
         }
     }
 }
@@ -149,7 +155,8 @@ pub enum CallEnd {
     AgentHungUp,
     /// `max_call_ms` passed.
     MaxDuration,
-    /// The connection failed mid-call.
+    /// The connection failed mid-call (or was dropped on purpose,
+    /// [`CallerOptions::drop_in_step`]).
     ConnectionLost(String),
 }
 

@@ -159,6 +159,9 @@ pub(super) async fn run(
         })
         .await;
     }
+    // The line is gone before the carrier reports the call's end.
+    drop(sink);
+    drop(incoming);
     let mut report = call.finish(end);
     if opts.status_callback {
         let mut params = base_params;
@@ -231,6 +234,9 @@ async fn post_voice_webhook(
     let body = post_signed(http, opts, "telephony/twilio/voice", params).await?;
     parse_connect_stream(&body).context("reading the voice webhook's TwiML")
 }
+
+/// Why a call dropped on purpose ended ([`CallerOptions::drop_in_step`]).
+const DROPPED: &str = "the caller dropped the line on purpose";
 
 /// The step being played.
 struct Active {
@@ -428,6 +434,13 @@ impl<'o> Call<'o> {
     /// call is over.
     fn tick(&mut self, wall: Instant) -> (Vec<Value>, Option<CallEnd>) {
         let t = self.now_ms;
+        if let (Some((step, after_ms)), Some(active)) = (self.opts.drop_in_step, &self.active)
+            && active.turn == step
+            && t >= self.turns[step].caller_start_ms + after_ms
+        {
+            self.live("caller  loses the line".into());
+            return (Vec::new(), Some(CallEnd::ConnectionLost(DROPPED.into())));
+        }
         if t >= self.opts.max_call_ms {
             self.live("caller  hangs up: maximum call length reached".into());
             return (Vec::new(), Some(CallEnd::MaxDuration));

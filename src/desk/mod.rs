@@ -23,7 +23,7 @@ use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, Patie
 use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
 use crate::store::Db;
 use crate::tasks;
-use crate::vocabulary::{AfterSpeech, CallEvent};
+use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
 
 /// Upper bound on actions in one turn; a loop guard, never reached in practice.
 const MAX_ACTIONS_PER_TURN: usize = 64;
@@ -111,6 +111,22 @@ impl Conversation for DeskCall {
 
     fn transfer_failed(&mut self, why: String) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
         Box::pin(self.after_failed_transfer(why))
+    }
+
+    /// A front-desk callback task ("call ended by server shutdown"); the
+    /// call is then `escalated`, as any call that leaves a task for staff.
+    fn ended_by_server(&mut self) -> BoxFuture<'_, anyhow::Result<Option<Outcome>>> {
+        Box::pin(async {
+            let draft = self.dialogue.shutdown_task();
+            if self.create_task(draft).await {
+                tracing::info!(call_id = %self.call_id, "callback task left for a call ended by the server's stop");
+                Ok(Some(Outcome::Escalated))
+            } else {
+                anyhow::bail!(
+                    "the callback task for a call ended by the server's stop was not written"
+                )
+            }
+        })
     }
 }
 

@@ -170,6 +170,30 @@ impl Dialogue {
         self.draft(TaskKind::WarmTransfer, summary, self.callback_number())
     }
 
+    /// The callback task for a call the server ended at its drain deadline
+    /// before the conversation reached an outcome: the caller was cut off
+    /// mid-business, so the front desk calls back (kind `callback`).
+    pub fn shutdown_task(&self) -> TaskDraft {
+        let summary = format!(
+            "Call ended by server shutdown while the caller was {}, before their \
+             request was finished. Please call back to see what they needed.",
+            self.doing()
+        );
+        self.draft(TaskKind::Callback, summary, self.callback_number())
+    }
+
+    /// What the caller was doing, for a task's summary (no patient data).
+    pub(super) fn doing(&self) -> &'static str {
+        match self.goal {
+            Some(Goal::Book) => "booking an appointment",
+            Some(Goal::Reschedule) => "rescheduling an appointment",
+            Some(Goal::Cancel) => "cancelling an appointment",
+            Some(Goal::Check) => "asking about an appointment",
+            Some(Goal::Escalate(_)) => "asking for a call back",
+            None => "calling the clinic",
+        }
+    }
+
     /// Next step of a hand-off: who, what and where to call back, then the
     /// task.
     pub(super) fn advance_escalation(&mut self, env: &Env, kind: TaskKind, out: &mut Vec<Action>) {

@@ -109,14 +109,7 @@ impl Dialogue {
         // Close the call; ask staff to call back if we know where to.
         match self.callback_number() {
             Some(number) => {
-                let doing = match self.goal {
-                    Some(Goal::Book) => "booking an appointment",
-                    Some(Goal::Reschedule) => "rescheduling an appointment",
-                    Some(Goal::Cancel) => "cancelling an appointment",
-                    Some(Goal::Check) => "asking about an appointment",
-                    Some(Goal::Escalate(_)) => "asking for a call back",
-                    None => "calling the clinic",
-                };
+                let doing = self.doing();
                 let summary = format!(
                     "The caller went silent while {doing} and the agent ended the call. \
                      Please call back to see what they needed."

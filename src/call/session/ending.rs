@@ -50,6 +50,9 @@ impl Call {
     }
 
     pub(super) async fn finish(mut self, end: StreamEnd) -> (StreamEnd, u64) {
+        // The server's stop said goodbye before the conversation reached an
+        // outcome: the caller's business is unfinished (see below).
+        let cut_off = self.goodbye_ours && self.outcome.is_none();
         if let Some(spoken) = self.speaker.hang_up(self.caller_samples) {
             self.on_spoken(spoken);
         }
@@ -60,16 +63,30 @@ impl Call {
         // Flush what the caller was saying when the line went: it is
         // transcribed and saved like any other utterance.
         self.listener.finish();
+        // The heard queue is bounded and the thread waits while it is full:
+        // it is read while the thread flushes, or the flush could wait on it.
         let listener = std::mem::replace(&mut self.listener, Listener::closed());
-        if tokio::time::timeout(LISTENER_FLUSH_LIMIT, listener.join())
-            .await
-            .is_err()
-        {
-            tracing::error!(
-                "the listener thread did not finish in time; the caller's last words are only in the recording"
-            );
+        let joined = listener.join();
+        tokio::pin!(joined);
+        let limit = tokio::time::sleep(LISTENER_FLUSH_LIMIT);
+        tokio::pin!(limit);
+        let mut last_words = Vec::new();
+        loop {
+            tokio::select! {
+                () = &mut joined => break,
+                Some(heard) = self.heard.recv() => last_words.push(heard),
+                () = &mut limit => {
+                    tracing::error!(
+                        "the listener thread did not finish in time; the caller's last words are only in the recording"
+                    );
+                    break;
+                }
+            }
         }
         while let Ok(heard) = self.heard.try_recv() {
+            last_words.push(heard);
+        }
+        for heard in last_words {
             if let Heard::Utterance { .. } = heard {
                 self.on_heard(heard).await;
             }
@@ -109,6 +126,22 @@ impl Call {
                 Err(e) => tracing::error!(
                     error = format!("{e:#}"),
                     "the conversation failed at hang-up"
+                ),
+            }
+        }
+        // Nobody may be left waiting for an answer they were never given:
+        // the conversation leaves staff a task (the desk: a front-desk
+        // callback) and that outcome stands.
+        if cut_off {
+            match self.conversation.ended_by_server().await {
+                Ok(Some(outcome)) => {
+                    self.outcome = Some(outcome);
+                    self.journal.record(Entry::Outcome(outcome));
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "the conversation failed to leave a task for a call the server ended"
                 ),
             }
         }

@@ -190,6 +190,14 @@ impl ConversationFactory for GreetAndTransfer {
 
 /// The real engines, or `None` (the test is skipped) without the models.
 fn services(data_dir: &std::path::Path, db: Db) -> Option<Arc<CallServices>> {
+    services_with(data_dir, db, Arc::new(GreetAndTransfer))
+}
+
+fn services_with(
+    data_dir: &std::path::Path,
+    db: Db,
+    conversations: Arc<dyn ConversationFactory>,
+) -> Option<Arc<CallServices>> {
     let paths = crate::models::ModelPaths::locate();
     let needed = [
         paths.whisper(),
@@ -222,7 +230,7 @@ fn services(data_dir: &std::path::Path, db: Db) -> Option<Arc<CallServices>> {
         vad: VadModel::load(&paths).unwrap(),
         tts: Tts::load(&paths).unwrap(),
         nlu: Arc::new(nlu),
-        conversations: Arc::new(GreetAndTransfer),
+        conversations,
         local_now: Arc::new(|| chrono::Local::now().naive_local()),
         endpoint: EndpointConfig::default(),
         silence_prompt_ms: 8000,
@@ -443,4 +451,103 @@ async fn a_full_transcript_queue_makes_recognition_wait_and_loses_nothing() {
     for sender in senders {
         sender.await.unwrap();
     }
+}
+
+/// Greets and listens; `outcome` is what the greeting already decided.
+/// Counts the times it is told the server ended the call unfinished.
+struct GreetAndListen {
+    outcome: Option<Outcome>,
+    cut_off: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl crate::call::Conversation for GreetAndListen {
+    fn handle(&mut self, event: CallEvent) -> BoxFuture<'_, anyhow::Result<AgentTurn>> {
+        let outcome = self.outcome;
+        Box::pin(async move {
+            Ok(match event {
+                CallEvent::Started => AgentTurn {
+                    say: vec!["Hello, how can I help?".into()],
+                    outcome,
+                    ..Default::default()
+                },
+                _ => AgentTurn::default(),
+            })
+        })
+    }
+
+    fn ended_by_server(&mut self) -> BoxFuture<'_, anyhow::Result<Option<Outcome>>> {
+        self.cut_off
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Ok(Some(Outcome::Escalated)) })
+    }
+}
+
+impl ConversationFactory for GreetAndListen {
+    fn start(&self, _call: &CallInfo) -> Box<dyn crate::call::Conversation> {
+        Box::new(GreetAndListen {
+            outcome: self.outcome,
+            cut_off: self.cut_off.clone(),
+        })
+    }
+
+    fn fixed_sentences(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Runs a call that is greeted, then ended by the server's stop; returns
+/// how many times the conversation was told it was cut off, and the
+/// stored outcome.
+async fn ended_by_the_stop(outcome: Option<Outcome>) -> Option<(usize, String)> {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::store::sqlite_url_in(data_dir.path()))
+        .await
+        .unwrap();
+    let cut_off = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let factory = Arc::new(GreetAndListen {
+        outcome,
+        cut_off: cut_off.clone(),
+    });
+    let services = services_with(data_dir.path(), db.clone(), factory)?;
+    let drain = services.drain.clone();
+    let (carrier, events, mut sent) = ScriptedCarrier::new();
+    events.send(CarrierEvent::Started(started())).unwrap();
+    let call = tokio::spawn(run_stream(services, Box::new(carrier)));
+    hear_one_reply(&events, &mut sent).await;
+    // The drain deadline passes: the stop's goodbye, heard, then the end.
+    drain.end_calls();
+    let frames = hear_one_reply(&events, &mut sent).await;
+    assert!(frames >= 25, "the goodbye is spoken: {frames} frames");
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the call did not end")
+        .unwrap();
+    assert_eq!(summary.end, StreamEnd::ShutDown);
+    let stored = db
+        .get_call(summary.call_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("the call is stored");
+    Some((
+        cut_off.load(std::sync::atomic::Ordering::SeqCst),
+        stored.outcome,
+    ))
+}
+
+#[tokio::test]
+async fn a_call_the_stop_ends_before_any_outcome_leaves_its_business_to_staff() {
+    let Some((told, outcome)) = ended_by_the_stop(None).await else {
+        return;
+    };
+    assert_eq!(told, 1, "the conversation was told once");
+    assert_eq!(outcome, "escalated", "the task's outcome stands");
+}
+
+#[tokio::test]
+async fn a_call_the_stop_ends_after_its_outcome_leaves_nothing_more() {
+    let Some((told, outcome)) = ended_by_the_stop(Some(Outcome::Booked)).await else {
+        return;
+    };
+    assert_eq!(told, 0, "a finished call was treated as cut off");
+    assert_eq!(outcome, "booked");
 }

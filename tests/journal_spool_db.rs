@@ -289,3 +289,60 @@ async fn postgres_calls_left_open_are_closed() {
     open_calls_are_closed_only_when_this_instance_may(&fresh).await;
     fresh.drop_now().await;
 }
+
+/// Whether turn `i` carries a confidence (caller) or not (agent): mixed
+/// irregularly, so that over the pool's connections (handed out in turn)
+/// each one sees a turn without a confidence before one with.
+fn has_confidence(i: u64) -> bool {
+    (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63) == 1
+}
+
+/// Agent turns (no confidence) and caller turns (a confidence) mixed, as
+/// in a call: each is stored with its confidence. On PostgreSQL a
+/// connection whose statement was first prepared for an agent turn once
+/// refused every caller turn after it.
+async fn turns_with_and_without_confidence_alternate(fresh: &FreshDb) {
+    let db = fresh.open().await;
+    let id = frontdesk::store::new_id();
+    db.insert_call(&NewCall {
+        id: id.clone(),
+        provider: "test".into(),
+        provider_call_id: None,
+        stream_id: None,
+        from: None,
+        to: None,
+        recording_path: None,
+    })
+    .await
+    .unwrap();
+    const TURNS: u64 = 96;
+    for i in 0..TURNS {
+        let mut t = turn(&format!("line {i}"), i as i64);
+        t.confidence = has_confidence(i).then_some(0.75);
+        db.append_turn(&id, &t)
+            .await
+            .unwrap_or_else(|e| panic!("turn {i} not written: {e}"));
+    }
+    let turns = db.list_turns(&id).await.unwrap();
+    assert_eq!(turns.len() as u64, TURNS);
+    for (i, t) in turns.iter().enumerate() {
+        let expected = has_confidence(i as u64).then_some(0.75);
+        assert_eq!(t.confidence, expected, "turn {i}");
+    }
+    db.pool.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_turns_with_and_without_confidence() {
+    let fresh = FreshDb::sqlite().await;
+    turns_with_and_without_confidence_alternate(&fresh).await;
+}
+
+#[tokio::test]
+async fn postgres_turns_with_and_without_confidence() {
+    let Some(fresh) = FreshDb::postgres().await else {
+        return;
+    };
+    turns_with_and_without_confidence_alternate(&fresh).await;
+    fresh.drop_now().await;
+}

@@ -165,7 +165,7 @@ impl Db {
                 .try_get(0)?;
         sqlx::query(
             "INSERT INTO turns (call_id, seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9)",
         )
         .bind(call_id)
         .bind(next)
@@ -174,7 +174,7 @@ impl Db {
         .bind(turn.started_at_ms)
         .bind(turn.ended_at_ms)
         .bind(turn.intent.as_deref())
-        .bind(turn.confidence.map(|c| c as f64))
+        .bind(confidence_param(turn.confidence))
         .bind(turn.interrupted as i32)
         .execute(&mut *tx)
         .await?;
@@ -189,7 +189,7 @@ impl Db {
     pub async fn insert_turn(&self, call_id: &str, seq: i64, turn: &NewTurn) -> sqlx::Result<bool> {
         let done = sqlx::query(
             "INSERT INTO turns (call_id, seq, speaker, text, started_at_ms, ended_at_ms, intent, confidence, interrupted)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9)
              ON CONFLICT (call_id, seq) DO NOTHING",
         )
         .bind(call_id)
@@ -199,7 +199,7 @@ impl Db {
         .bind(turn.started_at_ms)
         .bind(turn.ended_at_ms)
         .bind(turn.intent.as_deref())
-        .bind(turn.confidence.map(|c| c as f64))
+        .bind(confidence_param(turn.confidence))
         .bind(turn.interrupted as i32)
         .execute(&self.pool)
         .await?;
@@ -642,4 +642,14 @@ mod tests {
         assert_eq!(page2.len(), 3);
         assert!(page2.iter().all(|c| !page1.contains(c)));
     }
+}
+
+/// A turn's confidence as bound: text, cast to a number in the SQL. sqlx's
+/// `Any` driver (0.9.0) binds a NULL `f64` as PostgreSQL `float4` (and a
+/// NULL `f32` as `float8`), so a connection whose turn statement was first
+/// prepared for an agent turn (no confidence) refused every caller turn
+/// after it ("incorrect binary data format in bind parameter 8"), and the
+/// caller's words went to the spool. Text has one type, NULL or not.
+fn confidence_param(confidence: Option<f32>) -> Option<String> {
+    confidence.map(|c| f64::from(c).to_string())
 }

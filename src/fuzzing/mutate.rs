@@ -150,7 +150,8 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, dictionary: &[&[u8]], others: 
             // A chunk repeated many times: length limits and loops.
             let (a, b) = range(rng, data);
             let chunk = data[a..b].to_vec();
-            let times = 2 + rng.below(if rng.one_in(8) { 2_000 } else { 40 });
+            let most = if rng.one_in(8) { 2_000 } else { 40 };
+            let times = 2 + rng.below(most);
             let at = position(rng, data);
             let repeated: Vec<u8> = chunk
                 .iter()

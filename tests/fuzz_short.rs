@@ -52,6 +52,9 @@ fn fuzz(name: &str, default_seconds: u64, save_by_default: bool) {
         save_new,
         max_saved: 100,
         crash_dir: crash_dir(),
+        // Long runs keep the input being run: a stack overflow aborts
+        // before any report.
+        keep_running_input: save_by_default,
     };
     let report = fuzzing::run(target, &corpus, &options).expect("the fuzz run reads and writes");
     println!("{report}");
@@ -128,7 +131,8 @@ fn every_target_has_a_test_here() {
     let here = include_str!("fuzz_short.rs");
     for t in fuzzing::TARGETS {
         assert!(
-            here.contains(&format!("fn {}()", t.name)) && here.contains(&format!("fn long_{}()", t.name)),
+            here.contains(&format!("fn {}()", t.name))
+                && here.contains(&format!("fn long_{}()", t.name)),
             "target {} has no short or long test in tests/fuzz_short.rs",
             t.name
         );

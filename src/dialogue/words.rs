@@ -494,12 +494,7 @@ pub fn known_payer_names_in(text: &str) -> Vec<&'static str> {
 fn known_payers_in(text: &str) -> Vec<String> {
     known_payer_names_in(text)
         .into_iter()
-        .map(|p| {
-            p.split(' ')
-                .map(capitalised)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|p| p.split(' ').map(capitalised).collect::<Vec<_>>().join(" "))
         .collect()
 }
 
@@ -791,7 +786,8 @@ mod tests {
             unknown_doctor("Book with Dr. \u{c9}mile please", &clinic).as_deref(),
             Some("\u{c9}mile")
         );
-        let fuzzed = "Can I come i\u{fb03}n tomorrow at 2:70 p.m. with Dr.\u{b2} Peed a refillatel?";
+        let fuzzed =
+            "Can I come i\u{fb03}n tomorrow at 2:70 p.m. with Dr.\u{b2} Peed a refillatel?";
         assert_eq!(unknown_doctor(fuzzed, &clinic).as_deref(), Some("\u{b2}"));
         let fuzzed = String::from_utf8_lossy(b"ST topel\xe2\x80\xa8l\xea\xd9\xaee");
         assert_eq!(bare_name(&fuzzed).as_deref(), Some("St Topel L \u{66e}e"));

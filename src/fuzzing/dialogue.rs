@@ -84,7 +84,11 @@ fn setup(line: Option<&[u8]>) -> Setup {
     let monday = NaiveDate::from_ymd_opt(2026, 3, 16).expect("a date");
     let day = monday + Days::new(u64::from(b(1).unwrap_or(0) % 21));
     let hour = u32::from(b(2).map_or(9, |h| h % 24));
-    let minute = if b(2).is_some_and(|h| h & 0x80 != 0) { 30 } else { 0 };
+    let minute = if b(2).is_some_and(|h| h & 0x80 != 0) {
+        30
+    } else {
+        0
+    };
     let now = day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).expect("a time"));
     let on_duty = (b(3).unwrap_or(1) % 2 == 1).then(receptionist);
     let caller = match b(4).unwrap_or(1) % 4 {
@@ -201,7 +205,9 @@ fn respond(clinic: &Clinic, now: NaiveDateTime, action: &Action, o: &mut Outcome
         },
         Action::ListAppointments { .. } => match p {
             Some(p) if p % 7 == 0 => ActionResult::Appointments(None),
-            Some(p) => ActionResult::Appointments(Some(appointments(clinic, now, usize::from(p % 4)))),
+            Some(p) => {
+                ActionResult::Appointments(Some(appointments(clinic, now, usize::from(p % 4))))
+            }
             None => ActionResult::Appointments(Some(appointments(clinic, now, 2))),
         },
         Action::Book { slot, .. } => ActionResult::Booked(booked(slot, p)),
@@ -214,10 +220,9 @@ fn respond(clinic: &Clinic, now: NaiveDateTime, action: &Action, o: &mut Outcome
             }),
         }),
         Action::CreateTask(_) => ActionResult::TaskCreated(p.is_none_or(|p| p % 6 != 0)),
-        Action::Say(_)
-        | Action::SetPatient(_)
-        | Action::Outcome(_)
-        | Action::Finish { .. } => unreachable!("performed by the runner itself"),
+        Action::Say(_) | Action::SetPatient(_) | Action::Outcome(_) | Action::Finish { .. } => {
+            unreachable!("performed by the runner itself")
+        }
     }
 }
 
@@ -299,8 +304,7 @@ fn utterance(line: &[u8], today: NaiveDate) -> (String, Understanding) {
 /// a prompt missing from the templates.
 fn is_prompt_key(s: &str) -> bool {
     s.contains('_')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -330,15 +334,14 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
             Some(b'S') => events.push(CallEvent::Started),
             Some(b'H') => events.push(CallEvent::Hangup),
             Some(b'Q') => events.push(CallEvent::Silence { silent_ms: 8_000 }),
-            Some(b'D') => events.extend(
-                line[1..]
-                    .iter()
-                    .take(16)
-                    .map(|&b| {
-                        let key = if DTMF.contains(&b) { b } else { DTMF[usize::from(b % 16)] };
-                        CallEvent::Dtmf(char::from(key))
-                    }),
-            ),
+            Some(b'D') => events.extend(line[1..].iter().take(16).map(|&b| {
+                let key = if DTMF.contains(&b) {
+                    b
+                } else {
+                    DTMF[usize::from(b % 16)]
+                };
+                CallEvent::Dtmf(char::from(key))
+            })),
             Some(b'U') => {
                 let (text, understanding) = utterance(line, env.now.date());
                 events.push(CallEvent::Utterance {
@@ -354,14 +357,18 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
         let before = d.phase;
         let ended_before = d.is_ended();
         let sure_emergency = match &event {
-            CallEvent::Utterance { understanding: u, .. } => {
+            CallEvent::Utterance {
+                understanding: u, ..
+            } => {
                 u.emergency.is_some()
                     || (u.intent == Intent::Emergency && u.confidence >= MIN_CONFIDENCE)
             }
             _ => false,
         };
         let any_emergency = match &event {
-            CallEvent::Utterance { understanding: u, .. } => {
+            CallEvent::Utterance {
+                understanding: u, ..
+            } => {
                 u.emergency.is_some()
                     || u.possible_emergency.is_some()
                     || u.intent == Intent::Emergency
@@ -414,13 +421,18 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
             );
             assert!(d.is_ended());
         }
-        if actions.iter().any(|a| {
-            matches!(a, Action::CreateTask(t) if t.kind == TaskKind::Emergency)
-        }) {
+        if actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateTask(t) if t.kind == TaskKind::Emergency))
+        {
             emergency_given = true;
         }
         if emergency_given {
-            assert_eq!(d.outcome(), Some(Outcome::Emergency), "an emergency outcome replaced");
+            assert_eq!(
+                d.outcome(),
+                Some(Outcome::Emergency),
+                "an emergency outcome replaced"
+            );
         }
         f.add(("phase", format!("{before:?}"), format!("{:?}", d.phase)));
         for a in &actions {

@@ -83,6 +83,10 @@ pub struct Options {
     pub max_saved: usize,
     /// Where crashing inputs are written.
     pub crash_dir: PathBuf,
+    /// Write each input to `<crash_dir>/<target>-running` before running
+    /// it: a stack overflow aborts the process before any report, and this
+    /// file then holds the input that did it.
+    pub keep_running_input: bool,
 }
 
 /// One distinct panic found.
@@ -213,11 +217,26 @@ pub fn run(target: &Target, corpus_dir: &Path, options: &Options) -> std::io::Re
     let mut saved = 0;
     let mut slowest = Duration::ZERO;
 
+    let mut running = if options.keep_running_input {
+        std::fs::create_dir_all(&options.crash_dir)?;
+        Some(std::fs::File::create(
+            options.crash_dir.join(format!("{}-running", target.name)),
+        )?)
+    } else {
+        None
+    };
+
     let mut one = |data: &[u8],
                    from_corpus: bool,
                    pool: &mut Vec<Vec<u8>>,
                    crashes: &mut BTreeMap<String, Crash>|
      -> std::io::Result<()> {
+        if let Some(file) = &mut running {
+            use std::io::{Seek, Write};
+            file.seek(std::io::SeekFrom::Start(0))?;
+            file.write_all(data)?;
+            file.set_len(data.len() as u64)?;
+        }
         let mut features = Features::default();
         let t = Instant::now();
         let panic = execute(target, data, &mut features);
@@ -320,17 +339,24 @@ mod tests {
             save_new: true,
             max_saved: 5,
             crash_dir: dir.path().join("crashes"),
+            keep_running_input: true,
         };
         let report = run(&BOMB, &corpus, &options).unwrap();
         assert_eq!(report.corpus_files, 1);
         assert!(report.executions > 100, "{report}");
         assert_eq!(report.crashes.len(), 1, "{report}");
         let crash = &report.crashes[0];
-        assert!(crash.message.contains("found the bomb"), "{}", crash.message);
+        assert!(
+            crash.message.contains("found the bomb"),
+            "{}",
+            crash.message
+        );
         let input = std::fs::read(&crash.input).unwrap();
         assert!(input.windows(4).any(|w| w == b"boom"));
         // Inputs of new lengths were kept, up to the limit.
         assert!(report.saved >= 1 && report.saved <= 5, "{report}");
+        // The last input run is kept, for a crash that aborts the process.
+        assert!(dir.path().join("crashes").join("bomb-running").is_file());
         assert_eq!(
             read_corpus(&corpus).unwrap().len(),
             1 + report.saved,
@@ -356,6 +382,7 @@ mod tests {
             save_new: false,
             max_saved: 0,
             crash_dir: dir.path().join("crashes"),
+            keep_running_input: false,
         };
         let report = run(&target, &dir.path().join("none"), &options).unwrap();
         assert!(report.crashes.is_empty());

@@ -12,9 +12,9 @@ use crate::clinic::Clinic;
 use crate::dialogue::words;
 use crate::nlu::emergency::{self, Screen};
 use crate::nlu::entities::{
-    self as parsers, ProviderRoster, RosterEntry, parse_date, parse_date_of_birth, parse_medication,
-    parse_name_answer, parse_part_of_day, parse_person_name, parse_phone, parse_pharmacy,
-    parse_provider, parse_time,
+    self as parsers, ProviderRoster, RosterEntry, parse_date, parse_date_of_birth,
+    parse_medication, parse_name_answer, parse_part_of_day, parse_person_name, parse_pharmacy,
+    parse_phone, parse_provider, parse_time,
 };
 use crate::vocabulary::Entities;
 
@@ -99,14 +99,21 @@ pub fn entities(data: &[u8], f: &mut Features) {
     }
     let provider = parse_provider(&text, &ROSTER);
     if let Some(id) = &provider {
-        assert!(CLINIC.provider(id).is_some(), "provider {id:?} not on the roster");
+        assert!(
+            CLINIC.provider(id).is_some(),
+            "provider {id:?} not on the roster"
+        );
     }
     assert_eq!(all.provider, provider);
     assert_eq!(all.medication, parse_medication(&text));
     assert_eq!(all.pharmacy, parse_pharmacy(&text));
-    for name in [parse_person_name(&text), parse_name_answer(&text), all.person_name.clone()]
-        .into_iter()
-        .flatten()
+    for name in [
+        parse_person_name(&text),
+        parse_name_answer(&text),
+        all.person_name.clone(),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(!name.trim().is_empty(), "an empty name");
         assert_eq!(name.trim(), name, "a name with spaces around it");
@@ -169,6 +176,9 @@ pub fn entities(data: &[u8], f: &mut Features) {
         }
     }
     if let Some((from, to)) = words::next_week(&text, today) {
-        assert!(from <= to && from > today, "next week {from}..{to} from {today}");
+        assert!(
+            from <= to && from > today,
+            "next week {from}..{to} from {today}"
+        );
     }
 }

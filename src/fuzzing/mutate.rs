@@ -39,15 +39,39 @@ impl Rng {
 
 /// Bytes at the edges of the formats the targets read.
 const BOUNDARY_BYTES: &[u8] = &[
-    0x00, 0x01, 0x7F, 0x80, 0xFF, 0xC3, 0xE2, 0xF0, b'"', b'\\', b'{', b'}', b'[', b']', b':', b',',
-    b'\n', b' ', b'%', b'+', b'&', b'=', b'/', b'?', b'#', b'@', b'-', b'.', b'0', b'9',
+    0x00, 0x01, 0x7F, 0x80, 0xFF, 0xC3, 0xE2, 0xF0, b'"', b'\\', b'{', b'}', b'[', b']', b':',
+    b',', b'\n', b' ', b'%', b'+', b'&', b'=', b'/', b'?', b'#', b'@', b'-', b'.', b'0', b'9',
 ];
 
 /// Characters that break code assuming one byte a character or a stable
 /// length under case changes.
 const TRICKY_CHARS: &[&str] = &[
-    "é", "É", "ß", "ẞ", "İ", "ı", "ﬃ", "ŉ", "Σ", "ς", "日本", "한", "🙂", "👩‍⚕️", "\u{301}", "\u{200B}",
-    "\u{FEFF}", "\u{202E}", "\u{00A0}", "\u{2028}", "½", "²", "٣", "０", "\u{0}", "\u{7F}",
+    "é",
+    "É",
+    "ß",
+    "ẞ",
+    "İ",
+    "ı",
+    "ﬃ",
+    "ŉ",
+    "Σ",
+    "ς",
+    "日本",
+    "한",
+    "🙂",
+    "👩‍⚕️",
+    "\u{301}",
+    "\u{200B}",
+    "\u{FEFF}",
+    "\u{202E}",
+    "\u{00A0}",
+    "\u{2028}",
+    "½",
+    "²",
+    "٣",
+    "０",
+    "\u{0}",
+    "\u{7F}",
 ];
 
 /// Applies 1 to 8 stacked mutations to `data`, keeping it under `max_len`.
@@ -188,7 +212,10 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, dictionary: &[&[u8]], others: 
 fn char_boundary(rng: &mut Rng, data: &[u8]) -> usize {
     let at = position(rng, data);
     match std::str::from_utf8(data) {
-        Ok(text) => (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0),
+        Ok(text) => (0..=at)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0),
         Err(_) => at,
     }
 }

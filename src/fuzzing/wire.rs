@@ -48,7 +48,10 @@ fn check_frame(text: &str, f: &mut Features) -> Option<Inbound> {
                 }
                 Inbound::Media(frame) => {
                     let n = frame.payload_mulaw.len();
-                    assert!((1..=MAX_MEDIA_PAYLOAD_BYTES).contains(&n), "payload {n} bytes");
+                    assert!(
+                        (1..=MAX_MEDIA_PAYLOAD_BYTES).contains(&n),
+                        "payload {n} bytes"
+                    );
                     assert!(is_sid(&frame.stream_sid));
                     assert_eq!(
                         decode_payload(&BASE64.encode(&frame.payload_mulaw)).unwrap(),
@@ -161,9 +164,19 @@ pub fn media_stream(data: &[u8], f: &mut Features) {
         }
         // The agent answers with a frame of audio and a mark, as a call does.
         let frame = [0xFFu8, 0x7F, 0x00];
-        let sent = carrier.send_audio(&frame).now_or_never().expect("queue has room");
-        assert_eq!(sent.is_ok(), started, "audio sent only once the stream started");
-        let marked = carrier.send_mark("turn-1").now_or_never().expect("queue has room");
+        let sent = carrier
+            .send_audio(&frame)
+            .now_or_never()
+            .expect("queue has room");
+        assert_eq!(
+            sent.is_ok(),
+            started,
+            "audio sent only once the stream started"
+        );
+        let marked = carrier
+            .send_mark("turn-1")
+            .now_or_never()
+            .expect("queue has room");
         assert_eq!(marked.is_ok(), started);
         if started {
             let out = rx.try_recv().expect("the audio frame was queued");
@@ -227,7 +240,10 @@ pub fn mulaw_payload(data: &[u8], f: &mut Features) {
     for (s, c) in samples.iter().zip(&codes) {
         assert_eq!(*c, mulaw::encode(*s));
         let err = (i32::from(mulaw::decode(*c)) - i32::from(*s)).abs();
-        assert!(err <= i32::from(*s).abs() / 16 + 8, "{s} → {c:#04x} is off by {err}");
+        assert!(
+            err <= i32::from(*s).abs() / 16 + 8,
+            "{s} → {c:#04x} is off by {err}"
+        );
     }
     f.add(("pcm", samples.len().min(8)));
 }
@@ -267,7 +283,10 @@ pub fn webhook_form(data: &[u8], f: &mut Features) {
     let accepted = validator.validate(&url, &params, &given);
     if accepted {
         // Only a real HMAC-SHA1 can pass: 20 bytes in base64.
-        assert_eq!(BASE64.decode(given.as_bytes()).ok().map(|b| b.len()), Some(20));
+        assert_eq!(
+            BASE64.decode(given.as_bytes()).ok().map(|b| b.len()),
+            Some(20)
+        );
     }
     f.add(("given accepted", accepted));
     let _ = validator.validate_websocket(&url, &given);

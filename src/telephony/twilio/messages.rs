@@ -751,16 +751,24 @@ mod tests {
     /// the wrong type repeated the field's value.
     #[test]
     fn a_wrongly_typed_field_is_not_repeated_in_the_error() {
-        let frame = r#"{"event":"media","streamSid":"MZ1","media":"a string where an object belongs"}"#;
+        let frame =
+            r#"{"event":"media","streamSid":"MZ1","media":"a string where an object belongs"}"#;
         let error = parse_inbound(frame).unwrap_err();
         let shown = error.to_string();
         assert!(
-            matches!(error, StreamError::InvalidField { field: "structure", .. }),
+            matches!(
+                error,
+                StreamError::InvalidField {
+                    field: "structure",
+                    ..
+                }
+            ),
             "{shown}"
         );
         assert!(!shown.contains("a string where"), "{shown}");
         assert!(shown.contains("expected struct RawMedia"), "{shown}");
-        let frame = r#"{"event":"stop","streamSid":"MZ1","stop":{"callSid":["555-123-4567, expected x"]}}"#;
+        let frame =
+            r#"{"event":"stop","streamSid":"MZ1","stop":{"callSid":["555-123-4567, expected x"]}}"#;
         let shown = parse_inbound(frame).unwrap_err().to_string();
         assert!(!shown.contains("555"), "{shown}");
     }

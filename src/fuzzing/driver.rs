@@ -245,13 +245,13 @@ pub fn run(target: &Target, corpus_dir: &Path, options: &Options) -> std::io::Re
         if let Some(message) = panic {
             // One finding per panic location ("panicked at file:line:col").
             let location = message.lines().next().unwrap_or_default().to_string();
-            if !crashes.contains_key(&location) {
+            if let std::collections::btree_map::Entry::Vacant(entry) = crashes.entry(location) {
                 std::fs::create_dir_all(&options.crash_dir)?;
                 let input = options
                     .crash_dir
                     .join(format!("{}-{:016x}", target.name, fnv(data)));
                 std::fs::write(&input, data)?;
-                crashes.insert(location, Crash { message, input });
+                entry.insert(Crash { message, input });
             }
             return Ok(());
         }

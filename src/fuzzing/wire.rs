@@ -250,7 +250,7 @@ pub fn mulaw_payload(data: &[u8], f: &mut Features) {
 
 /// XML 1.0 cannot carry these; the TwiML writer drops them.
 fn xml_char(c: char) -> bool {
-    !((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
+    ((c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
 }
 
 /// The webhook: a form body, the signature over it, and the TwiML answer.

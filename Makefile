@@ -8,7 +8,7 @@ export FRONTDESK_MODELS_DIR ?= $(CURDIR)/models
 # Tests read the shared corpus from ../shared/corpus when it exists.
 export FRONTDESK_CORPUS_DIR ?= $(abspath $(CURDIR)/../shared/corpus)
 
-.PHONY: run test deps models build build-release test-build fmt lint bench train-intents clean-models
+.PHONY: run test deps models build build-release test-build fmt lint bench fuzz train-intents clean-models
 
 deps:
 	@./scripts/install-deps.sh
@@ -40,6 +40,14 @@ bench: models-release
 	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 1 --rounds 5
 	$(CARGO) run --release --quiet --bin frontdesk -- bench calls --calls 8 --rounds 2
 	$(CARGO) run --release --quiet --bin frontdesk -- bench nlu
+
+# Every fuzz target for ten minutes (FRONTDESK_FUZZ_SECONDS), two at a
+# time, keeping new inputs in fuzz/corpus/ (docs/fuzzing.md). `make test`
+# runs each for ten seconds. The dev build the tests use (dependencies
+# optimised), so no second build of whisper.cpp.
+fuzz: deps
+	FRONTDESK_FUZZ_SECONDS=$${FRONTDESK_FUZZ_SECONDS:-600} nice -n 10 \
+		$(CARGO) test --test fuzz_short -- --ignored --nocapture --test-threads=2
 
 # Retrains the intent classifier from fixtures/intents/ (needs Python; pins
 # in scripts/requirements-train.txt) and rewrites models/intent/.

@@ -17,6 +17,7 @@ pub mod compute;
 pub mod dashboard;
 pub mod desk;
 pub mod dialogue;
+pub mod fuzzing;
 pub mod metrics;
 pub mod models;
 pub mod nlu;

@@ -42,8 +42,9 @@ const LAYERS: &[&[&str]] = &[
     // The staff dashboard: pages over the staff API and its policy.
     &["dashboard"],
     &["app"],
-    // Tools that start the whole application.
-    &["bench", "replay"],
+    // Tools that start the whole application; the fuzz targets, which
+    // reach into every stage that reads outside input.
+    &["bench", "replay", "fuzzing"],
 ];
 
 /// The crate root files; they declare modules and use everything.

@@ -443,7 +443,14 @@ impl Dialogue {
             self.say_key(env, out, "goodbye", &[]);
             self.finish(out, AfterSpeech::Hangup);
         } else {
-            self.before_goodbye_check = self.phase;
+            // Asked during "is this an emergency?": the call goes back to
+            // where that question came from, never to the question itself
+            // (each confirmation would hand the reply to the other, forever).
+            self.before_goodbye_check = if self.phase == Phase::ConfirmEmergency {
+                self.before_emergency_check
+            } else {
+                self.phase
+            };
             self.ask(env, Phase::ConfirmGoodbye, out);
         }
     }
@@ -497,10 +504,12 @@ impl Dialogue {
         self.absorb(env, text, &u.entities, &mut Vec::new());
         self.turn_says.truncate(said);
         self.emergency_words = Some((text.to_string(), kept));
-        self.before_emergency_check = if self.phase == Phase::Ended {
-            Phase::Open
-        } else {
-            self.phase
+        // Likewise a pending "anything before you go?" returns to where it
+        // came from.
+        self.before_emergency_check = match self.phase {
+            Phase::Ended => Phase::Open,
+            Phase::ConfirmGoodbye => self.before_goodbye_check,
+            phase => phase,
         };
         self.ask(env, Phase::ConfirmEmergency, out);
     }

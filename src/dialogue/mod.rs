@@ -45,6 +45,9 @@ pub mod words;
 #[cfg(test)]
 mod tests;
 
+/// Below this confidence an utterance is not understood (the fuzz target
+/// of the dialogue holds the machine to it).
+pub use machine::MIN_CONFIDENCE;
 pub use state::{
     Action, ActionResult, ApptRef, BookFailure, Dialogue, Env, Goal, Input, OnDuty, PatientRef,
     Phase, TaskDraft,

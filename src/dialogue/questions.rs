@@ -67,11 +67,7 @@ fn plan_as_said(text: &str, clinic: &crate::clinic::Clinic) -> String {
     };
     w[a..=b.min(a + 5)]
         .iter()
-        .map(|x| {
-            let mut x = x.clone();
-            x[..1].make_ascii_uppercase();
-            x
-        })
+        .map(|x| words::capitalised(x))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -423,9 +423,7 @@ pub fn unknown_doctor(text: &str, clinic: &Clinic) -> Option<String> {
                 .iter()
                 .any(|p| p.name_words().iter().any(|n| n == name));
             if !known {
-                let mut n = name.clone();
-                n[..1].make_ascii_uppercase();
-                return Some(n);
+                return Some(capitalised(name));
             }
         }
     }
@@ -496,16 +494,7 @@ pub fn known_payer_names_in(text: &str) -> Vec<&'static str> {
 fn known_payers_in(text: &str) -> Vec<String> {
     known_payer_names_in(text)
         .into_iter()
-        .map(|p| {
-            p.split(' ')
-                .map(|w| {
-                    let mut w = w.to_string();
-                    w[..1].make_ascii_uppercase();
-                    w
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|p| p.split(' ').map(capitalised).collect::<Vec<_>>().join(" "))
         .collect()
 }
 
@@ -560,14 +549,21 @@ pub fn bare_name(text: &str) -> Option<String> {
     }
     Some(
         w.iter()
-            .map(|x| {
-                let mut x = x.clone();
-                x[..1].make_ascii_uppercase();
-                x
-            })
+            .map(|x| capitalised(x))
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// `word` with its first letter upper-cased ("émile" → "Émile"), by
+/// character: caller text is any UTF-8, so the first letter may be several
+/// bytes long.
+pub fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// "an annual physical", "a sick visit".
@@ -779,6 +775,28 @@ mod tests {
             Some("Blue Cross Blue Shield")
         );
         assert_eq!(known_payer_in("I have humana"), Some("Humana".into()));
+    }
+
+    /// Found by the `entities` and `dialogue` fuzz targets: capitalising a
+    /// word whose first letter is several bytes long panicked.
+    #[test]
+    fn multi_byte_first_letters_are_capitalised() {
+        let clinic = Clinic::demo();
+        assert_eq!(
+            unknown_doctor("Book with Dr. \u{c9}mile please", &clinic).as_deref(),
+            Some("\u{c9}mile")
+        );
+        let fuzzed =
+            "Can I come i\u{fb03}n tomorrow at 2:70 p.m. with Dr.\u{b2} Peed a refillatel?";
+        assert_eq!(unknown_doctor(fuzzed, &clinic).as_deref(), Some("\u{b2}"));
+        let fuzzed = String::from_utf8_lossy(b"ST topel\xe2\x80\xa8l\xea\xd9\xaee");
+        assert_eq!(bare_name(&fuzzed).as_deref(), Some("St Topel L \u{66e}e"));
+        assert_eq!(
+            bare_name("my name is \u{e9}mile \u{e7}elik").as_deref(),
+            Some("\u{c9}mile \u{c7}elik")
+        );
+        assert_eq!(capitalised("stra\u{df}e"), "Stra\u{df}e");
+        assert_eq!(capitalised(""), "");
     }
 
     #[test]

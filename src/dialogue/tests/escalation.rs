@@ -435,3 +435,33 @@ fn a_pharmacy_on_a_street_answers_which_pharmacy() {
         ],
     );
 }
+
+/// Found by the `dialogue` fuzz target as a stack overflow, which aborts
+/// the whole server: a goodbye as the first words ("anything before you
+/// go?"), then a weak emergency sign ("is this an emergency?"), then an
+/// unsure goodbye, made each question hand the next reply to the other for
+/// ever. Now each goes back to where the call was before both.
+#[test]
+fn an_unsure_goodbye_during_the_emergency_question_does_not_loop() {
+    run(
+        "bye, a fever, goodbye, something else",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (U("bye", Intent::Goodbye, ""), &["phase:ConfirmGoodbye"]),
+            (
+                Maybe("I have a fever", Intent::Inform, EmergencyKind::ChestPain),
+                &["say:emergency", "phase:ConfirmEmergency"],
+            ),
+            (
+                Uc("goodbye", Intent::Goodbye, 0.55, ""),
+                &["phase:ConfirmGoodbye", "!task:emergency"],
+            ),
+            (
+                U("the weather is nice", Intent::OutOfScope, ""),
+                &["say:", "phase:Open"],
+            ),
+        ],
+    );
+}

@@ -84,7 +84,8 @@ fn base_url(state: &TelephonyState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-pub(super) fn form_params(body: &[u8]) -> Vec<(String, String)> {
+/// A webhook's form body as name/value pairs, repeated names kept.
+pub(crate) fn form_params(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()

@@ -322,24 +322,30 @@ fn typed_intents_and_every_emergency_caught() {
         crisis_988 += (u.emergency == Some(EmergencyKind::Suicidal)) as usize;
     }
     println!("crisis lines the net names suicidal (988): {crisis_988}/{crisis}");
+    // 5 of 17 on 2026-12-06, 10 on 2026-12-07: a crisis must never get
+    // fewer 988 answers than it did.
+    assert!(
+        crisis_988 >= 10,
+        "crisis lines answered with 988 fell to {crisis_988}/{crisis} (was 10)"
+    );
 
     let (n, caught) = score.recall("all");
     assert!(n >= 60, "only {n} emergency lines");
     // The product's target is every emergency caught (issue 12), and main
-    // does not meet it yet: on 2026-12-06 the NLU caught 56 of the 67 lines
-    // (the improved NLU of issue 12 is not merged). Until it is, this
-    // asserts that no change makes recall on unseen words worse than that;
-    // raise the floor to all of them when the NLU gets there, never by
-    // reading these lines.
-    const CAUGHT_ON_2026_12_06: usize = 56;
+    // does not meet it yet: on 2026-12-07 the NLU caught 58 of the 67 lines
+    // (56 before the net learnt signs and crisis wordings, written without
+    // reading this set). Until it gets there, this asserts that no change
+    // makes recall on unseen words worse; raise the floor as the NLU
+    // improves, never by reading these lines.
+    const CAUGHT_ON_2026_12_07: usize = 58;
     if caught < n {
         println!(
             "TARGET NOT MET: emergency recall on the unseen set is {caught}/{n} (target: all)"
         );
     }
     assert!(
-        caught >= CAUGHT_ON_2026_12_06,
-        "emergency recall on the unseen set fell to {caught}/{n} (was {CAUGHT_ON_2026_12_06})"
+        caught >= CAUGHT_ON_2026_12_07,
+        "emergency recall on the unseen set fell to {caught}/{n} (was {CAUGHT_ON_2026_12_07})"
     );
 }
 

@@ -153,17 +153,17 @@ impl Dialogue {
             return;
         }
         if u.intent == Intent::Emergency {
-            let sure = u.confidence >= MIN_CONFIDENCE;
-            if sure || self.phase == Phase::ConfirmEmergency {
+            if self.phase == Phase::ConfirmEmergency {
                 self.emergency(env, text, None, out);
                 return;
             }
-            // Only the model heard it, and it is unsure ("Hi, this is Tom
-            // Lee." came out 26 % emergency): ask, rather than send a caller
-            // who wants a booking to 911 or let a real emergency pass. An
-            // answer to "your name?" or "your date of birth?" is that answer
-            // (a misheard name, "This is Bregonzalez.", came out emergency):
-            // the net still hears any emergency said in it.
+            // Only the model heard it, with no support in the words the net
+            // knows ("that's myself" for "that's my cell" came out 90 %
+            // emergency; so did an ordinary fever): ask, rather than send a
+            // caller who wants a booking to 911 or let a real emergency
+            // pass. An answer to "your name?" or "your date of birth?" is
+            // that answer (a misheard name, "This is Bregonzalez.", came out
+            // emergency): the net still hears any emergency said in it.
             let answering = matches!(self.phase, Phase::AskName | Phase::AskDob | Phase::AskPhone);
             if !answering {
                 self.check_emergency(env, text, u, out);

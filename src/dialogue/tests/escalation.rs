@@ -203,14 +203,18 @@ fn emergency_wins_in_any_state() {
     );
     // The model alone heard an emergency: 911, the safe default.
     run(
-        "911 when only the model heard it",
+        "only the model heard it: asked, then 911 on a yes",
         CLOSED_NOW,
         None,
         vec![
             (Start, &[]),
             (
                 Sos("something is really wrong with my dad", None),
-                &["say:dial 911", "!say:988", "outcome:Emergency"],
+                &["say:medical emergency", "!say:dial 911", "!outcome:Emergency"],
+            ),
+            (
+                U("yes", Intent::Affirm, ""),
+                &["say:dial 911", "!say:988", "task:emergency", "outcome:Emergency"],
             ),
         ],
     );

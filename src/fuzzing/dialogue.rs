@@ -17,10 +17,13 @@
 //!
 //! What must hold: no panic; no turn runs away (the runner stops at 64
 //! actions); once the call has ended nothing more is said, except to an
-//! emergency; an emergency the net or a sure model reports, at any point,
-//! gets the emergency answer (988 for a crisis, else 911), an urgent
-//! emergency task and the end of the call; an emergency outcome is never
-//! replaced; no prompt key is ever said instead of its words.
+//! emergency; an emergency the net reports, at any point, or the model
+//! reports as the answer to "is this a medical emergency?", gets the
+//! emergency answer (988 for a crisis, else 911), an urgent emergency task
+//! and the end of the call; one only the model reports, in any phase but a
+//! name, date of birth or number question, gets that question; an
+//! emergency outcome is never replaced; no prompt key is ever said instead
+//! of its words.
 
 use std::collections::VecDeque;
 use std::sync::LazyLock;
@@ -32,6 +35,7 @@ use super::entities::{CLINIC, ROSTER};
 use crate::clinic::{Clinic, Prompts};
 use crate::dialogue::{
     Action, ActionResult, ApptRef, BookFailure, Dialogue, Env, MIN_CONFIDENCE, OnDuty, PatientRef,
+    Phase,
 };
 use crate::nlu::emergency::{self, Screen};
 use crate::nlu::entities as parsers;
@@ -361,7 +365,7 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
                 understanding: u, ..
             } => {
                 u.emergency.is_some()
-                    || (u.intent == Intent::Emergency && u.confidence >= MIN_CONFIDENCE)
+                    || (u.intent == Intent::Emergency && before == Phase::ConfirmEmergency)
             }
             _ => false,
         };
@@ -372,6 +376,23 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
                 u.emergency.is_some()
                     || u.possible_emergency.is_some()
                     || u.intent == Intent::Emergency
+            }
+            _ => false,
+        };
+        let model_only = match &event {
+            CallEvent::Utterance {
+                understanding: u, ..
+            } => {
+                u.emergency.is_none()
+                    && u.intent == Intent::Emergency
+                    && !matches!(
+                        before,
+                        Phase::ConfirmEmergency
+                            | Phase::AskName
+                            | Phase::AskDob
+                            | Phase::AskPhone
+                            | Phase::Waiting
+                    )
             }
             _ => false,
         };
@@ -394,6 +415,12 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
         }
         if ended_before && !any_emergency {
             assert!(actions.is_empty(), "the call had ended, yet: {actions:?}");
+        }
+        if model_only && !emergency_given {
+            assert!(
+                said.iter().any(|s| s.to_lowercase().contains("emergency")),
+                "an emergency only the model heard in {before:?} was not asked about; said {said:?}"
+            );
         }
         if sure_emergency && !emergency_given {
             let answer = if crisis { &*ANSWER_988 } else { &*ANSWER_911 };

@@ -210,11 +210,20 @@ fn emergency_wins_in_any_state() {
             (Start, &[]),
             (
                 Sos("something is really wrong with my dad", None),
-                &["say:medical emergency", "!say:dial 911", "!outcome:Emergency"],
+                &[
+                    "say:medical emergency",
+                    "!say:dial 911",
+                    "!outcome:Emergency",
+                ],
             ),
             (
                 U("yes", Intent::Affirm, ""),
-                &["say:dial 911", "!say:988", "task:emergency", "outcome:Emergency"],
+                &[
+                    "say:dial 911",
+                    "!say:988",
+                    "task:emergency",
+                    "outcome:Emergency",
+                ],
             ),
         ],
     );

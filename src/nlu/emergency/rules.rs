@@ -91,7 +91,6 @@ pub(super) static RULES: LazyLock<Vec<(EmergencyKind, Regex)>> = LazyLock::new(|
         .collect()
 });
 
-
 /// Signs that mean an emergency only together, each pair (kind, one sign,
 /// another): "my dad is diabetic and he's confused and sweating".
 pub(super) static SIGNS: LazyLock<Vec<(EmergencyKind, Regex, Regex)>> = LazyLock::new(|| {

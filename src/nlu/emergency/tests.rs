@@ -123,7 +123,11 @@ fn hopelessness_or_a_plan_is_a_crisis_even_half_heard() {
         "I've been feeding up my tools, I'm going to take them tonight",
         "there's no point in living",
     ] {
-        assert_eq!(screen(text), Screen::Emergency(EmergencyKind::Suicidal), "{text}");
+        assert_eq!(
+            screen(text),
+            Screen::Emergency(EmergencyKind::Suicidal),
+            "{text}"
+        );
     }
 }
 

@@ -15,12 +15,14 @@ use crate::web::auth::{self, SessionRefusal, Staff};
 use crate::web::error::ApiError;
 use crate::web::policy::Access;
 
-/// The signed-in staff member looking at a page, and the CSRF token the
-/// page's forms and API calls carry.
+/// The signed-in staff member looking at a page, the CSRF token the
+/// page's forms and API calls carry, and where they are (for the audit).
 #[derive(Clone, Debug)]
 pub struct Viewer {
     pub staff: Staff,
     pub csrf: String,
+    /// The client's address (`web::client`); `None` in-process.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// A page that cannot be shown: sign in again, no rights, nothing there,
@@ -152,12 +154,23 @@ impl FromRequestParts<AppState> for Viewer {
             Some(access) if access.admits(signed.staff.role) => {}
             _ => {
                 tracing::info!(staff_id = %signed.staff.id, "dashboard page forbidden");
+                // As on the API, a refusal is in the audit: the page asked for.
+                let page = parts.extensions.get::<MatchedPath>().map(|p| p.as_str());
+                super::trail::write(
+                    state,
+                    &signed.staff,
+                    state.client.of(parts),
+                    (crate::audit::Action::Read, crate::audit::Outcome::Denied),
+                    ("Route", page, None),
+                )
+                .await?;
                 return Err(PageError::Forbidden);
             }
         }
         Ok(Viewer {
             staff: signed.staff,
             csrf: signed.session.csrf_token,
+            client: state.client.of(parts),
         })
     }
 }
@@ -169,6 +182,7 @@ fn nav_items(role: Role) -> Vec<(&'static str, &'static str)> {
         ("/queue", "Queue"),
         ("/calls", "Calls"),
         ("/schedule", "Schedule"),
+        ("/calls/audit", "Access audit"),
     ]
     .into_iter()
     .filter(|(path, _)| {

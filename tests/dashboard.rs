@@ -733,7 +733,10 @@ async fn the_access_audit_page_filters_pages_and_escapes_for_managers_only() {
     )
     .await;
     assert_eq!(rows(&html), 50, "one page");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "escaped");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped"
+    );
     assert!(!html.contains("<script>alert"), "never markup");
     assert!(html.contains("Rita Reception (receptionist)"));
     assert!(html.contains("10.0.0.7"));
@@ -812,7 +815,10 @@ async fn a_receptionist_marks_themselves_available_on_the_queue_page() {
     assert!(now.available);
     assert_eq!(now.phone.as_deref(), Some("+15555550142"));
     let (_, html) = get_page(&app, "/queue", &cookie).await;
-    assert!(html.contains("Taking transfers on (555) 555-0142."), "{html}");
+    assert!(
+        html.contains("Taking transfers on (555) 555-0142."),
+        "{html}"
+    );
     assert!(
         html.contains("type=\"checkbox\" checked"),
         "the box shows the setting"

@@ -416,10 +416,18 @@ async fn metrics_count_the_event_streams_open_now() {
     first.next_frame(WAIT).await.expect("a heartbeat");
     assert_eq!(gauge_reaches(&api, 1.0).await, Some(1.0), "one stream open");
     let second = api.events(&manager, None).await;
-    assert_eq!(gauge_reaches(&api, 2.0).await, Some(2.0), "two streams open");
+    assert_eq!(
+        gauge_reaches(&api, 2.0).await,
+        Some(2.0),
+        "two streams open"
+    );
     drop(second);
     assert_eq!(gauge_reaches(&api, 1.0).await, Some(1.0), "one client left");
     drop(first);
-    assert_eq!(gauge_reaches(&api, 0.0).await, Some(0.0), "every client left");
+    assert_eq!(
+        gauge_reaches(&api, 0.0).await,
+        Some(0.0),
+        "every client left"
+    );
     guard.drop_now(api).await;
 }

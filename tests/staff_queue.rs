@@ -12,9 +12,9 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use frontdesk::staff::{self, Role};
 use frontdesk::store::Db;
+use frontdesk::tasks;
 use frontdesk::tasks::history::Entry;
 use frontdesk::tasks::lifecycle::{self, LifecycleError, Resolution};
-use frontdesk::tasks::{self, NewTask};
 use frontdesk::vocabulary::{Priority, Queue, TaskKind};
 use serde_json::{Value, json};
 use staff_api::{Crew, actions, drop_postgres, error_code, get, new_task, post, server};
@@ -610,4 +610,3 @@ async fn the_clinics_claim_timeout_and_service_levels_apply() {
     let (_, t) = get(&app, &format!("/api/v1/tasks/{urgent}"), billing).await;
     assert_eq!(t["overdue"], true, "{t}");
 }
-

@@ -657,4 +657,3 @@ async fn a_call_is_readable_by_the_holder_of_its_task_only_while_held() {
     let (status, _) = get(&app, "/api/v1/calls", billing).await;
     assert_eq!(status, 403);
 }
-

@@ -170,7 +170,10 @@ async fn a_warm_transfer_rings_on_the_open_screen_and_falls_back_to_a_callback_t
     assert!(text.contains("Incoming transfer"), "{text}");
     assert!(text.contains("(555) 123-4567"), "the caller: {text}");
     assert!(text.contains("Not verified"), "the patient: {text}");
-    assert!(text.to_lowercase().contains("billing"), "the reason: {text}");
+    assert!(
+        text.to_lowercase().contains("billing"),
+        "the reason: {text}"
+    );
     assert!(
         desk.wait_for(
             &format!(
@@ -225,7 +228,9 @@ async fn a_warm_transfer_rings_on_the_open_screen_and_falls_back_to_a_callback_t
     let refused_id = refused[0]["id"].as_str().unwrap().to_string();
     assert!(
         desk.wait_for(
-            &format!("document.querySelector(\"tr[data-task-id='{refused_id}'][data-status='open']\")"),
+            &format!(
+                "document.querySelector(\"tr[data-task-id='{refused_id}'][data-status='open']\")"
+            ),
             Duration::from_secs(20)
         )
         .await,

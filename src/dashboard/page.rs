@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::audit::{self, Action, NewEntry, Outcome};
 use crate::staff::Role;
 use crate::web::AppState;
 use crate::web::auth::{self, SessionRefusal, Staff};
@@ -155,15 +156,20 @@ impl FromRequestParts<AppState> for Viewer {
             _ => {
                 tracing::info!(staff_id = %signed.staff.id, "dashboard page forbidden");
                 // As on the API, a refusal is in the audit: the page asked for.
-                let page = parts.extensions.get::<MatchedPath>().map(|p| p.as_str());
-                super::trail::write(
-                    state,
-                    &signed.staff,
-                    state.client.of(parts),
-                    (crate::audit::Action::Read, crate::audit::Outcome::Denied),
-                    ("Route", page, None),
-                )
-                .await?;
+                let denied = NewEntry {
+                    staff_id: signed.staff.id.clone(),
+                    role: signed.staff.role.as_str().to_string(),
+                    action: Action::Read,
+                    resource_type: "Route".into(),
+                    resource_id: parts
+                        .extensions
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_string()),
+                    patient_id: None,
+                    outcome: Outcome::Denied,
+                    client: state.client.of(parts).map(|c| c.to_string()),
+                };
+                audit::record(&state.db, &denied).await?;
                 return Err(PageError::Forbidden);
             }
         }

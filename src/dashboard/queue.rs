@@ -14,13 +14,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::card;
-use super::trail;
-use crate::audit::Action;
 use super::labels::{kind_label, priority_label, queue_label};
 use super::page::{PageError, Viewer, local_time, phone_text, relative, shell};
+use super::trail;
+use crate::audit::Action;
+use crate::staff::availability;
 use crate::tasks::{self, Task, TaskFilter, service_level};
 use crate::vocabulary::{Priority, Queue};
-use crate::staff::availability;
 use crate::web::AppState;
 use crate::web::auth::BREAK_GLASS_ID;
 use crate::web::policy::{self, Access};
@@ -185,10 +185,7 @@ fn filters(params: &QueueParams) -> Markup {
 /// API lets set one (`PUT /api/v1/staff/me/availability`, the same rule):
 /// whether they take transfers now, and on which phone. The page's script
 /// sends it with the session's CSRF token.
-async fn availability_form(
-    state: &AppState,
-    viewer: &Viewer,
-) -> Result<Option<Markup>, PageError> {
+async fn availability_form(state: &AppState, viewer: &Viewer) -> Result<Option<Markup>, PageError> {
     let allowed = crate::web::routes::rule_for(&Method::PUT, AVAILABILITY_API)
         .is_some_and(|access| access.admits(viewer.staff.role));
     if !allowed || viewer.staff.id == BREAK_GLASS_ID {

@@ -167,14 +167,7 @@ async fn sign_out(
     if let Some(value) = auth::cookie(&headers, SESSION_COOKIE) {
         sessions::end(&state.db, value).await?;
     }
-    trail::session(
-        &state,
-        &viewer.staff,
-        viewer.client,
-        Action::SignOut,
-        None,
-    )
-    .await?;
+    trail::session(&state, &viewer.staff, viewer.client, Action::SignOut, None).await?;
     tracing::info!(staff_id = %viewer.staff.id, "dashboard sign-out");
     let mut response = Redirect::to("/").into_response();
     response

@@ -140,4 +140,3 @@ pub async fn drop_postgres(admin: Db, name: &str) {
     .execute(&admin.pool)
     .await;
 }
-

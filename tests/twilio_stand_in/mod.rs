@@ -163,7 +163,12 @@ pub fn dial_action(twiml: &str) -> String {
 
 /// Posts what Twilio posts when the dialled call ends; returns the status
 /// and the TwiML answered.
-pub async fn end_dial(server: &Server, action: &str, call_sid: &str, status: &str) -> (u16, String) {
+pub async fn end_dial(
+    server: &Server,
+    action: &str,
+    call_sid: &str,
+    status: &str,
+) -> (u16, String) {
     let params: Vec<(String, String)> = [
         ("AccountSid", ACCOUNT),
         ("CallSid", call_sid),
@@ -209,4 +214,3 @@ pub fn assert_speaks_then_hangs_up(twiml: &str, words: &str) {
         .to_lowercase();
     assert!(said.contains(words), "says {words:?}: {twiml}");
 }
-

@@ -31,6 +31,8 @@ pub struct Seen {
     pub path: String,
     pub authorization: Option<String>,
     pub form: Vec<(String, String)>,
+    /// When it arrived, in Unix milliseconds (the machine's real clock).
+    pub at_ms: i64,
 }
 
 impl Seen {
@@ -73,6 +75,7 @@ impl TwilioStandIn {
                 form: url::form_urlencoded::parse(body.as_bytes())
                     .into_owned()
                     .collect(),
+                at_ms: chrono::Utc::now().timestamp_millis(),
             });
             let status = StatusCode::from_u16(s.status.load(Ordering::SeqCst)).unwrap();
             (status, axum::Json(json!({"status": "in-progress"})))

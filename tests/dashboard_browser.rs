@@ -533,7 +533,8 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
     );
     rita.screenshot("09b-reconnected").await;
 
-    // Five thousand open tasks: the queue renders one page of them.
+    // Five thousand more open tasks (5,002 in all): the queue renders one
+    // page of them.
     let mut tx = db.pool.begin().await.unwrap();
     for i in 0..5000 {
         sqlx::query(
@@ -559,15 +560,15 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
         .await;
     assert_eq!(rows, json!(50));
     assert!(
-        rita.text("p.count").await.contains("of 5001"),
+        rita.text("p.count").await.contains("of 5002"),
         "{}",
         rita.text("p.count").await
     );
     eprintln!(
-        "FIGURE /queue with 5,001 tasks: loaded in {} ms (WebDriver navigation)",
+        "FIGURE /queue with 5,002 tasks: loaded in {} ms (WebDriver navigation)",
         loaded.as_millis()
     );
-    report_load(&rita, "/queue with 5,001 tasks").await;
+    report_load(&rita, "/queue with 5,002 tasks").await;
     rita.screenshot("10-queue-5000").await;
     let refresh = rita
         .js(
@@ -579,7 +580,7 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
         .await;
     assert_eq!(refresh[0], json!(200));
     eprintln!(
-        "FIGURE a page of the 5,001-task list re-read: {:.0} ms",
+        "FIGURE a page of the 5,002-task list re-read: {:.0} ms",
         refresh[1].as_f64().unwrap()
     );
 

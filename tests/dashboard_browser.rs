@@ -5,9 +5,11 @@
 //! note stays text) and completed; a billing user never sees a clinical
 //! task, even by URL; forged and missing CSRF tokens are refused; a
 //! manager finds the call by a word and plays its recording from a
-//! clicked turn; an idle session sends the browser back to sign-in. Two
-//! receptionists: one claims, the other sees it at once and cannot claim;
-//! the schedule shows a taken slot's 409. Screenshots of every view go to
+//! clicked turn; the access audit page lists the refusals; an idle
+//! session sends the browser back to sign-in. Two receptionists: one
+//! claims, the other sees it at once and cannot claim; the server stops
+//! and starts again and the open page reconnects and catches up; the
+//! schedule shows a taken slot's 409. Screenshots of every view go to
 //! `<target>/dashboard-screenshots/`; the load figures are printed.
 
 mod browser;
@@ -105,6 +107,7 @@ async fn a_call_escalates_live_to_an_open_screen_is_worked_and_reviewed() {
     // Sign in: a wrong token is refused with a message, the right one
     // reaches the queue; the session cookie is out of the page's reach.
     desk.goto(&format!("{base}/")).await;
+    report_load(&desk, "sign-in (/)").await;
     desk.screenshot("01-sign-in").await;
     desk.type_into("#token", "not-a-token").await;
     desk.click("form[action='/session'] button[type=submit]")
@@ -381,6 +384,16 @@ async fn a_call_escalates_live_to_an_open_screen_is_worked_and_reviewed() {
     manager.goto(&format!("{base}/schedule")).await;
     report_load(&manager, "/schedule").await;
     manager.screenshot("07-schedule").await;
+    // The access audit has the reads of this test in it (the billing
+    // member's refusals among them).
+    manager.goto(&format!("{base}/calls/audit")).await;
+    report_load(&manager, "/calls/audit").await;
+    assert!(
+        manager.exists("tr.entry.denied").await,
+        "{}",
+        manager.text("#main").await
+    );
+    manager.screenshot("07b-access-audit").await;
 
     // An idle session (as if unused past the timeout) goes back to sign-in.
     sqlx::query("UPDATE dashboard_sessions SET last_seen_at = '2000-01-01T00:00:00.000Z'")
@@ -473,7 +486,55 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("Rita Reception"), "{body}");
 
-    // Five thousand open tasks: the queue renders one page of them.
+    // The event stream drops (the server stops) and a task arrives while
+    // it is down: the open page reconnects by itself and catches up.
+    rita.js("window.__load = 'before-the-drop';", vec![]).await;
+    let port = server.port;
+    server.kill();
+    assert!(
+        rita.wait_for(
+            "document.querySelector('.live.off')",
+            Duration::from_secs(20)
+        )
+        .await,
+        "the page shows the stream is down"
+    );
+    let missed = tasks::create(
+        &db,
+        &NewTask {
+            queue: Queue::FrontDesk,
+            priority: Priority::High,
+            kind: TaskKind::Callback,
+            summary: "Arrived while the stream was down".into(),
+            call_id: None,
+            patient_id: None,
+            callback_number: Some("5550004444".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let server = Server::start_on(data.path(), &[], port).await;
+    assert!(
+        rita.wait_for(
+            &format!(
+                "document.querySelector('.live.on') && document.querySelector(\"tr[data-task-id='{}']\")",
+                missed.id
+            ),
+            Duration::from_secs(60)
+        )
+        .await,
+        "the page reconnected and caught up: {}",
+        rita.text("#main").await
+    );
+    assert_eq!(
+        rita.js("return window.__load;", vec![]).await,
+        json!("before-the-drop"),
+        "without a reload"
+    );
+    rita.screenshot("09b-reconnected").await;
+
+    // Five thousand more open tasks (5,002 in all): the queue renders one
+    // page of them.
     let mut tx = db.pool.begin().await.unwrap();
     for i in 0..5000 {
         sqlx::query(
@@ -499,15 +560,15 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
         .await;
     assert_eq!(rows, json!(50));
     assert!(
-        rita.text("p.count").await.contains("of 5001"),
+        rita.text("p.count").await.contains("of 5002"),
         "{}",
         rita.text("p.count").await
     );
     eprintln!(
-        "FIGURE /queue with 5,001 tasks: loaded in {} ms (WebDriver navigation)",
+        "FIGURE /queue with 5,002 tasks: loaded in {} ms (WebDriver navigation)",
         loaded.as_millis()
     );
-    report_load(&rita, "/queue with 5,001 tasks").await;
+    report_load(&rita, "/queue with 5,002 tasks").await;
     rita.screenshot("10-queue-5000").await;
     let refresh = rita
         .js(
@@ -519,7 +580,7 @@ async fn two_receptionists_see_one_claim_at_once_and_a_queue_of_thousands_pages(
         .await;
     assert_eq!(refresh[0], json!(200));
     eprintln!(
-        "FIGURE a page of the 5,001-task list re-read: {:.0} ms",
+        "FIGURE a page of the 5,002-task list re-read: {:.0} ms",
         refresh[1].as_f64().unwrap()
     );
 

@@ -3,7 +3,8 @@
 //! `GET /api/v1/tasks/{id}` returns it; `Last-Event-ID` (and the
 //! `last_event_id` query) resumes with exactly the missed events; each
 //! role gets only the events of its part of the queue; idle streams carry
-//! heartbeats; clients that drop mid-stream leave nothing behind.
+//! heartbeats; clients that drop mid-stream leave nothing behind, and
+//! `/metrics` counts the streams open (`frontdesk_sse_clients`).
 
 mod queue_support;
 mod scheduling_support;
@@ -373,4 +374,60 @@ async fn concurrent_writers_lose_no_event_sqlite() {
 #[tokio::test]
 async fn concurrent_writers_lose_no_event_postgres() {
     concurrent_writers_lose_no_event(true).await;
+}
+
+/// The value of `frontdesk_sse_clients` in `/metrics` now.
+async fn sse_clients_gauge(api: &queue_support::StaffApi) -> Option<f64> {
+    let text = api
+        .client
+        .get(api.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("frontdesk_sse_clients "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Polls `/metrics` until the gauge reads `want` (the server notices a
+/// client gone at the latest at the next heartbeat).
+async fn gauge_reaches(api: &queue_support::StaffApi, want: f64) -> Option<f64> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = sse_clients_gauge(api).await;
+        if now == Some(want) || tokio::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_the_event_streams_open_now() {
+    let (url, guard) = fresh(false).await.unwrap();
+    let api = StaffApi::start(&url, HEARTBEAT).await;
+    let (_, manager) = hire(&api.state.db, Role::Manager).await;
+    assert_eq!(sse_clients_gauge(&api).await, Some(0.0), "no stream yet");
+
+    let mut first = api.events(&manager, None).await;
+    first.next_frame(WAIT).await.expect("a heartbeat");
+    assert_eq!(gauge_reaches(&api, 1.0).await, Some(1.0), "one stream open");
+    let second = api.events(&manager, None).await;
+    assert_eq!(
+        gauge_reaches(&api, 2.0).await,
+        Some(2.0),
+        "two streams open"
+    );
+    drop(second);
+    assert_eq!(gauge_reaches(&api, 1.0).await, Some(1.0), "one client left");
+    drop(first);
+    assert_eq!(
+        gauge_reaches(&api, 0.0).await,
+        Some(0.0),
+        "every client left"
+    );
+    guard.drop_now(api).await;
 }

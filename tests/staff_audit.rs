@@ -1,7 +1,7 @@
 //! The access audit and the sign-in limiter, on the real server over
 //! loopback HTTP and on the store (SQLite and PostgreSQL): reads of tasks,
-//! transcripts, recordings and patients and every staff action write an
-//! entry; a 403 writes a `denied` one; `GET /api/v1/audit` filters them and
+//! transcripts, recordings and patients and every staff action (setting
+//! one's transfer availability too) write an entry; a 403 writes a `denied` one; `GET /api/v1/audit` filters them and
 //! renders FHIR AuditEvents; the hash chain holds under concurrent writers
 //! (two pools on one PostgreSQL database, as two instances) and `frontdesk
 //! audit verify` (the built binary) names the first edited, deleted or
@@ -224,6 +224,24 @@ async fn reads_and_actions_are_audited_and_a_403_is_audited_as_denied() {
     assert_eq!(status, 200);
     // Clinic details are not patient data: no entry.
     assert_eq!(get(&app, "/api/v1/clinic", &clinical_token).await.0, 200);
+    // Warm-transfer availability: reading one's own reads no patient data
+    // (no entry); setting it is a staff action (an entry).
+    assert_eq!(
+        get(&app, "/api/v1/staff/me/availability", &reception_token)
+            .await
+            .0,
+        200
+    );
+    let (status, _, _) = request(
+        &app,
+        "PUT",
+        "/api/v1/staff/me/availability",
+        &reception_token,
+        Some(json!({"available": true, "phone": "+15555550142"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
 
     // The clinical member's entries, newest first.
     let mine = events(&app, &manager_token, &format!("staff_id={}", clinical.id)).await;
@@ -290,8 +308,20 @@ async fn reads_and_actions_are_audited_and_a_403_is_audited_as_denied() {
             .iter()
             .map(|e| (subtype(e), e["outcomeDesc"].as_str().unwrap()))
             .collect::<Vec<_>>(),
-        [("search", "denied"), ("create", "success")]
+        [
+            ("update", "success"),
+            ("search", "denied"),
+            ("create", "success")
+        ]
     );
+    let availability = &refused[0];
+    assert_eq!(availability["action"], "U");
+    assert_eq!(
+        references(availability),
+        [format!("Practitioner/{}", receptionist.id)]
+    );
+    assert_eq!(availability["agent"][0]["role"][0]["text"], "receptionist");
+    assert_eq!(availability["agent"][0]["network"]["address"], "127.0.0.1");
 
     // Filters: by patient, by resource, by time, and paging.
     let about_patient = events(&app, &manager_token, &format!("patient_id={patient_id}")).await;

@@ -41,12 +41,16 @@ pub enum Action {
     Book,
     /// Cancelled an appointment.
     Cancel,
+    /// Changed a record in place (a staff member's transfer availability).
+    Update,
     /// Signed in (the dashboard's session).
     SignIn,
+    /// Signed out (the dashboard's session).
+    SignOut,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::Read,
         Action::Search,
         Action::Create,
@@ -57,7 +61,9 @@ impl Action {
         Action::Complete,
         Action::Book,
         Action::Cancel,
+        Action::Update,
         Action::SignIn,
+        Action::SignOut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,7 +78,9 @@ impl Action {
             Action::Complete => "complete",
             Action::Book => "book",
             Action::Cancel => "cancel",
+            Action::Update => "update",
             Action::SignIn => "sign_in",
+            Action::SignOut => "sign_out",
         }
     }
 
@@ -120,7 +128,8 @@ pub struct NewEntry {
     pub role: String,
     pub action: Action,
     /// `Task`, `Call` (a transcript), `Recording`, `Patient`,
-    /// `Appointment`, `AuditEvent`, `Session`.
+    /// `Appointment`, `AuditEvent`, `Session`, `Practitioner` (a staff
+    /// member's own settings).
     pub resource_type: String,
     /// The resource's id; `None` for a listing or a search.
     pub resource_id: Option<String>,

@@ -2,7 +2,8 @@
 //! calls with search and filters (date range, outcome, intent, words of
 //! the transcript), and `/calls/{id}`: one call's transcript with its
 //! recording (a clicked turn plays from there; the playing turn is
-//! marked), and the tasks and appointments the call produced.
+//! marked), and the tasks and appointments the call produced. Both
+//! pages are in the access audit. The audit itself is `access_audit`.
 
 use axum::extract::{Path, Query, State};
 use chrono::{Duration, NaiveDate};
@@ -14,6 +15,8 @@ use super::charts;
 use super::labels::{kind_label, queue_label};
 use super::numbers::{self, Numbers};
 use super::page::{PageError, Viewer, local_time, phone_text, shell};
+use super::trail;
+use crate::audit::Action;
 use crate::scheduling::appointments::local_day_bounds;
 use crate::scheduling::{AppointmentFilter, appointments, db_time};
 use crate::store::calls::CallFilter;
@@ -114,6 +117,9 @@ async fn page(
         limit: PAGE_SIZE,
         cursor,
     };
+    // A listing of calls (callers' numbers, words searched), as
+    // `GET /api/v1/calls` is audited.
+    trail::record(&state, &viewer, Action::Search, "Call", None, None).await?;
     let calls = state.db.list_calls(&filter).await?;
     let next = (calls.len() as i64 == PAGE_SIZE)
         .then(|| calls.last().map(|c| format!("{}|{}", c.started_at, c.id)))
@@ -153,6 +159,7 @@ async fn page(
     let content = html! {
         main id="main" class="calls" {
             h1 { "Calls" }
+            p { a href="/calls/audit" { "The access audit: who read or did what" } }
             (numbers_section("Today", &day, None))
             (numbers_section("The last 7 days", &week, Some(&overdue)))
             section class="panel" aria-label="Find calls" {
@@ -263,6 +270,15 @@ async fn one(
         .get_call(&id)
         .await?
         .ok_or_else(|| PageError::NotFound(format!("There is no call {id}.")))?;
+    trail::record(
+        &state,
+        &viewer,
+        Action::Read,
+        "Call",
+        Some(&id),
+        call.patient_id.as_deref(),
+    )
+    .await?;
     let turns = state.db.list_turns(&id).await?;
     let recorded = match &call.recording_path {
         Some(path) => tokio::fs::metadata(path).await.is_ok_and(|m| m.len() > 44),
@@ -285,6 +301,21 @@ async fn one(
         },
     )
     .await?;
+    // The appointments it produced name their patients: one entry each.
+    let mut patients: Vec<&str> = booked.iter().map(|a| a.patient.id.as_str()).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    for patient in patients {
+        trail::record(
+            &state,
+            &viewer,
+            Action::Search,
+            "Appointment",
+            None,
+            Some(patient),
+        )
+        .await?;
+    }
     let content = html! {
         main id="main" class="call" {
             p { a href="/calls" { "← All calls" } }

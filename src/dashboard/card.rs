@@ -5,12 +5,15 @@
 //! viewer may take, the call's transcript with speaker and time and its
 //! recording (a turn clicked plays from there) for those `policy` lets
 //! read them, and the task's history. Every text is escaped by the
-//! template engine.
+//! template engine. Showing a card writes its access audit entries (the
+//! task, the call's transcript), as the API's reads do.
 
 use maud::{Markup, html};
 
 use super::labels::{kind_label, priority_label, queue_label};
 use super::page::{PageError, Viewer, clock_text, local_time, phone_text};
+use super::trail;
+use crate::audit::Action;
 use crate::scheduling::{self, AppointmentFilter, appointments, patients};
 use crate::staff;
 use crate::tasks::history::{self, Entry};
@@ -27,7 +30,26 @@ pub async fn render(state: &AppState, viewer: &Viewer, id: &str) -> Result<Marku
     let task = tasks::get(&state.db, id)
         .await?
         .ok_or_else(|| PageError::NotFound(format!("There is no task {id}.")))?;
-    policy::check_task(&viewer.staff, &task)?;
+    if let Err(refused) = policy::check_task(&viewer.staff, &task) {
+        trail::denied(
+            state,
+            viewer,
+            "Task",
+            Some(&task.id),
+            task.patient_id.as_deref(),
+        )
+        .await?;
+        return Err(refused.into());
+    }
+    trail::record(
+        state,
+        viewer,
+        Action::Read,
+        "Task",
+        Some(&task.id),
+        task.patient_id.as_deref(),
+    )
+    .await?;
     let mut histories = history::of_tasks(&state.db, std::slice::from_ref(&task.id)).await?;
     let entries = histories.remove(&task.id).unwrap_or_default();
     let holder = match &task.claimed_by {
@@ -36,7 +58,7 @@ pub async fn render(state: &AppState, viewer: &Viewer, id: &str) -> Result<Marku
     };
     let mine = task.claimed_by.as_deref() == Some(viewer.staff.id.as_str());
     let call = match &task.call_id {
-        Some(call_id) => call_section(state, viewer, call_id).await?,
+        Some(call_id) => call_section(state, viewer, call_id, task.patient_id.as_deref()).await?,
         None => html! { p class="hint" { "This task did not come from a call." } },
     };
     let intents = match &task.call_id {
@@ -185,6 +207,7 @@ async fn call_section(
     state: &AppState,
     viewer: &Viewer,
     call_id: &str,
+    task_patient: Option<&str>,
 ) -> Result<Markup, PageError> {
     if !policy::may_read_call(state, &viewer.staff, call_id).await? {
         return Ok(html! {
@@ -195,6 +218,15 @@ async fn call_section(
     let Some(call) = state.db.get_call(call_id).await? else {
         return Ok(html! { p class="hint" { "The call's record is gone." } });
     };
+    trail::record(
+        state,
+        viewer,
+        Action::Read,
+        "Call",
+        Some(call_id),
+        call.patient_id.as_deref().or(task_patient),
+    )
+    .await?;
     let turns = state.db.list_turns(call_id).await?;
     let recorded = match &call.recording_path {
         Some(path) => tokio::fs::metadata(path).await.is_ok_and(|m| m.len() > 44),
@@ -207,6 +239,52 @@ async fn call_section(
         recorded,
         &turns,
     ))
+}
+
+/// What was said so far on the call of a task the viewer holds (a warm
+/// transfer ringing them): speaker, time and words, for reading before
+/// they pick up. Empty for anyone who may not read the call.
+pub async fn transcript_so_far(
+    state: &AppState,
+    viewer: &Viewer,
+    task: &Task,
+) -> Result<Markup, PageError> {
+    let Some(call_id) = &task.call_id else {
+        return Ok(html! {});
+    };
+    if !policy::may_read_call(state, &viewer.staff, call_id).await? {
+        return Ok(html! {});
+    }
+    let Some(call) = state.db.get_call(call_id).await? else {
+        return Ok(html! {});
+    };
+    trail::record(
+        state,
+        viewer,
+        Action::Read,
+        "Call",
+        Some(call_id),
+        call.patient_id.as_deref().or(task.patient_id.as_deref()),
+    )
+    .await?;
+    let turns = state.db.list_turns(call_id).await?;
+    Ok(html! {
+        @if turns.is_empty() {
+            p class="hint" { "Nothing was said yet." }
+        } @else {
+            ol class="transcript so-far" aria-label="What was said so far" {
+                @for turn in &turns {
+                    li class={ "turn " (turn.speaker) } {
+                        span class="turn-time" { (clock_text(turn.started_at_ms)) }
+                        " "
+                        span class="speaker" { @if turn.speaker == "agent" { "Agent" } @else { "Caller" } }
+                        ": "
+                        span class="words" { (turn.text) }
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// A call's transcript (each turn a button that plays the recording from

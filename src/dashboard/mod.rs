@@ -10,8 +10,11 @@
 //! program: the sign-in page for no session, a 403 page for no rights.
 //! Every action the pages take goes through the staff API itself (the
 //! session cookie is accepted there, with the CSRF token in a header), so
-//! the rules of who may do what live in `web::policy` alone.
+//! the rules of who may do what live in `web::policy` alone. What a page
+//! reads of patient data is in the access audit (`trail`), as the API's
+//! reads are.
 
+pub mod access_audit;
 pub mod assets;
 pub mod calls;
 pub mod card;
@@ -22,6 +25,7 @@ pub mod page;
 pub mod queue;
 pub mod schedule;
 pub mod session;
+pub mod trail;
 
 use std::sync::OnceLock;
 
@@ -59,6 +63,7 @@ pub fn routes() -> Vec<Route> {
         assets::routes(),
         queue::routes(),
         calls::routes(),
+        access_audit::routes(),
         schedule::routes(),
     ]
     .into_iter()

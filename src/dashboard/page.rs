@@ -9,18 +9,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::audit::{self, Action, NewEntry, Outcome};
 use crate::staff::Role;
 use crate::web::AppState;
 use crate::web::auth::{self, SessionRefusal, Staff};
 use crate::web::error::ApiError;
 use crate::web::policy::Access;
 
-/// The signed-in staff member looking at a page, and the CSRF token the
-/// page's forms and API calls carry.
+/// The signed-in staff member looking at a page, the CSRF token the
+/// page's forms and API calls carry, and where they are (for the audit).
 #[derive(Clone, Debug)]
 pub struct Viewer {
     pub staff: Staff,
     pub csrf: String,
+    /// The client's address (`web::client`); `None` in-process.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// A page that cannot be shown: sign in again, no rights, nothing there,
@@ -152,12 +155,28 @@ impl FromRequestParts<AppState> for Viewer {
             Some(access) if access.admits(signed.staff.role) => {}
             _ => {
                 tracing::info!(staff_id = %signed.staff.id, "dashboard page forbidden");
+                // As on the API, a refusal is in the audit: the page asked for.
+                let denied = NewEntry {
+                    staff_id: signed.staff.id.clone(),
+                    role: signed.staff.role.as_str().to_string(),
+                    action: Action::Read,
+                    resource_type: "Route".into(),
+                    resource_id: parts
+                        .extensions
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_string()),
+                    patient_id: None,
+                    outcome: Outcome::Denied,
+                    client: state.client.of(parts).map(|c| c.to_string()),
+                };
+                audit::record(&state.db, &denied).await?;
                 return Err(PageError::Forbidden);
             }
         }
         Ok(Viewer {
             staff: signed.staff,
             csrf: signed.session.csrf_token,
+            client: state.client.of(parts),
         })
     }
 }
@@ -169,6 +188,7 @@ fn nav_items(role: Role) -> Vec<(&'static str, &'static str)> {
         ("/queue", "Queue"),
         ("/calls", "Calls"),
         ("/schedule", "Schedule"),
+        ("/calls/audit", "Access audit"),
     ]
     .into_iter()
     .filter(|(path, _)| {

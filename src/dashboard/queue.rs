@@ -3,9 +3,12 @@
 //! and paged on the server (a queue of thousands renders one page). The
 //! page listens to `/api/v1/tasks/events` and re-reads `/queue/list` (the
 //! same rows, rendered here) when a task arrives or changes; an incoming
-//! warm transfer held by the viewer is a card above everything else.
+//! warm transfer held by the viewer is a card above everything else (the
+//! caller, the patient, the reason, what was said so far). Front desk
+//! staff mark themselves available for transfers here, with their phone.
 
 use axum::extract::{Path, Query, State};
+use axum::http::Method;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -13,9 +16,13 @@ use serde::Deserialize;
 use super::card;
 use super::labels::{kind_label, priority_label, queue_label};
 use super::page::{PageError, Viewer, local_time, phone_text, relative, shell};
+use super::trail;
+use crate::audit::Action;
+use crate::staff::availability;
 use crate::tasks::{self, Task, TaskFilter, service_level};
 use crate::vocabulary::{Priority, Queue};
 use crate::web::AppState;
+use crate::web::auth::BREAK_GLASS_ID;
 use crate::web::policy::{self, Access};
 use crate::web::routes::Route;
 
@@ -24,6 +31,9 @@ pub const PAGE_SIZE: i64 = 50;
 
 /// The kind of task a warm transfer makes while it rings a receptionist.
 pub const WARM_TRANSFER_KIND: &str = "warm_transfer";
+
+/// Where the availability form sends its setting.
+const AVAILABILITY_API: &str = "/api/v1/staff/me/availability";
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -96,19 +106,23 @@ async fn page(
     policy::expire_claims(&state).await?;
     let incoming = incoming_transfers(&state, &viewer).await?;
     let list = task_list(&state, &viewer, &params).await?;
+    let mut incoming_cards = Vec::with_capacity(incoming.len());
+    for task in &incoming {
+        incoming_cards.push(incoming_card(&state, &viewer, task).await?);
+    }
+    let availability = availability_form(&state, &viewer).await?;
     let open_card = match &params.task {
         Some(id) => Some(card::render(&state, &viewer, id).await?),
         None => None,
     };
     let content = html! {
         main id="main" class="queue" data-page="queue" {
-            @if !incoming.is_empty() {
+            @if !incoming_cards.is_empty() {
                 section class="incoming" aria-label="Incoming transfers" {
-                    @for task in &incoming {
-                        (incoming_card(&state, task).await?)
-                    }
+                    @for card in incoming_cards { (card) }
                 }
             }
+            @if let Some(form) = availability { (form) }
             div class="columns" {
                 section class="list" aria-label="Tasks" {
                     h1 { "Queue" }
@@ -167,6 +181,42 @@ fn filters(params: &QueueParams) -> Markup {
     }
 }
 
+/// The viewer's own warm-transfer setting, a form for those the staff
+/// API lets set one (`PUT /api/v1/staff/me/availability`, the same rule):
+/// whether they take transfers now, and on which phone. The page's script
+/// sends it with the session's CSRF token.
+async fn availability_form(state: &AppState, viewer: &Viewer) -> Result<Option<Markup>, PageError> {
+    let allowed = crate::web::routes::rule_for(&Method::PUT, AVAILABILITY_API)
+        .is_some_and(|access| access.admits(viewer.staff.role));
+    if !allowed || viewer.staff.id == BREAK_GLASS_ID {
+        return Ok(None);
+    }
+    let now = availability::get(&state.db, &viewer.staff.id).await?;
+    Ok(Some(html! {
+        section class="panel availability" aria-label="Warm transfers" {
+            form id="availability" class="act" data-api=(AVAILABILITY_API) data-method="PUT" data-done="Saved." {
+                input id="avail-on" name="available" type="checkbox" checked[now.available];
+                label for="avail-on" { "I take warm transfers" }
+                label for="avail-phone" { "on the phone" }
+                input id="avail-phone" name="phone" type="tel" autocomplete="tel"
+                    placeholder="+1 555 555 0142" value=[now.phone.as_deref()];
+                button type="submit" class="save-availability" { "Save" }
+                span id="availability-state" class="hint" role="status" {
+                    (availability_text(now.available, now.phone.as_deref()))
+                }
+            }
+        }
+    }))
+}
+
+/// The setting in words (the script writes the same after a change).
+fn availability_text(available: bool, phone: Option<&str>) -> String {
+    match (available, phone) {
+        (true, Some(phone)) => format!("Taking transfers on {}.", phone_text(phone)),
+        _ => "Not taking transfers.".into(),
+    }
+}
+
 /// Warm transfers ringing the viewer now: claimed by them, not done.
 async fn incoming_transfers(state: &AppState, viewer: &Viewer) -> Result<Vec<Task>, PageError> {
     let filter = TaskFilter {
@@ -185,7 +235,21 @@ async fn incoming_transfers(state: &AppState, viewer: &Viewer) -> Result<Vec<Tas
         .collect())
 }
 
-async fn incoming_card(state: &AppState, task: &Task) -> Result<Markup, PageError> {
+async fn incoming_card(
+    state: &AppState,
+    viewer: &Viewer,
+    task: &Task,
+) -> Result<Markup, PageError> {
+    trail::record(
+        state,
+        viewer,
+        Action::Read,
+        "Task",
+        Some(&task.id),
+        task.patient_id.as_deref(),
+    )
+    .await?;
+    let said = card::transcript_so_far(state, viewer, task).await?;
     Ok(html! {
         article class="incoming-card" role="alert" aria-live="assertive" data-task-id=(task.id) {
             h2 { "Incoming transfer" }
@@ -197,8 +261,9 @@ async fn incoming_card(state: &AppState, task: &Task) -> Result<Markup, PageErro
                 }
             }
             (card::patient_line(state, task).await?)
-            p { "Reason: " (task.summary) }
-            a href={ "/queue?task=" (task.id) } { "Open the transcript so far" }
+            p class="reason" { "Reason: " (task.summary) }
+            (said)
+            a href={ "/queue?task=" (task.id) } { "Open the task" }
         }
     })
 }
@@ -210,6 +275,8 @@ pub async fn task_list(
     params: &QueueParams,
 ) -> Result<Markup, PageError> {
     let filter = params.filter(viewer);
+    // A listing of tasks, as `GET /api/v1/tasks` is audited.
+    trail::record(state, viewer, Action::Search, "Task", None, None).await?;
     let total = tasks::count(&state.db, &filter).await?;
     let found = tasks::list(&state.db, &filter).await?;
     let now = state.clock.now();
@@ -336,11 +403,15 @@ async fn list_fragment(
     let params = params.clean();
     let incoming = incoming_transfers(&state, &viewer).await?;
     let list = task_list(&state, &viewer, &params).await?;
+    let mut cards = Vec::with_capacity(incoming.len());
+    for task in &incoming {
+        cards.push(incoming_card(&state, &viewer, task).await?);
+    }
     // The incoming-transfer cards travel with the list, so a transfer that
     // starts ringing appears without a reload too.
     Ok(html! {
         template id="incoming-update" {
-            @for task in &incoming { (incoming_card(&state, task).await?) }
+            @for card in cards { (card) }
         }
         (list)
     })

@@ -12,6 +12,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::page::{PageError, Viewer, shell};
+use super::trail;
+use crate::audit::Action;
 use crate::scheduling::{self, AppointmentFilter, SlotQuery, appointments};
 use crate::web::AppState;
 use crate::web::policy::{Access, SCHEDULERS};
@@ -45,6 +47,9 @@ async fn page(
         .filter(|t| state.clinic.appointment_types.iter().any(|a| &a.id == t))
         .or_else(|| state.clinic.appointment_types.first().map(|t| t.id.clone()))
         .unwrap_or_default();
+    // The day's appointments name their patients, as
+    // `GET /api/v1/appointments` is audited.
+    trail::record(&state, &viewer, Action::Search, "Appointment", None, None).await?;
     let booked = appointments::list(
         &state.db,
         &state.clinic,

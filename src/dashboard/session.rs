@@ -1,7 +1,8 @@
 //! Signing in and out. `GET /` is the sign-in page; `POST /session` takes a
 //! staff token (`frontdesk staff add`) from the form and answers with the
 //! session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` behind HTTPS);
-//! `POST /session/end` signs out. The session lives in the database
+//! `POST /session/end` signs out; both are in the access audit
+//! (`sign_in`, `sign_out`). The session lives in the database
 //! (`staff::sessions`). The sign-in form carries a token of its own (the
 //! same value in a short-lived cookie and in the form), so another site
 //! cannot sign a browser in to an account of its choosing.
@@ -15,6 +16,8 @@ use serde::Deserialize;
 
 use super::CookiePolicy;
 use super::page::{PageError, Viewer, bare};
+use super::trail;
+use crate::audit::Action;
 use crate::staff::{self, sessions};
 use crate::web::AppState;
 use crate::web::auth::{self, SESSION_COOKIE};
@@ -133,6 +136,7 @@ async fn sign_in(
         Err(e) => return Err(e.into()),
     };
     let (value, _) = sessions::create(&state.db, &member.id, state.clock.now()).await?;
+    trail::session(&state, &member, client, Action::SignIn, None).await?;
     tracing::info!(staff_id = %member.id, role = %member.role, "dashboard sign-in");
     let mut response = Redirect::to("/queue").into_response();
     let headers = response.headers_mut();
@@ -163,6 +167,7 @@ async fn sign_out(
     if let Some(value) = auth::cookie(&headers, SESSION_COOKIE) {
         sessions::end(&state.db, value).await?;
     }
+    trail::session(&state, &viewer.staff, viewer.client, Action::SignOut, None).await?;
     tracing::info!(staff_id = %viewer.staff.id, "dashboard sign-out");
     let mut response = Redirect::to("/").into_response();
     response

@@ -134,7 +134,8 @@ fn fhir_action(action: &str) -> (&'static str, &'static str) {
         Some(Action::Read) => ("R", "read"),
         Some(Action::Search) => ("E", "search-type"),
         Some(Action::Create | Action::Book) => ("C", "create"),
-        Some(Action::SignIn) => ("E", "operation"),
+        Some(Action::Update) => ("U", "update"),
+        Some(Action::SignIn | Action::SignOut) => ("E", "operation"),
         Some(_) => ("U", "update"),
         None => ("E", "operation"),
     }

@@ -36,8 +36,13 @@ pub fn audited(method: &Method, path: &str) -> Option<Option<(Action, &'static s
         | "/metrics"
         | "/api/v1/clinic"
         | "/api/v1/slots"
-        | "/api/v1/openapi.json"
-        | "/api/v1/staff/me/availability" => return Some(None),
+        | "/api/v1/openapi.json" => return Some(None),
+        // Setting one's own transfer availability is a staff action; reading
+        // it reads no patient data.
+        "/api/v1/staff/me/availability" if *method == Method::PUT => {
+            (Action::Update, "Practitioner")
+        }
+        "/api/v1/staff/me/availability" if get => return Some(None),
         // The stream sends tasks as they change: one entry when it opens.
         "/api/v1/tasks/events" if get => (Action::Search, "Task"),
         "/api/v1/appointments/{id}/move" if post => (Action::Book, "Appointment"),

@@ -1,7 +1,7 @@
 //! The route list the router is built from: each route with its method,
 //! path and [`Access`] rule. The router has no route that is not in this
 //! list (`web::router` folds it), the guard checks a request's rule before
-//! the handler runs, and `tests/staff_queue.rs` walks every entry for
+//! the handler runs, and `tests/staff_roles.rs` walks every entry for
 //! every role, so a route without a rule cannot be added quietly.
 
 use std::sync::OnceLock;

@@ -8,6 +8,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::AppState;
+use super::audit_trail::AuditNote;
 use super::auth::{BREAK_GLASS_ID, Staff};
 use super::body::JsonBody;
 use super::error::{ApiError, ErrorBody};
@@ -89,8 +90,11 @@ pub(super) async fn read(
 pub(super) async fn write(
     State(state): State<AppState>,
     staff: Staff,
+    note: AuditNote,
     JsonBody(setting): JsonBody<Setting>,
 ) -> Result<Json<Availability>, ApiError> {
+    // The audit entry names whose setting it is (`Practitioner/{id}`).
+    note.resource(&staff.id);
     let id = account(&staff)?;
     match availability::set(&state.db, id, setting.available, setting.phone.as_deref()).await {
         Ok(now) => Ok(Json(now)),

@@ -93,12 +93,16 @@ pub(super) async fn events(
     let after = starting_point(&state, &headers, params.last_event_id).await?;
     let heartbeat = state.events.heartbeat();
     let subscription = state.events.subscribe(after);
+    // Counted in `frontdesk_sse_clients` while the stream lives: the guard
+    // travels with the stream's state, and axum drops the stream when the
+    // client goes.
+    let client = state.metrics.sse_client();
     tracing::debug!(staff_id = %staff.id, after, "task event stream opened");
     let stream = stream::unfold(
-        (state, staff, subscription),
-        |(state, staff, mut subscription)| async move {
+        (state, staff, subscription, client),
+        |(state, staff, mut subscription, client)| async move {
             let event = next_visible(&state, &staff, &mut subscription).await;
-            Some((Ok(event), (state, staff, subscription)))
+            Some((Ok(event), (state, staff, subscription, client)))
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(heartbeat)))

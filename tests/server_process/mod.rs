@@ -56,7 +56,12 @@ impl Server {
     /// Starts the server on `data_dir` with the extra environment `env`,
     /// and waits until it is ready (models loaded, listening).
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        Server::start_on(data_dir, env, free_port()).await
+    }
+
+    /// [`Server::start`] on a given port: a restart where the clients
+    /// (a browser's event stream) look for it again.
+    pub async fn start_on(data_dir: &Path, env: &[(&str, &str)], port: u16) -> Server {
         let log_path = data_dir.join("server.log");
         let log = std::fs::OpenOptions::new()
             .create(true)

@@ -23,9 +23,9 @@
     return false;
   }
 
-  function post(url, body) {
+  function post(url, body, method) {
     return fetch(url, {
-      method: 'POST',
+      method: method || 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
       body: JSON.stringify(body || {})
@@ -56,6 +56,10 @@
     var body = {};
     new FormData(form).forEach(function (value, key) {
       if (typeof value === 'string' && value.trim() !== '') { body[key] = value; }
+    });
+    // A checkbox says yes or no, not "on" or nothing.
+    form.querySelectorAll('input[type="checkbox"][name]').forEach(function (box) {
+      body[box.name] = box.checked;
     });
     return body;
   }
@@ -171,8 +175,13 @@
     }
     var button = form.querySelector('button[type="submit"]');
     if (button) { button.disabled = true; }
-    post(form.getAttribute('data-api'), body).then(function () {
+    post(form.getAttribute('data-api'), body, form.getAttribute('data-method')).then(function (data) {
       say(form.getAttribute('data-done') || 'Done.', true);
+      var state = form.querySelector('#availability-state');
+      if (state && data) {
+        state.textContent = data.available && data.phone
+          ? 'Taking transfers on ' + data.phone + '.' : 'Not taking transfers.';
+      }
       if (form.hasAttribute('data-reload')) { window.location.reload(); return; }
       refreshCard();
       refreshList();

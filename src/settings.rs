@@ -488,6 +488,7 @@ mod tests {
     }
 
     #[derive(clap::Subcommand, Debug)]
+    #[allow(clippy::large_enum_variant)] // parsed once, in tests
     enum Command {
         Serve(ServeArgs),
         Migrate,

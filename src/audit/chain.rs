@@ -216,7 +216,8 @@ mod tests {
     #[test]
     fn every_field_is_covered_by_the_hash() {
         let base = entry(1, GENESIS);
-        let changes: Vec<Box<dyn Fn(&mut Entry)>> = vec![
+        type Change = Box<dyn Fn(&mut Entry)>;
+        let changes: Vec<Change> = vec![
             Box::new(|e| e.seq = 2),
             Box::new(|e| e.recorded.push('x')),
             Box::new(|e| e.staff_id.push('x')),

@@ -473,6 +473,16 @@ impl Db {
     }
 }
 
+/// A turn's confidence as bound: text, cast to a number in the SQL. sqlx's
+/// `Any` driver (0.9.0) binds a NULL `f64` as PostgreSQL `float4` (and a
+/// NULL `f32` as `float8`), so a connection whose turn statement was first
+/// prepared for an agent turn (no confidence) refused every caller turn
+/// after it ("incorrect binary data format in bind parameter 8"), and the
+/// caller's words went to the spool. Text has one type, NULL or not.
+fn confidence_param(confidence: Option<f32>) -> Option<String> {
+    confidence.map(|c| f64::from(c).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,14 +652,4 @@ mod tests {
         assert_eq!(page2.len(), 3);
         assert!(page2.iter().all(|c| !page1.contains(c)));
     }
-}
-
-/// A turn's confidence as bound: text, cast to a number in the SQL. sqlx's
-/// `Any` driver (0.9.0) binds a NULL `f64` as PostgreSQL `float4` (and a
-/// NULL `f32` as `float8`), so a connection whose turn statement was first
-/// prepared for an agent turn (no confidence) refused every caller turn
-/// after it ("incorrect binary data format in bind parameter 8"), and the
-/// caller's words went to the spool. Text has one type, NULL or not.
-fn confidence_param(confidence: Option<f32>) -> Option<String> {
-    confidence.map(|c| f64::from(c).to_string())
 }

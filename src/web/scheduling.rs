@@ -310,7 +310,7 @@ pub async fn cancel(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub(super) struct MoveBody {
     start: String,
     /// Another provider who offers the same type; the same one when absent.
     provider_id: Option<String>,

@@ -33,7 +33,7 @@ pub fn routes() -> Vec<Route> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Setting {
+pub(super) struct Setting {
     available: bool,
     /// Optional when a number was given before.
     #[serde(default)]

@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
 const RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Deserialize)]
-struct EventsParams {
+pub(super) struct EventsParams {
     last_event_id: Option<String>,
 }
 

@@ -20,7 +20,9 @@ use crate::call::{AgentTurn, CallInfo, Conversation, ConversationFactory};
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::dialogue::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
-use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
+use crate::scheduling::{
+    self, BookError, BookRequest, Match, Registration, Source, appointments, patients,
+};
 use crate::store::Db;
 use crate::tasks;
 use crate::vocabulary::{AfterSpeech, CallEvent};
@@ -203,17 +205,49 @@ impl DeskCall {
             Action::Verify {
                 name,
                 date_of_birth,
-            } => match patients::find_by_identity(db, &name, date_of_birth).await {
-                Ok(p) => ActionResult::Verified(p.map(|p| PatientRef { id: p.id })),
+            } => match patients::match_identity(db, &name, date_of_birth).await {
+                Ok(Match::Exact(c)) => {
+                    ActionResult::Verified(Some(PatientRef { id: c.patient.id }))
+                }
+                Ok(Match::NeedsSecondFactor(_)) => ActionResult::SecondFactorNeeded,
+                Ok(Match::None) => ActionResult::Verified(None),
                 Err(e) => {
                     log("verify", &e);
                     ActionResult::Verified(None)
+                }
+            },
+            Action::CheckSecondFactor {
+                name,
+                date_of_birth,
+                factor,
+            } => match patients::verify_second_factor(db, &name, date_of_birth, &factor).await {
+                Ok(p) => ActionResult::SecondFactorChecked(p.map(|p| PatientRef { id: p.id })),
+                Err(e) => {
+                    log("second_factor", &e);
+                    ActionResult::SecondFactorChecked(None)
+                }
+            },
+            Action::Register {
+                name,
+                date_of_birth,
+                phone: _,
+                confirmed: false,
+            } => match patients::match_identity(db, &name, date_of_birth).await {
+                Ok(Match::Exact(c)) => {
+                    ActionResult::Registered(Some(PatientRef { id: c.patient.id }))
+                }
+                Ok(Match::NeedsSecondFactor(_)) => ActionResult::SecondFactorNeeded,
+                Ok(Match::None) => ActionResult::NewIdentity,
+                Err(e) => {
+                    log("register", &e);
+                    ActionResult::Registered(None)
                 }
             },
             Action::Register {
                 name,
                 date_of_birth,
                 phone,
+                confirmed: true,
             } => {
                 let new = patients::NewPatient {
                     name,
@@ -221,7 +255,10 @@ impl DeskCall {
                     phone,
                 };
                 match patients::find_or_register(db, &new, today).await {
-                    Ok((p, _new)) => ActionResult::Registered(Some(PatientRef { id: p.id })),
+                    Ok(Registration::Existing(p) | Registration::Created(p)) => {
+                        ActionResult::Registered(Some(PatientRef { id: p.id }))
+                    }
+                    Ok(Registration::NeedsSecondFactor) => ActionResult::SecondFactorNeeded,
                     Err(e) => {
                         log("register", &e);
                         ActionResult::Registered(None)

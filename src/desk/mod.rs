@@ -68,6 +68,7 @@ impl Desk {
             call_id: call_id.to_string(),
             dialogue: Dialogue::new(from),
             transfer: None,
+            caller_phone: from.and_then(patients::PhoneNumber::parse),
         }
     }
 }
@@ -104,6 +105,10 @@ pub struct DeskCall {
     dialogue: Dialogue,
     /// The warm transfer this call asked for, once its task is written.
     transfer: Option<transfer::Ringing>,
+    /// The number the call comes from (caller ID), when it is a US number:
+    /// a weak name match is settled by it when it is the number on file of
+    /// exactly one of the records the name could be.
+    caller_phone: Option<patients::PhoneNumber>,
 }
 
 impl Conversation for DeskCall {
@@ -194,6 +199,22 @@ impl DeskCall {
         }
     }
 
+    /// The one candidate whose number on file is the number calling, if
+    /// exactly one is: the second factor the caller need not say. Twins
+    /// sharing a home phone both fit, so they are still asked.
+    fn on_file(&self, candidates: &[patients::Candidate]) -> Option<PatientRef> {
+        let caller = self.caller_phone.as_ref()?;
+        let mut fits = candidates
+            .iter()
+            .filter(|c| c.patient.phone.as_deref() == Some(caller.as_str()));
+        match (fits.next(), fits.next()) {
+            (Some(c), None) => Some(PatientRef {
+                id: c.patient.id.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     async fn perform(&self, action: Action, now: chrono::DateTime<chrono::Utc>) -> ActionResult {
         let db = &self.desk.db;
         let clinic = &*self.desk.clinic;
@@ -209,7 +230,10 @@ impl DeskCall {
                 Ok(Match::Exact(c)) => {
                     ActionResult::Verified(Some(PatientRef { id: c.patient.id }))
                 }
-                Ok(Match::NeedsSecondFactor(_)) => ActionResult::SecondFactorNeeded,
+                Ok(Match::NeedsSecondFactor(list)) => match self.on_file(&list) {
+                    Some(p) => ActionResult::Verified(Some(p)),
+                    None => ActionResult::SecondFactorNeeded,
+                },
                 Ok(Match::None) => ActionResult::Verified(None),
                 Err(e) => {
                     log("verify", &e);
@@ -236,7 +260,10 @@ impl DeskCall {
                 Ok(Match::Exact(c)) => {
                     ActionResult::Registered(Some(PatientRef { id: c.patient.id }))
                 }
-                Ok(Match::NeedsSecondFactor(_)) => ActionResult::SecondFactorNeeded,
+                Ok(Match::NeedsSecondFactor(list)) => match self.on_file(&list) {
+                    Some(p) => ActionResult::Registered(Some(p)),
+                    None => ActionResult::SecondFactorNeeded,
+                },
                 Ok(Match::None) => ActionResult::NewIdentity,
                 Err(e) => {
                     log("register", &e);

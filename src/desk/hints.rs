@@ -108,8 +108,6 @@ impl ListeningHints {
             | Phase::AskDob
             | Phase::AskPhone
             | Phase::ConfirmCallerNumber
-            | Phase::AskSecondFactor
-            | Phase::ConfirmIdentity
             | Phase::ConfirmSlot
             | Phase::ChooseAppointment
             | Phase::ConfirmCancel

@@ -156,7 +156,6 @@ impl Dialogue {
                 name,
                 date_of_birth: dob,
                 phone: self.phone.clone(),
-                confirmed: self.identity_confirmed,
             });
             return;
         }

@@ -4,13 +4,11 @@
 
 pub mod appointments;
 pub mod bench;
-pub mod identity;
 pub mod patients;
 pub mod slots;
 
 pub use appointments::{Appointment, AppointmentFilter, BookError, BookRequest, Source};
-pub use identity::{Match, SecondFactor};
-pub use patients::{NewPatient, Patient, PatientError, PhoneNumber, Registration};
+pub use patients::{NewPatient, Patient, PatientError, PhoneNumber};
 pub use slots::{Busy, Slot, SlotError, SlotQuery, open_slots};
 
 use anyhow::Context;

@@ -226,7 +226,9 @@ async fn a_locked_database_spools_the_call_and_a_restart_restores_it() {
     })
     .await;
     let call = restarted.only_call().await;
-    assert!(caller_text(&call).contains("test results"), "{call}");
+    // What Whisper makes of "test" varies ("task results" under load); the
+    // caller's words being there at all is what the spool promises.
+    assert!(caller_text(&call).contains("results"), "{call}");
     assert!(
         std::fs::read_dir(&spool).unwrap().count() == 0,
         "the spool was not emptied"

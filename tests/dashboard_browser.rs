@@ -260,14 +260,17 @@ async fn a_call_escalates_live_to_an_open_screen_is_worked_and_reviewed() {
     let (status, _) = page_request(&desk, "POST", "/session/end", form, "csrf=forged").await;
     assert_eq!(status, 403, "signing out with a forged token");
 
-    // Complete with a resolution.
-    desk.client
-        .find(fantoccini::Locator::Css("#resolution"))
-        .await
-        .unwrap()
-        .select_by_value("called_back")
-        .await
-        .unwrap();
+    // Complete with a resolution, once the card has re-rendered with the
+    // note posted above (its event re-renders the card and the select).
+    assert!(
+        desk.wait_for(
+            "document.querySelector('#card').innerText.includes('called the insurer')",
+            Duration::from_secs(10)
+        )
+        .await,
+        "the note never showed on the card"
+    );
+    desk.select("#resolution", "called_back").await;
     desk.click("#card button.complete-button").await;
     assert!(
         desk.wait_for(

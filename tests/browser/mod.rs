@@ -138,6 +138,25 @@ impl Browser {
         }
     }
 
+    /// Chooses `value` in the `<select>` at `css`, finding it again when the
+    /// page re-rendered it in between (a task's card re-renders on its events).
+    pub async fn select(&self, css: &str, value: &str) {
+        for attempt in 0.. {
+            let element = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            match element.select_by_value(value).await {
+                Ok(_) => return,
+                Err(e) if attempt < 40 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("choosing {value} in {css}: {e}"),
+            }
+        }
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let field = self
             .client

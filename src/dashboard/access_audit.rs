@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::calls::{millis, url_escape};
 use super::page::{PageError, Viewer, local_time, shell};
 use super::trail;
 use crate::audit::{self, Action, AuditFilter};
@@ -72,15 +73,6 @@ fn day(field: &str, value: &Option<String>) -> Result<Option<NaiveDate>, PageErr
             .map_err(|_| PageError::BadRequest(format!("{field} must be a date like 2026-03-16"))),
         None => Ok(None),
     }
-}
-
-/// How entries store their times (to the millisecond, UTC).
-fn millis(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn url_escape(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 async fn page(

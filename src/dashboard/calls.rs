@@ -250,13 +250,13 @@ fn numbers_section(
     }
 }
 
-/// How calls store their times (to the millisecond).
-fn millis(t: chrono::DateTime<chrono::Utc>) -> String {
+/// How calls and audit entries store their times (to the millisecond).
+pub(super) fn millis(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Percent-encodes a query value.
-fn url_escape(value: &str) -> String {
+pub(super) fn url_escape(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 

@@ -3,7 +3,9 @@
 //! a real call on instance A reaches an event-stream client on instance B
 //! within a second (LISTEN/NOTIFY); 20 claims racing across the two give
 //! one winner and 409s naming the holder; 20 bookings of one slot racing
-//! across the two book it once.
+//! across the two book it once; 20 registrations of one new patient racing
+//! across the two (`POST /api/v1/patients`, the unique identity key the
+//! phone's registration also relies on) leave one patient.
 
 mod queue_support;
 mod scheduling_support;
@@ -220,6 +222,38 @@ async fn two_instances_on_one_postgres_share_one_queue() {
         .filter(|x| x["status"] == "booked")
         .collect();
     assert_eq!(booked.len(), 1, "{booked:?}");
+
+    // ---- 20 registrations of one new patient, half on A, half on B,
+    // spelt as recognition writes the name: one record, the same for all.
+    let spellings = ["Nia Gonzalez", "nia gonzales", "Nía González"];
+    let replies = futures_util::future::join_all((0..20).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let body = json!({
+            "name": spellings[i % spellings.len()],
+            "date_of_birth": "1991-02-03", "phone": "5550003333",
+        });
+        post(server, "/api/v1/patients", ADMIN_TOKEN, body)
+    }))
+    .await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.0).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "one registration: {replies:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{replies:?}"
+    );
+    let ids: std::collections::BTreeSet<&str> =
+        replies.iter().filter_map(|r| r.1["id"].as_str()).collect();
+    assert_eq!(ids.len(), 1, "every answer is the one record: {replies:?}");
+    let records: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM patients WHERE date_of_birth = '1991-02-03'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(records, 1, "two instances, one patient");
 
     drop((on_b, a, b));
     db.pool.close().await;

@@ -108,6 +108,19 @@ async fn patients_slots_booking_and_cancelling() {
         Some(json!({"name": "Maria Gonzalez", "date_of_birth": "1985-03-04", "phone": "(555) 123-4567"})), Some(TOKEN)).await;
     assert_eq!(status, StatusCode::CREATED, "{maria}");
     assert_eq!(maria["phone"], "5551234567");
+    // The same person again, spelt as speech recognition writes her: the
+    // one record, 200, no second one.
+    let (status, again) = call(
+        &app,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"name": "maria gonzales", "date_of_birth": "1985-03-04", "phone": null})),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], maria["id"]);
+    assert_eq!(again["name"], "Maria Gonzalez");
     let (status, err) = call(
         &app,
         "POST",

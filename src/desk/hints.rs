@@ -108,6 +108,8 @@ impl ListeningHints {
             | Phase::AskDob
             | Phase::AskPhone
             | Phase::ConfirmCallerNumber
+            | Phase::AskSecondFactor
+            | Phase::ConfirmIdentity
             | Phase::ConfirmSlot
             | Phase::ChooseAppointment
             | Phase::ConfirmCancel

@@ -20,7 +20,9 @@ use crate::call::{AgentTurn, CallInfo, Conversation, ConversationFactory};
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::dialogue::BookFailure;
 use crate::dialogue::{Action, ActionResult, ApptRef, Dialogue, Env, Input, PatientRef, TaskDraft};
-use crate::scheduling::{self, BookError, BookRequest, Source, appointments, patients};
+use crate::scheduling::{
+    self, BookError, BookRequest, Match, Registration, Source, appointments, patients,
+};
 use crate::store::Db;
 use crate::tasks;
 use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
@@ -66,6 +68,7 @@ impl Desk {
             call_id: call_id.to_string(),
             dialogue: Dialogue::new(from),
             transfer: None,
+            caller_phone: from.and_then(patients::PhoneNumber::parse),
         }
     }
 }
@@ -102,6 +105,10 @@ pub struct DeskCall {
     dialogue: Dialogue,
     /// The warm transfer this call asked for, once its task is written.
     transfer: Option<transfer::Ringing>,
+    /// The number the call comes from (caller ID), when it is a US number:
+    /// a weak name match is settled by it when it is the number on file of
+    /// exactly one of the records the name could be.
+    caller_phone: Option<patients::PhoneNumber>,
 }
 
 impl Conversation for DeskCall {
@@ -208,6 +215,22 @@ impl DeskCall {
         }
     }
 
+    /// The one candidate whose number on file is the number calling, if
+    /// exactly one is: the second factor the caller need not say. Twins
+    /// sharing a home phone both fit, so they are still asked.
+    fn on_file(&self, candidates: &[patients::Candidate]) -> Option<PatientRef> {
+        let caller = self.caller_phone.as_ref()?;
+        let mut fits = candidates
+            .iter()
+            .filter(|c| c.patient.phone.as_deref() == Some(caller.as_str()));
+        match (fits.next(), fits.next()) {
+            (Some(c), None) => Some(PatientRef {
+                id: c.patient.id.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     async fn perform(&self, action: Action, now: chrono::DateTime<chrono::Utc>) -> ActionResult {
         let db = &self.desk.db;
         let clinic = &*self.desk.clinic;
@@ -219,17 +242,55 @@ impl DeskCall {
             Action::Verify {
                 name,
                 date_of_birth,
-            } => match patients::find_by_identity(db, &name, date_of_birth).await {
-                Ok(p) => ActionResult::Verified(p.map(|p| PatientRef { id: p.id })),
+            } => match patients::match_identity(db, &name, date_of_birth).await {
+                Ok(Match::Exact(c)) => {
+                    ActionResult::Verified(Some(PatientRef { id: c.patient.id }))
+                }
+                Ok(Match::NeedsSecondFactor(list)) => match self.on_file(&list) {
+                    Some(p) => ActionResult::Verified(Some(p)),
+                    None => ActionResult::SecondFactorNeeded,
+                },
+                Ok(Match::None) => ActionResult::Verified(None),
                 Err(e) => {
                     log("verify", &e);
                     ActionResult::Verified(None)
+                }
+            },
+            Action::CheckSecondFactor {
+                name,
+                date_of_birth,
+                factor,
+            } => match patients::verify_second_factor(db, &name, date_of_birth, &factor).await {
+                Ok(p) => ActionResult::SecondFactorChecked(p.map(|p| PatientRef { id: p.id })),
+                Err(e) => {
+                    log("second_factor", &e);
+                    ActionResult::SecondFactorChecked(None)
+                }
+            },
+            Action::Register {
+                name,
+                date_of_birth,
+                phone: _,
+                confirmed: false,
+            } => match patients::match_identity(db, &name, date_of_birth).await {
+                Ok(Match::Exact(c)) => {
+                    ActionResult::Registered(Some(PatientRef { id: c.patient.id }))
+                }
+                Ok(Match::NeedsSecondFactor(list)) => match self.on_file(&list) {
+                    Some(p) => ActionResult::Registered(Some(p)),
+                    None => ActionResult::SecondFactorNeeded,
+                },
+                Ok(Match::None) => ActionResult::NewIdentity,
+                Err(e) => {
+                    log("register", &e);
+                    ActionResult::Registered(None)
                 }
             },
             Action::Register {
                 name,
                 date_of_birth,
                 phone,
+                confirmed: true,
             } => {
                 let new = patients::NewPatient {
                     name,
@@ -237,7 +298,10 @@ impl DeskCall {
                     phone,
                 };
                 match patients::find_or_register(db, &new, today).await {
-                    Ok((p, _new)) => ActionResult::Registered(Some(PatientRef { id: p.id })),
+                    Ok(Registration::Existing(p) | Registration::Created(p)) => {
+                        ActionResult::Registered(Some(PatientRef { id: p.id }))
+                    }
+                    Ok(Registration::NeedsSecondFactor) => ActionResult::SecondFactorNeeded,
                     Err(e) => {
                         log("register", &e);
                         ActionResult::Registered(None)

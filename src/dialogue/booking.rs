@@ -156,6 +156,7 @@ impl Dialogue {
                 name,
                 date_of_birth: dob,
                 phone: self.phone.clone(),
+                confirmed: self.identity_confirmed,
             });
             return;
         }

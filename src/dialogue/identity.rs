@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::state::{Action, Dialogue, Env, Goal, Phase};
 use super::words;
+use crate::scheduling::SecondFactor;
 use crate::vocabulary::{Entities, Intent, TaskKind};
 
 impl Dialogue {
@@ -13,11 +14,15 @@ impl Dialogue {
     /// number is asked, digits build the answer.
     pub(super) fn on_dtmf(&mut self, env: &Env, digit: char, out: &mut Vec<Action>) {
         self.silences = 0;
-        if digit == '0' && !matches!(self.phase, Phase::AskDob | Phase::AskPhone) {
+        let keyed = matches!(
+            self.phase,
+            Phase::AskDob | Phase::AskPhone | Phase::AskSecondFactor
+        );
+        if digit == '0' && !keyed {
             self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
             return;
         }
-        if !matches!(self.phase, Phase::AskDob | Phase::AskPhone) {
+        if !keyed {
             return;
         }
         if digit.is_ascii_digit() {
@@ -29,7 +34,12 @@ impl Dialogue {
             return;
         }
         let digits = std::mem::take(&mut self.dtmf);
-        if self.phase == Phase::AskDob {
+        if self.phase == Phase::AskSecondFactor {
+            match SecondFactor::parse(&digits) {
+                Some(f) => self.check_second_factor(f, out),
+                None => self.say_key(env, out, "dtmf_second_factor_invalid", &[]),
+            }
+        } else if self.phase == Phase::AskDob {
             let parsed = (digits.len() == 8)
                 .then(|| NaiveDate::parse_from_str(&digits, "%m%d%Y").ok())
                 .flatten();
@@ -151,6 +161,96 @@ impl Dialogue {
             return false;
         }
         true
+    }
+
+    /// The name and date of birth could be a record but not certainly:
+    /// the phone number on file or the ZIP code settles it. A second time
+    /// in one call (the first did not fit) is the fallback at once.
+    pub(super) fn second_factor_needed(&mut self, env: &Env, out: &mut Vec<Action>) {
+        if self.second_factor_failed {
+            return self.identity_unconfirmed(env, out);
+        }
+        self.failures = 0;
+        self.ask(env, Phase::AskSecondFactor, out);
+    }
+
+    /// The answer to "the phone number on file, or your ZIP code?": ten
+    /// digits or five, said or keyed.
+    pub(super) fn on_second_factor_reply(
+        &mut self,
+        env: &Env,
+        text: &str,
+        intent: Intent,
+        e: &Entities,
+        out: &mut Vec<Action>,
+    ) {
+        let factor = e
+            .phone
+            .as_deref()
+            .and_then(SecondFactor::parse)
+            .or_else(|| SecondFactor::parse(&words::digits_in(text)));
+        match factor {
+            Some(f) => self.check_second_factor(f, out),
+            None if intent == Intent::Deny || words::refuses(text) => {
+                self.identity_unconfirmed(env, out)
+            }
+            None => self.not_understood(env, out),
+        }
+    }
+
+    fn check_second_factor(&mut self, factor: SecondFactor, out: &mut Vec<Action>) {
+        let (Some(name), Some(dob)) = (self.name.clone(), self.dob) else {
+            return;
+        };
+        self.phase = Phase::Waiting;
+        out.push(Action::CheckSecondFactor {
+            name,
+            date_of_birth: dob,
+            factor,
+        });
+    }
+
+    /// A second factor that fits no record, or none given: the words of
+    /// "not found", nothing read back, and the usual way on (booking
+    /// instead, or for a booking a call back from staff).
+    pub(super) fn identity_unconfirmed(&mut self, env: &Env, out: &mut Vec<Action>) {
+        self.second_factor_failed = true;
+        self.patient = None;
+        if self.goal == Some(Goal::Book) {
+            self.say_key(env, out, "identity_unconfirmed", &[]);
+            self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
+        } else {
+            self.not_found(env, out);
+        }
+    }
+
+    /// The answer to "I have …, born …: is that right?" before a new
+    /// registration: yes registers; a correction said in the reply is
+    /// read back again; a bare no asks name and date of birth again.
+    pub(super) fn on_identity_confirm_reply(
+        &mut self,
+        env: &Env,
+        intent: Intent,
+        changed: bool,
+        out: &mut Vec<Action>,
+    ) {
+        if intent == Intent::Affirm && !changed {
+            self.identity_confirmed = true;
+            self.advance(env, out);
+        } else if changed {
+            // "No, it's Mateo." The new details go through the lookup again.
+            self.identity_confirmed = false;
+            self.advance(env, out);
+        } else if intent == Intent::Deny {
+            self.say_key(env, out, "correct_identity", &[]);
+            self.identity_confirmed = false;
+            self.name = None;
+            self.dob = None;
+            self.dob_month_day = None;
+            self.advance(env, out);
+        } else {
+            self.not_understood(env, out);
+        }
     }
 
     /// The caller will not say who they are: why it is asked, once; then a

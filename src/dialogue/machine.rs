@@ -164,7 +164,10 @@ impl Dialogue {
             // pass. An answer to "your name?" or "your date of birth?" is
             // that answer (a misheard name, "This is Bregonzalez.", came out
             // emergency): the net still hears any emergency said in it.
-            let answering = matches!(self.phase, Phase::AskName | Phase::AskDob | Phase::AskPhone);
+            let answering = matches!(
+                self.phase,
+                Phase::AskName | Phase::AskDob | Phase::AskPhone | Phase::AskSecondFactor
+            );
             if !answering {
                 self.check_emergency(env, text, u, out);
                 return;
@@ -520,6 +523,7 @@ impl Dialogue {
             self.phase,
             Phase::ConfirmEmergency
                 | Phase::ConfirmCallerNumber
+                | Phase::ConfirmIdentity
                 | Phase::ConfirmSlot
                 | Phase::ConfirmCancel
                 | Phase::OfferNewPatientBooking
@@ -547,6 +551,8 @@ impl Dialogue {
             Phase::AskDob => self.on_dob_reply(env, text, intent, e, out),
             Phase::AskPhone => self.on_phone_reply(env, out),
             Phase::ConfirmCallerNumber => self.on_caller_number_reply(env, intent, out),
+            Phase::AskSecondFactor => self.on_second_factor_reply(env, text, intent, e, out),
+            Phase::ConfirmIdentity => self.on_identity_confirm_reply(env, intent, changed, out),
             Phase::AskWhen => self.on_when_reply(env, intent, changed, out),
             Phase::Offering => self.on_offer_reply(env, text, intent, e, changed, out),
             Phase::ConfirmSlot => self.on_slot_confirm_reply(env, intent, changed, out),
@@ -627,6 +633,14 @@ impl Dialogue {
                 self.start_goal(env, Goal::Escalate(TaskKind::Callback), out);
             }
             ActionResult::Verified(None) => self.not_found(env, out),
+            ActionResult::SecondFactorNeeded => self.second_factor_needed(env, out),
+            ActionResult::NewIdentity => self.ask(env, Phase::ConfirmIdentity, out),
+            ActionResult::SecondFactorChecked(Some(p)) => {
+                out.push(Action::SetPatient(p.id.clone()));
+                self.patient = Some(p);
+                self.advance(env, out);
+            }
+            ActionResult::SecondFactorChecked(None) => self.identity_unconfirmed(env, out),
             ActionResult::Appointments(Some(list)) => {
                 self.appointments = Some(list);
                 self.advance(env, out);

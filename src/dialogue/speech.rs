@@ -232,6 +232,27 @@ impl Dialogue {
                     .to_string();
                 self.say_asked(env, out, "confirm_caller_number", &[("last4", &spaced)])
             }
+            Phase::AskSecondFactor => self.say_asked(env, out, "ask_second_factor", &[]),
+            Phase::ConfirmIdentity => {
+                let name = self.name.clone().unwrap_or_default();
+                let dob = self.dob.map(words::say_birth_date).unwrap_or_default();
+                let number = self
+                    .phone
+                    .as_deref()
+                    .map(|n| spaced(&n[n.len().saturating_sub(4)..]))
+                    .unwrap_or_default();
+                let key = if number.is_empty() {
+                    "confirm_identity_no_number"
+                } else {
+                    "confirm_identity"
+                };
+                self.say_asked(
+                    env,
+                    out,
+                    key,
+                    &[("name", &name), ("dob", &dob), ("last4", &number)],
+                )
+            }
             Phase::AskWhen => self.say_asked(env, out, "ask_when", &[]),
             Phase::Offering => {
                 let phrases: Vec<String> =
@@ -332,4 +353,13 @@ impl Dialogue {
             || self.prefs.type_id.is_some();
         (self.goal.is_some() && gathered) || self.answered_something || self.outcome.is_some()
     }
+}
+
+/// "4567" → "4 5 6 7": digits read one by one.
+fn spaced(digits: &str) -> String {
+    digits
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

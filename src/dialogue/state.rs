@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::clinic::{Clinic, Prompts};
-use crate::scheduling::{Slot, SlotQuery};
+use crate::scheduling::{SecondFactor, Slot, SlotQuery};
 pub use crate::staff::availability::OnDuty;
 use crate::vocabulary::{AfterSpeech, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
 
@@ -59,6 +59,15 @@ pub enum BookFailure {
 pub enum ActionResult {
     Verified(Option<PatientRef>),
     Registered(Option<PatientRef>),
+    /// The name could be more than one record, or is only close to one:
+    /// a second factor must settle it (nothing about a record is said).
+    SecondFactorNeeded,
+    /// No record has this name and date of birth: read them back before
+    /// a registration (`Register { confirmed: true, .. }`).
+    NewIdentity,
+    /// The one record the second factor fits, or `None` (the same words
+    /// as "not found").
+    SecondFactorChecked(Option<PatientRef>),
     Slots(Option<Vec<Slot>>),
     Appointments(Option<Vec<ApptRef>>),
     Booked(Result<ApptRef, BookFailure>),
@@ -97,11 +106,21 @@ pub enum Action {
         name: String,
         date_of_birth: NaiveDate,
     },
-    /// Find the matching patient or register a new one → `Registered`.
+    /// Find the matching patient → `Registered`; a weak match →
+    /// `SecondFactorNeeded`; none → `NewIdentity`, or, once the caller
+    /// confirmed the read-back (`confirmed`), a new registration.
     Register {
         name: String,
         date_of_birth: NaiveDate,
         phone: Option<String>,
+        confirmed: bool,
+    },
+    /// Which record the name could be has this phone number or ZIP code
+    /// → `SecondFactorChecked`.
+    CheckSecondFactor {
+        name: String,
+        date_of_birth: NaiveDate,
+        factor: SecondFactor,
     },
     FindSlots(SlotQuery),
     /// Upcoming booked appointments → `Appointments`.
@@ -151,6 +170,11 @@ pub enum Phase {
     AskDob,
     AskPhone,
     ConfirmCallerNumber,
+    /// "The phone number on file, or your ZIP code?": a weak or ambiguous
+    /// identity match.
+    AskSecondFactor,
+    /// "I have …, born …: is that right?" before a new registration.
+    ConfirmIdentity,
     AskWhen,
     Offering,
     ConfirmSlot,
@@ -215,6 +239,10 @@ pub struct Dialogue {
     /// The caller's words that led to a clinical or records escalation.
     pub(super) escalation_words: Option<String>,
     pub(super) verify_attempts: u32,
+    /// The caller confirmed the read-back of name, date of birth and number.
+    pub(super) identity_confirmed: bool,
+    /// A second factor was asked and did not fit: no second chance.
+    pub(super) second_factor_failed: bool,
     pub(super) dob_refusals: u32,
     /// A date of birth heard without its year, waiting for it.
     pub(super) dob_month_day: Option<(u32, u32)>,
@@ -273,6 +301,8 @@ impl Dialogue {
             insurance_plan: None,
             escalation_words: None,
             verify_attempts: 0,
+            identity_confirmed: false,
+            second_factor_failed: false,
             dob_refusals: 0,
             dob_month_day: None,
             before_emergency_check: Phase::Open,

@@ -697,6 +697,35 @@ pub fn say_today_hours(clinic: &Clinic, now: NaiveDateTime) -> (String, Option<S
     }
 }
 
+/// The digits said, in order: written ones and "zero"/"oh" to "nine"
+/// ("eight oh three 0 2" → "80302"); other words are skipped.
+pub fn digits_in(text: &str) -> String {
+    const SPOKEN: &[(&str, char)] = &[
+        ("zero", '0'),
+        ("oh", '0'),
+        ("o", '0'),
+        ("one", '1'),
+        ("two", '2'),
+        ("three", '3'),
+        ("four", '4'),
+        ("five", '5'),
+        ("six", '6'),
+        ("seven", '7'),
+        ("eight", '8'),
+        ("nine", '9'),
+    ];
+    let mut out = String::new();
+    for w in text.split(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '.') {
+        let lower = w.to_lowercase();
+        if let Some((_, d)) = SPOKEN.iter().find(|(s, _)| *s == lower) {
+            out.push(*d);
+        } else {
+            out.extend(w.chars().filter(|c| c.is_ascii_digit()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

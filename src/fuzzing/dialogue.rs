@@ -196,11 +196,22 @@ fn respond(clinic: &Clinic, now: NaiveDateTime, action: &Action, o: &mut Outcome
     let p = o.next();
     let patient = || PatientRef { id: "p1".into() };
     match action {
-        Action::Verify { .. } => {
-            ActionResult::Verified((p.is_none_or(|p| p % 3 != 0)).then(patient))
-        }
+        Action::Verify { .. } => match p {
+            Some(p) if p % 11 == 0 => ActionResult::SecondFactorNeeded,
+            _ => ActionResult::Verified((p.is_none_or(|p| p % 3 != 0)).then(patient)),
+        },
+        Action::Register {
+            confirmed: false, ..
+        } => match p {
+            Some(p) if p % 11 == 0 => ActionResult::SecondFactorNeeded,
+            Some(p) if p % 5 == 0 => ActionResult::NewIdentity,
+            _ => ActionResult::Registered(Some(patient())),
+        },
         Action::Register { .. } => {
             ActionResult::Registered((p.is_none_or(|p| p % 5 != 0)).then(patient))
+        }
+        Action::CheckSecondFactor { .. } => {
+            ActionResult::SecondFactorChecked((p.is_none_or(|p| p % 2 != 0)).then(patient))
         }
         Action::FindSlots(q) => match p {
             Some(p) if p % 7 == 0 => ActionResult::Slots(None),
@@ -391,6 +402,7 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
                             | Phase::AskName
                             | Phase::AskDob
                             | Phase::AskPhone
+                            | Phase::AskSecondFactor
                             | Phase::Waiting
                     )
             }

@@ -52,6 +52,9 @@ pub struct SeedPatient {
     pub date_of_birth: NaiveDate,
     #[serde(default)]
     pub phone: Option<String>,
+    /// A second factor for identity checks.
+    #[serde(default)]
+    pub zip: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

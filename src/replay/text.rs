@@ -59,6 +59,9 @@ pub async fn seed_db(
             phone: p.phone.clone(),
         };
         let created = patients::create(db, &new, clinic.local(now).date()).await?;
+        if p.zip.is_some() {
+            patients::set_zip(db, &created.id, p.zip.as_deref()).await?;
+        }
         by_name.insert(p.name.clone(), created.id);
     }
     let mut seeded = Vec::new();

@@ -4,11 +4,13 @@
 
 pub mod appointments;
 pub mod bench;
+pub mod identity;
 pub mod patients;
 pub mod slots;
 
 pub use appointments::{Appointment, AppointmentFilter, BookError, BookRequest, Source};
-pub use patients::{NewPatient, Patient, PatientError, PhoneNumber};
+pub use identity::{Match, SecondFactor};
+pub use patients::{NewPatient, Patient, PatientError, PhoneNumber, Registration};
 pub use slots::{Busy, Slot, SlotError, SlotQuery, open_slots};
 
 use anyhow::Context;

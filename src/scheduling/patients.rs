@@ -1,10 +1,12 @@
-//! Patients: identity is name plus date of birth.
+//! Patients: identity is name plus date of birth, matched strictly
+//! ([`super::identity`]); one record per person (a unique identity key).
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, QueryBuilder, Row};
 
+use super::identity::{self, Match, SecondFactor};
 use crate::store::{Db, dynamic_sql, new_id, now_text};
 
 /// A US phone number as ten digits.
@@ -112,63 +114,102 @@ pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Patient>> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// Whether a name heard on the phone is a record's name, allowing for how
-/// speech recognition gets names slightly wrong ("Marie Gonzales" for
-/// "Maria Gonzalez"): first and last name each close, the whole very close.
-/// Only ever used together with an exact date of birth.
-pub fn names_match(heard: &str, stored: &str) -> bool {
-    let (a, b) = (name_key(heard), name_key(stored));
-    if a == b {
-        return true;
-    }
-    let (aw, bw): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
-    let (Some((af, _)), Some((bf, _))) = (aw.split_first(), bw.split_first()) else {
-        return false;
-    };
-    let (Some(al), Some(bl)) = (aw.last(), bw.last()) else {
-        return false;
-    };
-    if aw.len() < 2 || bw.len() < 2 || af.chars().next() != bf.chars().next() {
-        return false;
-    }
-    strsim::jaro_winkler(&a, &b) >= 0.92
-        && strsim::jaro_winkler(af, bf) >= 0.88
-        && strsim::jaro_winkler(al, bl) >= 0.88
+/// A record that could be the caller, with what a second factor is
+/// checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub patient: Patient,
+    pub zip: Option<String>,
 }
 
-/// The patient whose name and date of birth both match, if any: the exact
-/// name, else the one record with that date of birth whose name
-/// [`names_match`] (none when two would).
+/// What a phone registration found: the caller's record, a new one, or
+/// records that only a second factor can tell apart (nothing written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Registration {
+    Existing(Patient),
+    Created(Patient),
+    NeedsSecondFactor,
+}
+
+/// The records born that day, oldest first, with their ZIP codes.
+async fn born_on<'e, E>(executor: E, date_of_birth: NaiveDate) -> anyhow::Result<Vec<Candidate>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let rows = sqlx::query(
+        "SELECT id, name, date_of_birth, phone, zip FROM patients \
+         WHERE date_of_birth = $1 ORDER BY created_at, id LIMIT 200",
+    )
+    .bind(date_of_birth.to_string())
+    .fetch_all(executor)
+    .await
+    .context("looking up a patient")?;
+    rows.iter()
+        .map(|row| {
+            Ok(Candidate {
+                patient: from_row(row)?,
+                zip: row.try_get("zip")?,
+            })
+        })
+        .collect()
+}
+
+/// The strict match of a name and date of birth ([`identity::find`]).
+pub async fn match_identity(
+    db: &Db,
+    name: &str,
+    date_of_birth: NaiveDate,
+) -> anyhow::Result<Match<Candidate>> {
+    let records = born_on(&db.pool, date_of_birth).await?;
+    Ok(identity::find(name, &records, |c| &c.patient.name))
+}
+
+/// The patient whose name and date of birth match exactly, if any (a weak
+/// or ambiguous match is none: it needs a second factor).
 pub async fn find_by_identity(
     db: &Db,
     name: &str,
     date_of_birth: NaiveDate,
 ) -> anyhow::Result<Option<Patient>> {
-    let rows = sqlx::query(
-        "SELECT id, name, date_of_birth, phone, name_key FROM patients \
-         WHERE date_of_birth = $1 ORDER BY created_at LIMIT 50",
-    )
-    .bind(date_of_birth.to_string())
-    .fetch_all(&db.pool)
-    .await
-    .context("looking up a patient")?;
-    let key = name_key(name);
-    let mut exact = None;
-    let mut close = Vec::new();
-    for row in &rows {
-        let stored: String = row.try_get("name_key")?;
-        if stored == key {
-            exact = Some(row);
-            break;
-        }
-        if names_match(&key, &stored) {
-            close.push(row);
-        }
-    }
-    match (exact, close.as_slice()) {
-        (Some(row), _) | (None, &[row]) => Ok(Some(from_row(row)?)),
-        _ => Ok(None),
-    }
+    Ok(match match_identity(db, name, date_of_birth).await? {
+        Match::Exact(c) => Some(c.patient),
+        _ => None,
+    })
+}
+
+/// The one record among those the name could be whose phone number or ZIP
+/// code is `factor`; `None` when none is, or more than one.
+pub async fn verify_second_factor(
+    db: &Db,
+    name: &str,
+    date_of_birth: NaiveDate,
+    factor: &SecondFactor,
+) -> anyhow::Result<Option<Patient>> {
+    let candidates = match match_identity(db, name, date_of_birth).await? {
+        Match::Exact(c) => vec![c],
+        Match::NeedsSecondFactor(list) => list,
+        Match::None => return Ok(None),
+    };
+    let mut fits: Vec<Candidate> = candidates
+        .into_iter()
+        .filter(|c| factor.matches(c.patient.phone.as_deref(), c.zip.as_deref()))
+        .collect();
+    Ok(match fits.len() {
+        1 => Some(fits.remove(0).patient),
+        _ => None,
+    })
+}
+
+/// Sets a patient's ZIP code (a second factor for identity), or clears it.
+pub async fn set_zip(db: &Db, id: &str, zip: Option<&str>) -> anyhow::Result<()> {
+    let zip = zip.map(identity::fold).filter(|z| !z.is_empty());
+    sqlx::query("UPDATE patients SET zip = $1 WHERE id = $2")
+        .bind(zip)
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .context("setting a ZIP code")?;
+    Ok(())
 }
 
 /// Staff search: any combination of a name fragment, date of birth, phone.
@@ -206,10 +247,10 @@ pub async fn search(
     rows.iter().map(from_row).collect()
 }
 
-/// Validates and inserts a patient. `today` is the clinic's local date.
-pub async fn create(db: &Db, new: &NewPatient, today: NaiveDate) -> Result<Patient, PatientError> {
+/// A validated new patient, not yet written.
+fn validated(new: &NewPatient, today: NaiveDate) -> Result<Patient, PatientError> {
     let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name_key(&name).is_empty() {
+    if name_key(&name).is_empty() || identity::fold(&name).is_empty() {
         return Err(PatientError::EmptyName);
     }
     if new.date_of_birth > today {
@@ -226,40 +267,98 @@ pub async fn create(db: &Db, new: &NewPatient, today: NaiveDate) -> Result<Patie
         ),
         _ => None,
     };
-    let patient = Patient {
+    Ok(Patient {
         id: new_id(),
         name,
         date_of_birth: new.date_of_birth,
         phone,
-    };
-    sqlx::query(
-        "INSERT INTO patients (id, name, name_key, date_of_birth, phone, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    })
+}
+
+/// Inserts `patient` unless a record has its identity key, inside `tx`;
+/// the record with that key, and whether it is this new one. The unique
+/// key makes simultaneous registrations of one person leave one row on
+/// SQLite and PostgreSQL alike.
+async fn insert_once(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    patient: &Patient,
+) -> anyhow::Result<(Patient, bool)> {
+    let key = identity::identity_key(&patient.name, patient.date_of_birth);
+    let inserted = sqlx::query(
+        "INSERT INTO patients (id, name, name_key, identity_key, date_of_birth, phone, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (identity_key) DO NOTHING",
     )
     .bind(&patient.id)
     .bind(&patient.name)
     .bind(name_key(&patient.name))
+    .bind(&key)
     .bind(patient.date_of_birth.to_string())
     .bind(&patient.phone)
     .bind(now_text())
-    .execute(&db.pool)
+    .execute(&mut **tx)
     .await
-    .context("inserting a patient")?;
-    tracing::info!(patient_id = %patient.id, "patient registered");
-    Ok(patient)
+    .context("inserting a patient")?
+    .rows_affected()
+        == 1;
+    let row =
+        sqlx::query("SELECT id, name, date_of_birth, phone FROM patients WHERE identity_key = $1")
+            .bind(&key)
+            .fetch_one(&mut **tx)
+            .await
+            .context("reading the registered patient")?;
+    Ok((from_row(&row)?, inserted))
 }
 
-/// The matching patient, or a new registration. The caller hears the same
-/// words either way, so nobody can probe who is a patient.
-pub async fn find_or_register(
+/// Validates and registers a patient: the existing record when one has the
+/// same identity key (name in its normal spelling, date of birth), else a
+/// new one; `true` when it is new. `today` is the clinic's local date.
+pub async fn register(
     db: &Db,
     new: &NewPatient,
     today: NaiveDate,
 ) -> Result<(Patient, bool), PatientError> {
-    if let Some(p) = find_by_identity(db, &new.name, new.date_of_birth).await? {
-        return Ok((p, false));
+    let patient = validated(new, today)?;
+    let mut tx = db.begin_write().await.context("starting a registration")?;
+    let (stored, created) = insert_once(&mut tx, &patient).await?;
+    tx.commit().await.context("committing a registration")?;
+    if created {
+        tracing::info!(patient_id = %stored.id, "patient registered");
     }
-    Ok((create(db, new, today).await?, true))
+    Ok((stored, created))
+}
+
+/// As [`register`], the record alone.
+pub async fn create(db: &Db, new: &NewPatient, today: NaiveDate) -> Result<Patient, PatientError> {
+    Ok(register(db, new, today).await?.0)
+}
+
+/// For the phone, in one transaction: the caller's record when the name
+/// and date of birth match one exactly; nothing (a second factor is
+/// needed) when the match is weak or ambiguous; else a new registration.
+/// The caller hears the same words whether the record was found or made,
+/// so nobody can probe who is a patient.
+pub async fn find_or_register(
+    db: &Db,
+    new: &NewPatient,
+    today: NaiveDate,
+) -> Result<Registration, PatientError> {
+    let patient = validated(new, today)?;
+    let mut tx = db.begin_write().await.context("starting a registration")?;
+    let records = born_on(&mut *tx, patient.date_of_birth).await?;
+    let found = identity::find(&patient.name, &records, |c| &c.patient.name);
+    let result = match found {
+        Match::Exact(c) => Registration::Existing(c.patient),
+        Match::NeedsSecondFactor(_) => Registration::NeedsSecondFactor,
+        Match::None => match insert_once(&mut tx, &patient).await? {
+            (p, true) => Registration::Created(p),
+            (p, false) => Registration::Existing(p),
+        },
+    };
+    tx.commit().await.context("committing a registration")?;
+    if let Registration::Created(p) = &result {
+        tracing::info!(patient_id = %p.id, "patient registered");
+    }
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -275,17 +374,5 @@ mod tests {
         assert_eq!(PhoneNumber::parse("555-1234"), None);
         assert_eq!(name_key("  Maria   Gonzalez. "), "maria gonzalez");
         assert_eq!(name_key("O'Brien-Smith"), "o'brien-smith");
-    }
-
-    #[test]
-    fn names_heard_slightly_wrong_still_match() {
-        assert!(names_match("Marie Gonzalez", "Maria Gonzalez"));
-        assert!(names_match("maria gonzales", "Maria Gonzalez"));
-        assert!(names_match("Maria Gonzalez.", "Maria Gonzalez"));
-        assert!(!names_match("Mark Gonzalez", "Maria Gonzalez"));
-        assert!(!names_match("Maria Lopez", "Maria Gonzalez"));
-        assert!(!names_match("for Reakin Solis", "Maria Gonzalez"));
-        assert!(!names_match("Gonzalez", "Maria Gonzalez"));
-        assert!(!names_match("Tom Lee", "Tim Lee"));
     }
 }

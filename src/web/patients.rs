@@ -35,6 +35,10 @@ pub struct NewPatientBody {
     date_of_birth: chrono::NaiveDate,
     /// Ten digits, or `null`.
     phone: Option<String>,
+    /// Five digits, or absent: a second factor when a caller's name is
+    /// only close to the record's.
+    #[serde(default)]
+    zip: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -94,7 +98,8 @@ pub async fn search(
     request_body = NewPatientBody,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = PatientView),
+        (status = 201, body = PatientView, description = "Registered"),
+        (status = 200, body = PatientView, description = "A patient with this name (in its normal spelling) and date of birth exists: that record, unchanged"),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -109,18 +114,28 @@ pub async fn create(
     Json(body): Json<NewPatientBody>,
 ) -> Result<(StatusCode, Json<PatientView>), ApiError> {
     let today = state.clinic.local(state.clock.now()).date();
+    let zip = body.zip;
     let body = NewPatient {
         name: body.name,
         date_of_birth: body.date_of_birth,
         phone: body.phone,
     };
-    let created = patients::create(&state.db, &body, today)
-        .await
-        .map_err(|e| match e {
-            PatientError::Db(e) => ApiError::from(e),
-            other => ApiError::Unprocessable(other.to_string()),
-        })?;
-    audit.resource(&created.id);
-    audit.patient(Some(&created.id));
-    Ok((StatusCode::CREATED, Json(PatientView::from(&created))))
+    let (patient, created) =
+        patients::register(&state.db, &body, today)
+            .await
+            .map_err(|e| match e {
+                PatientError::Db(e) => ApiError::from(e),
+                other => ApiError::Unprocessable(other.to_string()),
+            })?;
+    if created && let Some(zip) = zip.as_deref() {
+        patients::set_zip(&state.db, &patient.id, Some(zip)).await?;
+    }
+    audit.resource(&patient.id);
+    audit.patient(Some(&patient.id));
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(PatientView::from(&patient))))
 }

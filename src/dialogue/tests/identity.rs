@@ -240,7 +240,20 @@ fn new_patient_registration_before_booking() {
             (
                 U("555 987 6543", Intent::Inform, r#"{"phone": "5559876543"}"#),
                 &[
-                    "act:Register { name: \"Tom Lee\", date_of_birth: 1990-05-05, phone: Some(\"5559876543\") }",
+                    "act:Register { name: \"Tom Lee\", date_of_birth: 1990-05-05, phone: Some(\"5559876543\"), confirmed: false }",
+                ],
+            ),
+            (
+                R(ActionResult::NewIdentity),
+                &[
+                    "say:I have Tom Lee, born May 5th, 1990, with the callback number ending in 6 5 4 3",
+                    "phase:ConfirmIdentity",
+                ],
+            ),
+            (
+                U("yes", Intent::Affirm, ""),
+                &[
+                    "act:Register { name: \"Tom Lee\", date_of_birth: 1990-05-05, phone: Some(\"5559876543\"), confirmed: true }",
                 ],
             ),
             (R(registered()), &["phase:AskWhen"]),
@@ -296,6 +309,196 @@ fn a_name_in_answer_to_the_new_patient_offer_means_yes() {
                 ),
                 &["say:anything else", "phase:Open"],
             ),
+        ],
+    );
+}
+
+const MARIA_NAME: &str = r#"{"person_name": "Maria Gonzalez"}"#;
+
+#[test]
+fn a_weak_match_is_settled_by_a_second_factor_before_anything_is_said() {
+    run(
+        "weak match, number on file fits",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (
+                U(
+                    "Marie Gonzalez",
+                    Intent::Inform,
+                    r#"{"person_name": "Marie Gonzalez"}"#,
+                ),
+                &[],
+            ),
+            (
+                U("march 4 1985", Intent::Inform, MARIA_DOB),
+                &["act:Verify"],
+            ),
+            (
+                R(ActionResult::SecondFactorNeeded),
+                &[
+                    "say:phone number we have on file for you, or your ZIP code",
+                    "phase:AskSecondFactor",
+                    "!act:SetPatient",
+                ],
+            ),
+            (
+                U("555 123 4567", Intent::Inform, r#"{"phone": "5551234567"}"#),
+                &[
+                    "act:CheckSecondFactor { name: \"Marie Gonzalez\", date_of_birth: 1985-03-04, factor: Phone(\"5551234567\") }",
+                ],
+            ),
+            (
+                R(ActionResult::SecondFactorChecked(Some(PatientRef {
+                    id: "p1".into(),
+                }))),
+                &["act:SetPatient", "act:ListAppointments"],
+            ),
+        ],
+    );
+    run(
+        "weak match, ZIP code keyed, does not fit: the not-found words",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("when is my appointment", Intent::CheckAppointment, ""),
+                &[],
+            ),
+            (U("Maria Gonzalez", Intent::Inform, MARIA_NAME), &[]),
+            (
+                U("march 4 1985", Intent::Inform, MARIA_DOB),
+                &["act:Verify"],
+            ),
+            (
+                R(ActionResult::SecondFactorNeeded),
+                &["phase:AskSecondFactor"],
+            ),
+            (
+                Dtmf("90210#"),
+                &[
+                    "act:CheckSecondFactor { name: \"Maria Gonzalez\", date_of_birth: 1985-03-04, factor: Zip(\"90210\") }",
+                ],
+            ),
+            (
+                R(ActionResult::SecondFactorChecked(None)),
+                &[
+                    "say:wasn't able to find an upcoming appointment",
+                    "!act:SetPatient",
+                    "phase:OfferBookInstead",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_booking_whose_second_factor_does_not_fit_becomes_a_call_back() {
+    run(
+        "booking, weak match, wrong number",
+        CLOSED_NOW,
+        Some("+15550001111"),
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I'd like to book a physical, this is Marie Gonzalez born march 4 1985",
+                    Intent::BookAppointment,
+                    r#"{"person_name": "Marie Gonzalez", "date_of_birth": "1985-03-04"}"#,
+                ),
+                &["phase:ConfirmCallerNumber"],
+            ),
+            (U("yes", Intent::Affirm, ""), &["act:Register"]),
+            (
+                R(ActionResult::SecondFactorNeeded),
+                &["phase:AskSecondFactor"],
+            ),
+            (
+                U("555 000 1111", Intent::Inform, r#"{"phone": "5550001111"}"#),
+                &["act:CheckSecondFactor"],
+            ),
+            (
+                R(ActionResult::SecondFactorChecked(None)),
+                &[
+                    "say:wasn't able to confirm those details",
+                    "say:call you back",
+                    "act:CreateTask",
+                    "!act:SetPatient",
+                    "!act:Book",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_new_patient_read_back_takes_a_correction() {
+    run(
+        "new patient says no to the read-back",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I'd like to book a physical, this is Matei Ruiz born march 9 2020",
+                    Intent::BookAppointment,
+                    r#"{"person_name": "Matei Ruiz", "date_of_birth": "2020-03-09"}"#,
+                ),
+                &["phase:AskPhone"],
+            ),
+            (
+                U("555 222 3333", Intent::Inform, r#"{"phone": "5552223333"}"#),
+                &["act:Register"],
+            ),
+            (
+                R(ActionResult::NewIdentity),
+                &[
+                    "say:I have Matei Ruiz, born March 9th, 2020",
+                    "phase:ConfirmIdentity",
+                ],
+            ),
+            (
+                U("no", Intent::Deny, ""),
+                &["say:Let's get it right", "phase:AskName", "!act:Register"],
+            ),
+            (
+                U(
+                    "Mateo Ruiz",
+                    Intent::Inform,
+                    r#"{"person_name": "Mateo Ruiz"}"#,
+                ),
+                &["phase:AskDob"],
+            ),
+            (
+                U(
+                    "march 9 2020",
+                    Intent::Inform,
+                    r#"{"date_of_birth": "2020-03-09"}"#,
+                ),
+                &[
+                    "act:Register { name: \"Mateo Ruiz\", date_of_birth: 2020-03-09, phone: Some(\"5552223333\"), confirmed: false }",
+                ],
+            ),
+            (
+                R(ActionResult::NewIdentity),
+                &[
+                    "say:I have Mateo Ruiz, born March 9th, 2020, with the callback number ending in 3 3 3 3",
+                ],
+            ),
+            (
+                U("yes that's right", Intent::Affirm, ""),
+                &[
+                    "act:Register { name: \"Mateo Ruiz\", date_of_birth: 2020-03-09, phone: Some(\"5552223333\"), confirmed: true }",
+                ],
+            ),
+            (R(registered()), &["act:SetPatient", "phase:AskWhen"]),
         ],
     );
 }

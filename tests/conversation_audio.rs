@@ -4,9 +4,10 @@
 //! staff API, the caller's lines synthesised in a voice unlike the agent's
 //! (the Piper voice shifted in pitch and pace, through an 8 kHz phone band)
 //! and sent over the Twilio Media Streams websocket with its keys and
-//! silences; then the outcome, tasks, appointments and the agent's stored
-//! words are read back through the staff API and checked with the same
-//! checker as the text replay. The replay itself is
+//! silences, by a caller that answers what the agent asks; then the
+//! outcome, tasks, appointments and the agent's stored words are read back
+//! through the staff API and checked with the same checker as the text
+//! replay. The replay itself is
 //! `frontdesk::replay::audio` (as `frontdesk replay --audio` runs it); this
 //! test names the flows that must pass and holds the run to its thresholds.
 //!
@@ -29,6 +30,7 @@ mod support;
 use std::time::Instant;
 
 use frontdesk::clinic::Clinic;
+use frontdesk::replay::answering::CallerKind;
 use frontdesk::replay::audio::{ATTEMPTS, AudioReplay, PARALLEL_CALLS, RetryPolicy};
 use frontdesk::replay::script::{CallScript, load_dir};
 
@@ -93,9 +95,15 @@ async fn scripted_calls_succeed_over_the_phone() {
         .await
         .expect("models load");
     let template = frontdesk::settings::for_data_dir(std::env::temp_dir().as_path());
+    // The caller answers what the agent asks (`replay::answering`): it reads
+    // the agent's words from the live transcript before each line, so a
+    // misheard name read back is corrected, and no call depends on the
+    // order of the agent's questions. The text replay keeps the
+    // fixed-order caller as well (tests/conversation_calls.rs).
     let replay = AudioReplay::start(template, Clinic::demo(), engines)
         .await
-        .expect("the Twilio REST stand-in starts");
+        .expect("the Twilio REST stand-in starts")
+        .with_caller(CallerKind::Answering);
 
     // Synthesis is sampled, so no two runs sound the same, and Whisper tiny
     // mishears a few percent of lines. A named flow or an emergency that

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use frontdesk::clinic::{Clinic, Prompts};
 use frontdesk::models::ModelPaths;
+use frontdesk::replay::answering::CallerKind;
 use frontdesk::replay::script::load_dir;
 use frontdesk::replay::text::replay_all;
 
@@ -21,6 +22,18 @@ const TARGET: f64 = 0.90;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripted_calls_succeed_through_the_real_understanding() {
+    replay_every_script(CallerKind::FixedOrder).await;
+}
+
+/// The same calls placed by a caller that answers what the agent asks
+/// (`frontdesk::replay::answering`), so no call passes or fails on the
+/// order of the agent's questions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_calls_succeed_with_a_caller_that_answers_what_it_is_asked() {
+    replay_every_script(CallerKind::Answering).await;
+}
+
+async fn replay_every_script(caller: CallerKind) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
     let scripts = load_dir(&dir).expect("fixtures/calls parse");
     assert!(
@@ -35,7 +48,7 @@ async fn scripted_calls_succeed_through_the_real_understanding() {
             .expect("the intent model loads (FRONTDESK_MODELS_DIR or `make models`)"),
     );
 
-    let run = replay_all(clinic, prompts, nlu, &scripts)
+    let run = replay_all(clinic, prompts, nlu, &scripts, caller)
         .await
         .expect("replay runs");
     run.print();

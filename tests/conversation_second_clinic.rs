@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use frontdesk::clinic::{Clinic, Prompts};
 use frontdesk::models::ModelPaths;
+use frontdesk::replay::answering::CallerKind;
 use frontdesk::replay::script::load_dir;
 use frontdesk::replay::text::replay_all;
 
@@ -30,16 +31,25 @@ async fn a_second_clinics_scripted_calls_succeed() {
         frontdesk::app::load_nlu(&ModelPaths::locate(), &clinic)
             .expect("the intent model loads (FRONTDESK_MODELS_DIR or `make models`)"),
     );
-    let run = replay_all(clinic, Arc::new(Prompts::builtin()), nlu, &scripts)
+    // Both callers: the script's order, and one that answers what it is asked.
+    for caller in [CallerKind::FixedOrder, CallerKind::Answering] {
+        let run = replay_all(
+            clinic.clone(),
+            Arc::new(Prompts::builtin()),
+            nlu.clone(),
+            &scripts,
+            caller,
+        )
         .await
         .expect("replay runs");
-    run.print();
-    let failed = run.failed();
-    assert!(
-        failed.is_empty(),
-        "{} of {} calls failed:\n{}",
-        failed.len(),
-        scripts.len(),
-        failed.join("\n\n")
-    );
+        run.print();
+        let failed = run.failed();
+        assert!(
+            failed.is_empty(),
+            "{caller:?}: {} of {} calls failed:\n{}",
+            failed.len(),
+            scripts.len(),
+            failed.join("\n\n")
+        );
+    }
 }

@@ -24,7 +24,7 @@ const CALLS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn frontdesk_replay(args: &[&Path]) -> Output {
+fn frontdesk_replay<A: AsRef<std::ffi::OsStr>>(args: &[A]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_frontdesk"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("replay")
@@ -68,7 +68,20 @@ fn scripted_calls_that_succeed_print_the_table_and_exit_zero() {
     }
     assert!(
         stdout.contains(
-            "scripted calls (text through the NLU): 3/3 succeeded (100.0%); emergencies 1/1"
+            "scripted calls (text through the NLU, fixed-order caller): 3/3 succeeded (100.0%); emergencies 1/1"
+        ),
+        "{stdout}"
+    );
+
+    // The same calls placed by the caller that answers what it is asked.
+    let mut answering: Vec<&std::ffi::OsStr> = vec!["--answering".as_ref()];
+    answering.extend(args.iter().map(|a| a.as_os_str()));
+    let output = frontdesk_replay(&answering);
+    let (stdout, stderr) = lines(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "scripted calls (text through the NLU, answering caller): 3/3 succeeded (100.0%); emergencies 1/1"
         ),
         "{stdout}"
     );
@@ -105,7 +118,9 @@ fn a_call_that_misses_its_expectation_is_printed_failed_and_exits_non_zero() {
         "no row {row:?}:\n{stdout}"
     );
     assert!(
-        stdout.contains("scripted calls (text through the NLU): 0/1 succeeded (0.0%)"),
+        stdout.contains(
+            "scripted calls (text through the NLU, fixed-order caller): 0/1 succeeded (0.0%)"
+        ),
         "{stdout}"
     );
     assert!(

@@ -46,6 +46,8 @@ fn booking(name: &str) -> Vec<String> {
              with the nurse practitioner Sarah Chen"
         ),
         "yes that's my cell".into(),
+        // The details are read back before a new patient is registered.
+        "yes that's right".into(),
         "the second one".into(),
         "yes".into(),
         "no, that's all, thanks".into(),

@@ -22,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use url::Url;
 
@@ -313,17 +314,61 @@ async fn prepare(
     .context("the synthesis thread failed")?
 }
 
+/// Chooses the caller's steps as the call goes, instead of a script fixed
+/// before it (the scripted-call replay's answering caller).
+pub trait Director: Send + Sync {
+    /// The agent has answered the last step (or greeted) and fallen quiet:
+    /// the caller's next step, or `None` to hang up. The call keeps its
+    /// clock (the caller is silent) while this runs.
+    fn next_step(self: Arc<Self>) -> BoxFuture<'static, anyhow::Result<Option<ScriptStep>>>;
+}
+
+/// A [`Director`] and the voice its lines are said in.
+#[derive(Clone)]
+pub(crate) struct Directed {
+    director: Arc<dyn Director>,
+    speech: Option<Arc<dyn CallerSpeech>>,
+}
+
+impl Directed {
+    /// The next step, synthesised.
+    pub(crate) fn next(&self) -> BoxFuture<'static, anyhow::Result<Option<PreparedStep>>> {
+        let (director, speech) = (self.director.clone(), self.speech.clone());
+        Box::pin(async move {
+            match director.next_step().await? {
+                Some(step) => Ok(prepare(vec![step], speech).await?.pop()),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
 /// Places one call: webhook, media stream, script, hang-up.
 pub async fn place_call(
     opts: &CallerOptions,
     script: Vec<ScriptStep>,
     speech: Option<Arc<dyn CallerSpeech>>,
 ) -> anyhow::Result<CallReport> {
+    check_speed(opts)?;
+    let steps = prepare(script, speech).await?;
+    session::run(opts, steps, None).await
+}
+
+/// Places one call whose steps `director` chooses as the call goes.
+pub async fn place_directed_call(
+    opts: &CallerOptions,
+    director: Arc<dyn Director>,
+    speech: Option<Arc<dyn CallerSpeech>>,
+) -> anyhow::Result<CallReport> {
+    check_speed(opts)?;
+    session::run(opts, Vec::new(), Some(Directed { director, speech })).await
+}
+
+fn check_speed(opts: &CallerOptions) -> anyhow::Result<()> {
     anyhow::ensure!(
         opts.speed.is_finite() && (0.05..=1000.0).contains(&opts.speed),
         "speed must be between 0.05 and 1000, not {}",
         opts.speed
     );
-    let steps = prepare(script, speech).await?;
-    session::run(opts, steps).await
+    Ok(())
 }

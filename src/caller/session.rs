@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::future::BoxFuture;
 use futures_util::{Sink, SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -20,8 +21,8 @@ use super::playout::{Playout, is_voiced};
 use super::signature::{SIGNATURE_HEADER, twilio_signature};
 use super::twiml::{StreamTwiml, parse_connect_stream};
 use super::{
-    CallEnd, CallReport, CallerOptions, FRAME_MS, FRAME_SAMPLES, MarkEcho, PreparedAction,
-    PreparedStep, StepStart, Turn, TurnKind,
+    CallEnd, CallReport, CallerOptions, Directed, FRAME_MS, FRAME_SAMPLES, MarkEcho,
+    PreparedAction, PreparedStep, StepStart, Turn, TurnKind,
 };
 use crate::audio::mulaw;
 
@@ -52,6 +53,7 @@ fn endpoint(base: &Url, path: &str) -> Url {
 pub(super) async fn run(
     opts: &CallerOptions,
     steps: Vec<PreparedStep>,
+    directed: Option<Directed>,
 ) -> anyhow::Result<CallReport> {
     let account_sid = twilio_sid("AC");
     let call_sid = twilio_sid("CA");
@@ -111,6 +113,7 @@ pub(super) async fn run(
         twiml.parameters.clone(),
         steps,
     );
+    call.directed = directed.is_some();
     call.live(format!(
         "stream {} open at {connect_url} (speed {}×)",
         call.stream_sid, opts.speed
@@ -125,9 +128,21 @@ pub(super) async fn run(
     let period = Duration::from_secs_f64(FRAME_MS as f64 / 1000.0 / opts.speed as f64);
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    // The director's next step while it is being chosen.
+    let mut choosing: Option<BoxFuture<'static, anyhow::Result<Option<PreparedStep>>>> = None;
     let end = loop {
+        if let Some(directed) = &directed
+            && choosing.is_none()
+            && call.wants_direction()
+        {
+            choosing = Some(directed.next());
+        }
         tokio::select! {
             biased;
+            chosen = async { choosing.as_mut().expect("guarded").await }, if choosing.is_some() => {
+                choosing = None;
+                call.directed_step(chosen);
+            }
             message = incoming.next() => match message {
                 None | Some(Ok(Message::Close(_))) => break CallEnd::AgentHungUp,
                 Some(Err(e)) => break CallEnd::ConnectionLost(e.to_string()),
@@ -276,6 +291,10 @@ struct Call<'o> {
     marks_echoed: Vec<MarkEcho>,
     clears_received: u32,
     protocol_errors: Vec<String>,
+    /// Steps come from a director as the call goes.
+    directed: bool,
+    /// The director has no more steps.
+    direction_over: bool,
 }
 
 impl<'o> Call<'o> {
@@ -311,6 +330,8 @@ impl<'o> Call<'o> {
             marks_echoed: Vec::new(),
             clears_received: 0,
             protocol_errors: Vec::new(),
+            directed: false,
+            direction_over: false,
         }
     }
 
@@ -447,6 +468,7 @@ impl<'o> Call<'o> {
         }
         if self.active.is_none()
             && self.pending.is_empty()
+            && (!self.directed || self.direction_over)
             && self.may_start(StepStart::AfterAgent { pause_ms: 0 }, t)
         {
             self.live("caller  hangs up".into());
@@ -568,6 +590,29 @@ impl<'o> Call<'o> {
         let gap_ms = self.opts.agent_quiet_ms.max(pause_ms);
         !self.playout.voiced_pending()
             && self.last_voiced_end_ms.is_none_or(|end| t >= end + gap_ms)
+    }
+
+    /// Whether a director should choose the next step now: nothing playing
+    /// or pending, and the agent has answered and fallen quiet.
+    fn wants_direction(&mut self) -> bool {
+        self.directed
+            && !self.direction_over
+            && self.active.is_none()
+            && self.pending.is_empty()
+            && self.may_start(StepStart::AfterAgent { pause_ms: 0 }, self.now_ms)
+    }
+
+    /// What the director chose: a step to play, or the end of the call
+    /// (when it has nothing more to say, or failed: said in the report).
+    fn directed_step(&mut self, chosen: anyhow::Result<Option<PreparedStep>>) {
+        match chosen {
+            Ok(Some(step)) => self.pending.push_back(step),
+            Ok(None) => self.direction_over = true,
+            Err(e) => {
+                self.protocol_error(format!("the caller could not choose its next line: {e:#}"));
+                self.direction_over = true;
+            }
+        }
     }
 
     /// Whether the next step (or the hang-up) may start at call time `t`.

@@ -389,9 +389,17 @@ impl DeskCall {
         if patient_id.is_none()
             && let Some((name, dob)) = &draft.identity
         {
-            match patients::find_by_identity(db, name, *dob).await {
-                Ok(Some(p)) => patient_id = Some(p.id),
-                Ok(None) => summary
+            // The same rule as verification: an exact match, or a weak one
+            // settled by the number calling being the one on file.
+            match patients::match_identity(db, name, *dob).await {
+                Ok(Match::Exact(c)) => patient_id = Some(c.patient.id),
+                Ok(Match::NeedsSecondFactor(list)) => match self.on_file(&list) {
+                    Some(p) => patient_id = Some(p.id),
+                    None => summary.push_str(
+                        " The name given is close to a patient record but not exact; not linked, please confirm with the caller.",
+                    ),
+                },
+                Ok(Match::None) => summary
                     .push_str(" The name and date of birth given did not match a patient record."),
                 Err(e) => {
                     tracing::warn!(call_id = %self.call_id, error = %e, "patient link failed")

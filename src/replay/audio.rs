@@ -23,15 +23,20 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::ScratchDir;
+use super::answering::{AnsweringCaller, CallerKind, Next};
 use super::check::{BookingSeen, Happened, TaskSeen, check, verdict};
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
 use super::twilio_stand_in::{self, TwilioApi};
 use crate::app::{Application, Engines};
 use crate::caller::voice::PiperCaller;
-use crate::caller::{CallEnd, CallReport, CallerOptions, ScriptStep, place_call};
+use crate::caller::{
+    CallEnd, CallReport, CallerOptions, CallerSpeech, Director, ScriptStep, place_call,
+    place_directed_call,
+};
 use crate::clinic::Clinic;
 use crate::settings::Settings;
 use crate::tts::caller_voice::PRESETS;
@@ -92,6 +97,7 @@ pub struct AudioReplay {
     clinic: Arc<Clinic>,
     engines: Engines,
     twilio: TwilioApi,
+    caller: CallerKind,
 }
 
 impl AudioReplay {
@@ -109,7 +115,14 @@ impl AudioReplay {
             clinic: Arc::new(clinic),
             engines,
             twilio: twilio_stand_in::start().await?,
+            caller: CallerKind::FixedOrder,
         })
+    }
+
+    /// Who places the calls (the fixed-order caller by default).
+    pub fn with_caller(mut self, caller: CallerKind) -> AudioReplay {
+        self.caller = caller;
+        self
     }
 
     /// Places every script (the voices rotating over the presets), then
@@ -186,16 +199,6 @@ impl AudioReplay {
         let clinic = &*self.clinic;
         let seeded = seed(&app, clinic, script).await?;
 
-        let mut steps = Vec::new();
-        for turn in &script.turns {
-            match turn.action()? {
-                TurnAction::Say(line) => steps.push(ScriptStep::say(line)),
-                TurnAction::Dtmf(keys) => steps.push(ScriptStep::dtmf(keys)),
-                TurnAction::Silence => steps.push(ScriptStep::wait(SILENCE_WAIT_MS)),
-                // The caller hangs up when the script runs out.
-                TurnAction::Hangup => {}
-            }
-        }
         let mut opts = CallerOptions::new(url::Url::parse(&app.base_url)?);
         opts.speed = CALL_SPEED;
         opts.auth_token = Some(twilio_stand_in::AUTH_TOKEN.into());
@@ -207,8 +210,41 @@ impl AudioReplay {
         opts.agent_quiet_ms = 6_000;
         opts.reply_timeout_ms = 60_000;
         opts.max_call_ms = 6 * 60_000;
-        let speech = PiperCaller::new(self.engines.tts.clone(), voice)?;
-        let report = place_call(&opts, steps, Some(Arc::new(speech))).await?;
+        let speech: Arc<dyn CallerSpeech> =
+            Arc::new(PiperCaller::new(self.engines.tts.clone(), voice)?);
+        // Per step played, the script turn it was.
+        let (report, played) = match self.caller {
+            CallerKind::FixedOrder => {
+                let mut steps = Vec::new();
+                let mut played = Vec::new();
+                for (i, turn) in script.turns.iter().enumerate() {
+                    // The caller hangs up when the script runs out.
+                    if let Some(step) = step_of(turn.action()?) {
+                        steps.push(step);
+                        played.push(Some(i));
+                    }
+                }
+                (place_call(&opts, steps, Some(speech)).await?, played)
+            }
+            CallerKind::Answering => {
+                let director = Arc::new(AnsweringDirector {
+                    caller: std::sync::Mutex::new(Answering {
+                        caller: AnsweringCaller::new(script),
+                        played: Vec::new(),
+                    }),
+                    api: app.api.clone(),
+                });
+                let report = place_directed_call(&opts, director.clone(), Some(speech)).await?;
+                let played = std::mem::take(
+                    &mut director
+                        .caller
+                        .lock()
+                        .expect("the answering caller is not poisoned")
+                        .played,
+                );
+                (report, played)
+            }
+        };
 
         let mut call = app.ended_call(60).await?;
         // A transfer rings the receptionist on duty; as Twilio, the
@@ -232,6 +268,7 @@ impl AudioReplay {
             &report,
             &call,
             &seeded,
+            &played,
             transfer.is_some(),
         )
         .await?;
@@ -277,12 +314,63 @@ impl AudioReplay {
             let _ = stopped.await;
         }));
         Ok(ReplayServer {
-            base_url: format!("http://127.0.0.1:{port}"),
-            admin_token: settings.admin_token.unwrap_or_default(),
-            client: reqwest::Client::new(),
+            api: StaffApi {
+                base_url: format!("http://127.0.0.1:{port}"),
+                admin_token: settings.admin_token.unwrap_or_default(),
+                client: reqwest::Client::new(),
+            },
             _stop: stop,
             _data_dir: data_dir,
         })
+    }
+}
+
+/// The answering caller over the phone: before each line it reads what
+/// the agent has said since its last one from the live call's transcript
+/// (the staff API), and answers that ([`AnsweringCaller`]).
+struct AnsweringDirector {
+    caller: std::sync::Mutex<Answering>,
+    api: StaffApi,
+}
+
+/// The caller and what it has played: per step, the script turn it was
+/// (`None`: a line it made up).
+struct Answering {
+    caller: AnsweringCaller,
+    played: Vec<Option<usize>>,
+}
+
+impl Director for AnsweringDirector {
+    fn next_step(self: Arc<Self>) -> BoxFuture<'static, anyhow::Result<Option<ScriptStep>>> {
+        Box::pin(async move {
+            let said = self.api.agent_words_since_caller().await?;
+            let mut answering = self
+                .caller
+                .lock()
+                .expect("the answering caller is not poisoned");
+            let (turn, step) = match answering.caller.next(&said) {
+                Next::Done => return Ok(None),
+                Next::Improvised(line) => (None, Some(ScriptStep::say(line))),
+                Next::Turn(i) => (
+                    Some(i),
+                    step_of(answering.caller.script().turns[i].action()?),
+                ),
+            };
+            if step.is_some() {
+                answering.played.push(turn);
+            }
+            Ok(step)
+        })
+    }
+}
+
+/// A script turn as the caller plays it (`None`: it hangs up).
+fn step_of(action: TurnAction<'_>) -> Option<ScriptStep> {
+    match action {
+        TurnAction::Say(line) => Some(ScriptStep::say(line)),
+        TurnAction::Dtmf(keys) => Some(ScriptStep::dtmf(keys)),
+        TurnAction::Silence => Some(ScriptStep::wait(SILENCE_WAIT_MS)),
+        TurnAction::Hangup => None,
     }
 }
 
@@ -386,14 +474,28 @@ impl AudioRun {
 
 /// A running server for one call; stopped, and its data removed, on drop.
 struct ReplayServer {
-    base_url: String,
-    admin_token: String,
-    client: reqwest::Client,
+    api: StaffApi,
     _stop: tokio::sync::oneshot::Sender<()>,
     _data_dir: ScratchDir,
 }
 
-impl ReplayServer {
+impl std::ops::Deref for ReplayServer {
+    type Target = StaffApi;
+
+    fn deref(&self) -> &StaffApi {
+        &self.api
+    }
+}
+
+/// The staff API of a replay's server, as an admin.
+#[derive(Clone)]
+struct StaffApi {
+    base_url: String,
+    admin_token: String,
+    client: reqwest::Client,
+}
+
+impl StaffApi {
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
@@ -437,6 +539,26 @@ impl ReplayServer {
         let (status, call) = self.get_json(&format!("/api/v1/calls/{id}")).await?;
         anyhow::ensure!(status == 200, "reading the call: {status} {call}");
         Ok(call)
+    }
+
+    /// What the agent has said since the caller's last stored line (the
+    /// greeting, before the first), from the live call's transcript.
+    async fn agent_words_since_caller(&self) -> anyhow::Result<String> {
+        let call = self.only_call().await?;
+        let turns = call["turns"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let after = turns
+            .iter()
+            .rposition(|t| t["speaker"] == "caller")
+            .map_or(0, |i| i + 1);
+        Ok(turns[after..]
+            .iter()
+            .filter(|t| t["speaker"] == "agent")
+            .filter_map(|t| t["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(" "))
     }
 
     /// Waits (up to `secs`) until the stored call has ended.
@@ -509,6 +631,7 @@ async fn observe(
     report: &CallReport,
     call: &Value,
     seeded: &[String],
+    played: &[Option<usize>],
     transferred: bool,
 ) -> anyhow::Result<Happened> {
     let id = call["id"].as_str().unwrap_or_default();
@@ -541,16 +664,20 @@ async fn observe(
         replies: vec![None; script.turns.len()],
         ..Default::default()
     };
-    let all_run = report.steps_not_run == 0;
+    // Each step the caller started answers the script turn it played.
+    for (j, &from) in starts.iter().enumerate() {
+        if let Some(Some(k)) = played.get(j) {
+            let to = starts.get(j + 1).copied().unwrap_or(u64::MAX);
+            happened.replies[*k] = Some(said_between(from, to));
+        }
+    }
+    // A hang-up is no step: it ran if the caller had nothing left to say.
+    let all_run = report.steps_not_run == 0 && starts.len() == played.len();
     for (k, turn) in script.turns.iter().enumerate() {
-        happened.replies[k] = if turn.action()? == TurnAction::Hangup {
-            (all_run && report.end == CallEnd::CallerHungUp).then(String::new)
-        } else {
-            starts.get(k).map(|&from| {
-                let to = starts.get(k + 1).copied().unwrap_or(u64::MAX);
-                said_between(from, to)
-            })
-        };
+        if turn.action()? == TurnAction::Hangup {
+            happened.replies[k] =
+                (all_run && report.end == CallEnd::CallerHungUp).then(String::new);
+        }
     }
     happened.outcome = call["outcome"]
         .as_str()

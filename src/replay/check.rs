@@ -60,6 +60,13 @@ impl Happened {
 
 /// The script's expectations against what happened: one line per miss.
 pub fn check(script: &CallScript, happened: &Happened) -> Vec<String> {
+    let mut failures = check_turns(script, happened);
+    failures.extend(check_outcome(script, happened));
+    failures
+}
+
+/// Each turn's expected words, in the script's order.
+fn check_turns(script: &CallScript, happened: &Happened) -> Vec<String> {
     let mut failures = Vec::new();
     for (i, turn) in script.turns.iter().enumerate() {
         match happened.replies.get(i).cloned().flatten() {
@@ -85,7 +92,13 @@ pub fn check(script: &CallScript, happened: &Happened) -> Vec<String> {
             }
         }
     }
+    failures
+}
 
+/// What the call left (outcome, bookings, tasks, patients, words said or
+/// never said), whatever order its lines came in.
+fn check_outcome(script: &CallScript, happened: &Happened) -> Vec<String> {
+    let mut failures = Vec::new();
     let e = &script.expect;
     if happened.outcome != Some(e.outcome) {
         failures.push(format!(

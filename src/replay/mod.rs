@@ -15,6 +15,7 @@
 //! `tests/conversation_calls.rs` and `tests/conversation_audio.rs` are thin
 //! callers of these.
 
+pub mod answering;
 pub mod audio;
 pub mod check;
 pub mod script;
@@ -57,6 +58,10 @@ pub struct ReplayArgs {
     /// Place each call as synthesised speech over the real websocket instead of replaying text
     #[arg(long)]
     pub audio: bool,
+    /// A caller that answers what the agent asks, from the script's lines and facts, instead of
+    /// saying the lines in the script's order
+    #[arg(long)]
+    pub answering: bool,
     /// With --audio: attempts in all for a failed call, each in the next caller voice; a call fails
     /// the command only when every attempt failed
     #[arg(long, default_value_t = 1, requires = "audio", value_parser = clap::value_parser!(u16).range(1..))]
@@ -71,6 +76,11 @@ pub struct ReplayArgs {
 pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let scripts = script::load_paths(&args.files)?;
+    let caller = if args.answering {
+        answering::CallerKind::Answering
+    } else {
+        answering::CallerKind::FixedOrder
+    };
     let clinic = crate::app::load_clinic(&settings)?;
     if args.audio {
         let engines = tokio::task::spawn_blocking({
@@ -79,7 +89,9 @@ pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
         })
         .await
         .context("model loading panicked")??;
-        let replay = audio::AudioReplay::start(settings, clinic, engines).await?;
+        let replay = audio::AudioReplay::start(settings, clinic, engines)
+            .await?
+            .with_caller(caller);
         let policy = audio::RetryPolicy {
             attempts: usize::from(args.attempts),
             parallel: usize::from(args.parallel),
@@ -109,7 +121,7 @@ pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
         })
         .await
         .context("model loading panicked")??;
-        let run = text::replay_all(clinic, prompts, Arc::new(nlu), &scripts).await?;
+        let run = text::replay_all(clinic, prompts, Arc::new(nlu), &scripts, caller).await?;
         run.print();
         let failed: Vec<&str> = run
             .calls

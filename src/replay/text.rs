@@ -12,6 +12,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::ScratchDir;
+use super::answering::{AnsweringCaller, CallerKind, Next};
 use super::check::{BookingSeen, Happened, NluAgreement, TaskSeen, check, verdict};
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
 use crate::clinic::{Clinic, Clock, Prompts};
@@ -25,6 +26,25 @@ use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
 /// How long a `silence` turn lasts in the text replay (the call loop's
 /// silence prompt fires after 8 s of caller silence).
 pub const SILENCE_MS: u64 = 8000;
+
+/// One caller move, owned (an answering caller's line is made up).
+enum Move {
+    Say(String),
+    Dtmf(String),
+    Silence,
+    Hangup,
+}
+
+impl Move {
+    fn of(action: TurnAction<'_>) -> Move {
+        match action {
+            TurnAction::Say(line) => Move::Say(line.to_string()),
+            TurnAction::Dtmf(keys) => Move::Dtmf(keys.to_string()),
+            TurnAction::Silence => Move::Silence,
+            TurnAction::Hangup => Move::Hangup,
+        }
+    }
+}
 
 /// The result of one replay.
 #[derive(Clone, Debug, Default)]
@@ -95,6 +115,7 @@ pub async fn replay(
     prompts: Arc<Prompts>,
     nlu: Arc<Nlu>,
     script: &CallScript,
+    caller: CallerKind,
 ) -> anyhow::Result<ScriptReport> {
     script.validate()?;
     let now = script.now()?;
@@ -125,32 +146,49 @@ pub async fn replay(
     let mut outcome = greeting.outcome;
     let mut patient_id = greeting.patient_id;
 
-    for (i, t) in script.turns.iter().enumerate() {
-        if then != AfterSpeech::Listen {
-            break;
-        }
-        let events: Vec<CallEvent> = match t.action()? {
-            TurnAction::Say(line) => {
-                report.transcript.push(("caller".into(), line.to_string()));
+    let mut answering = (caller == CallerKind::Answering).then(|| AnsweringCaller::new(script));
+    let mut fixed_next = 0;
+    let mut last_said = happened.greeting.clone();
+    while then == AfterSpeech::Listen {
+        // The turn to play (its index in the script), or a line the
+        // answering caller made up from the call's facts.
+        let (index, action) = match answering.as_mut() {
+            None if fixed_next < script.turns.len() => {
+                fixed_next += 1;
+                let i = fixed_next - 1;
+                (Some(i), Move::of(script.turns[i].action()?))
+            }
+            None => break,
+            Some(caller) => match caller.next(&last_said) {
+                Next::Done => break,
+                Next::Turn(i) => (Some(i), Move::of(script.turns[i].action()?)),
+                Next::Improvised(line) => (None, Move::Say(line)),
+            },
+        };
+        let events: Vec<CallEvent> = match action {
+            Move::Say(line) => {
+                report.transcript.push(("caller".into(), line.clone()));
                 let understanding = tokio::task::spawn_blocking({
-                    let (nlu, line) = (nlu.clone(), line.to_string());
+                    let (nlu, line) = (nlu.clone(), line.clone());
                     move || nlu.understand(&line, today)
                 })
                 .await
                 .context("understanding a caller line")?;
-                report.nlu.compare(i + 1, t, &understanding);
+                if let Some(i) = index {
+                    report.nlu.compare(i + 1, &script.turns[i], &understanding);
+                }
                 vec![CallEvent::Utterance {
-                    text: line.to_string(),
+                    text: line,
                     understanding,
                 }]
             }
-            TurnAction::Dtmf(keys) => {
+            Move::Dtmf(keys) => {
                 report
                     .transcript
                     .push(("caller".into(), format!("[keys {keys}]")));
                 keys.chars().map(CallEvent::Dtmf).collect()
             }
-            TurnAction::Silence => {
+            Move::Silence => {
                 report
                     .transcript
                     .push(("caller".into(), "[silence]".into()));
@@ -158,7 +196,7 @@ pub async fn replay(
                     silent_ms: SILENCE_MS,
                 }]
             }
-            TurnAction::Hangup => {
+            Move::Hangup => {
                 report
                     .transcript
                     .push(("caller".into(), "[hangs up]".into()));
@@ -180,7 +218,10 @@ pub async fn replay(
         if !said.is_empty() {
             report.transcript.push(("agent".into(), said.clone()));
         }
-        happened.replies[i] = Some(said);
+        if let Some(i) = index {
+            happened.replies[i] = Some(said.clone());
+        }
+        last_said = said;
     }
     happened.outcome = outcome;
     happened.then = Some(Then::from(&then));
@@ -224,6 +265,8 @@ pub async fn replay(
         .collect();
     happened.patients = patients::search(db, None, None, None, 1000).await?.len();
 
+    // A turn's expected words are held against the agent's answer to that
+    // turn, wherever the answering caller played it.
     report.failures = check(script, &happened);
     report.happened = happened;
     Ok(report)
@@ -236,12 +279,13 @@ pub async fn replay_on_fresh_db(
     prompts: Arc<Prompts>,
     nlu: Arc<Nlu>,
     script: &CallScript,
+    caller: CallerKind,
 ) -> anyhow::Result<ScriptReport> {
     let dir = ScratchDir::new("replay")?;
     let db = Db::open(&crate::store::sqlite_url_in(dir.path()))
         .await
         .context("opening a fresh SQLite database")?;
-    let report = replay(&db, clinic, prompts, nlu, script).await;
+    let report = replay(&db, clinic, prompts, nlu, script, caller).await;
     db.pool.close().await;
     report.with_context(|| format!("replaying {}", script.name))
 }
@@ -257,6 +301,7 @@ pub struct TextCall {
 /// The text replay of a set of scripts.
 #[derive(Clone, Debug, Default)]
 pub struct TextRun {
+    pub caller: CallerKind,
     pub calls: Vec<TextCall>,
 }
 
@@ -266,11 +311,16 @@ pub async fn replay_all(
     prompts: Arc<Prompts>,
     nlu: Arc<Nlu>,
     scripts: &[CallScript],
+    caller: CallerKind,
 ) -> anyhow::Result<TextRun> {
-    let mut run = TextRun::default();
+    let mut run = TextRun {
+        caller,
+        calls: Vec::new(),
+    };
     for script in scripts {
         let report =
-            replay_on_fresh_db(clinic.clone(), prompts.clone(), nlu.clone(), script).await?;
+            replay_on_fresh_db(clinic.clone(), prompts.clone(), nlu.clone(), script, caller)
+                .await?;
         run.calls.push(TextCall {
             expected: script.expect.outcome,
             emergency: script.is_emergency(),
@@ -348,7 +398,11 @@ impl TextRun {
             );
         }
         println!(
-            "\nscripted calls (text through the NLU): {}/{} succeeded ({:.1}%); emergencies {}/{}",
+            "\nscripted calls (text through the NLU, {}): {}/{} succeeded ({:.1}%); emergencies {}/{}",
+            match self.caller {
+                CallerKind::FixedOrder => "fixed-order caller",
+                CallerKind::Answering => "answering caller",
+            },
             self.passed(),
             self.calls.len(),
             100.0 * self.rate(),

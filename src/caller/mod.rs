@@ -321,24 +321,68 @@ pub trait Director: Send + Sync {
     /// the caller's next step, or `None` to hang up. The call keeps its
     /// clock (the caller is silent) while this runs.
     fn next_step(self: Arc<Self>) -> BoxFuture<'static, anyhow::Result<Option<ScriptStep>>>;
+
+    /// Lines it may say, synthesised before the call so that choosing one
+    /// costs the caller no time on the line (a caller slow to answer hears
+    /// "are you still there?").
+    fn lines(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
-/// A [`Director`] and the voice its lines are said in.
+/// A [`Director`], the voice its lines are said in, and the lines
+/// synthesised before the call.
 #[derive(Clone)]
 pub(crate) struct Directed {
     director: Arc<dyn Director>,
     speech: Option<Arc<dyn CallerSpeech>>,
+    voiced: Arc<std::collections::HashMap<String, Vec<i16>>>,
 }
 
 impl Directed {
+    async fn new(
+        director: Arc<dyn Director>,
+        speech: Option<Arc<dyn CallerSpeech>>,
+    ) -> anyhow::Result<Directed> {
+        let lines: Vec<ScriptStep> = director.lines().into_iter().map(ScriptStep::say).collect();
+        let voiced = prepare(lines, speech.clone())
+            .await?
+            .into_iter()
+            .filter_map(|step| match (step.caller_text, step.action) {
+                (Some(text), PreparedAction::Audio(samples)) => Some((text, samples)),
+                _ => None,
+            })
+            .collect();
+        Ok(Directed {
+            director,
+            speech,
+            voiced: Arc::new(voiced),
+        })
+    }
+
     /// The next step, synthesised.
     pub(crate) fn next(&self) -> BoxFuture<'static, anyhow::Result<Option<PreparedStep>>> {
-        let (director, speech) = (self.director.clone(), self.speech.clone());
+        let (director, speech, voiced) = (
+            self.director.clone(),
+            self.speech.clone(),
+            self.voiced.clone(),
+        );
         Box::pin(async move {
-            match director.next_step().await? {
-                Some(step) => Ok(prepare(vec![step], speech).await?.pop()),
-                None => Ok(None),
+            let Some(step) = director.next_step().await? else {
+                return Ok(None);
+            };
+            if let StepAction::Say(text) = &step.action
+                && let Some(samples) = voiced.get(text)
+            {
+                return Ok(Some(PreparedStep {
+                    start: step.start,
+                    kind: TurnKind::Speech,
+                    label: text.clone(),
+                    caller_text: Some(text.clone()),
+                    action: PreparedAction::Audio(samples.clone()),
+                }));
             }
+            Ok(prepare(vec![step], speech).await?.pop())
         })
     }
 }
@@ -361,7 +405,8 @@ pub async fn place_directed_call(
     speech: Option<Arc<dyn CallerSpeech>>,
 ) -> anyhow::Result<CallReport> {
     check_speed(opts)?;
-    session::run(opts, Vec::new(), Some(Directed { director, speech })).await
+    let directed = Directed::new(director, speech).await?;
+    session::run(opts, Vec::new(), Some(directed)).await
 }
 
 fn check_speed(opts: &CallerOptions) -> anyhow::Result<()> {

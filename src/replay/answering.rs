@@ -71,9 +71,19 @@ pub fn asked(agent: &str) -> Asked {
         Asked::CallingNumber
     } else if has(&["first and last", "your name", "full name"]) {
         Asked::Name
-    } else if has(&["date of birth", "year you were born", "year were you born"]) {
+    } else if has(&[
+        "date of birth",
+        "birth date",
+        "year you were born",
+        "year were you born",
+    ]) {
         Asked::DateOfBirth
-    } else if has(&["phone number", "number should we call", "digits"]) {
+    } else if has(&[
+        "phone number",
+        "number should we call",
+        "digits",
+        "ten-digit number",
+    ]) {
         Asked::Phone
     } else if has(&["medication"]) {
         Asked::Medication
@@ -101,6 +111,8 @@ pub enum Next {
     Turn(usize),
     /// Say this line, made from the call's facts.
     Improvised(String),
+    /// Press these keys (a number or a date of birth, on the keypad).
+    Keys(String),
     /// Nothing left to say.
     Done,
 }
@@ -109,6 +121,7 @@ pub enum Next {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     pub name: Option<String>,
+    pub date_of_birth: Option<chrono::NaiveDate>,
     /// As the caller says it (the line that gave it).
     pub date_of_birth_line: Option<String>,
     /// Ten digits.
@@ -137,6 +150,7 @@ impl Facts {
                 facts.phone.get_or_insert(p.clone());
             }
         }
+        facts.date_of_birth = dob;
         if let Some(record) = script
             .seed
             .patients
@@ -172,7 +186,7 @@ pub struct AnsweringCaller {
 
 /// How many lines the caller improvises in one call at most: a caller
 /// answers an unforeseen question, not the same one for ever.
-const MAX_IMPROVISED: usize = 4;
+const MAX_IMPROVISED: usize = 8;
 
 impl AnsweringCaller {
     pub fn new(script: &CallScript) -> AnsweringCaller {
@@ -192,6 +206,29 @@ impl AnsweringCaller {
         &self.script
     }
 
+    /// Every line this caller may say: the script's and those it could
+    /// make up from its facts.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .script
+            .turns
+            .iter()
+            .filter_map(|t| t.caller.clone())
+            .collect();
+        lines.extend(["yes, that's right".to_string(), "yes".to_string()]);
+        let f = &self.facts;
+        if let Some(name) = &f.name {
+            lines.push(format!("no, my name is {name}"));
+            lines.push(format!("my name is {name}"));
+        }
+        lines.extend(f.phone.as_deref().map(spoken_phone));
+        lines.extend(f.zip.as_ref().map(|z| format!("my zip code is {z}")));
+        lines.extend(f.date_of_birth_line.clone());
+        lines.sort();
+        lines.dedup();
+        lines
+    }
+
     /// The next move after the agent said `agent`.
     pub fn next(&mut self, agent: &str) -> Next {
         let q = asked(agent);
@@ -200,7 +237,7 @@ impl AnsweringCaller {
             // answer; anything else, the caller is done.
             return match q {
                 Asked::ReadBack => self.read_back(None, agent),
-                _ => self.bounded_improvise(q),
+                _ => self.bounded_improvise(q, agent),
             }
             .unwrap_or(Next::Done);
         };
@@ -211,7 +248,7 @@ impl AnsweringCaller {
         } else if let Some(later) = self.later_answer(pending, q) {
             Some(Next::Turn(later))
         } else {
-            self.bounded_improvise(q)
+            self.bounded_improvise(q, agent)
         };
         let next = choice.unwrap_or(Next::Turn(pending));
         if let Next::Turn(i) = next {
@@ -262,13 +299,32 @@ impl AnsweringCaller {
     }
 
     /// [`Self::improvise`], at most [`MAX_IMPROVISED`] times a call.
-    fn bounded_improvise(&mut self, q: Asked) -> Option<Next> {
+    fn bounded_improvise(&mut self, q: Asked, agent: &str) -> Option<Next> {
         if self.improvised >= MAX_IMPROVISED {
             return None;
         }
-        let line = self.improvise(q)?;
+        let next = match self.keys(q, agent) {
+            Some(keys) => Next::Keys(keys),
+            None => Next::Improvised(self.improvise(q)?),
+        };
         self.improvised += 1;
-        Some(Next::Improvised(line))
+        Some(next)
+    }
+
+    /// Keys for a number or a date of birth, when the agent, not having
+    /// caught the spoken answer, offers the keypad: what a caller does
+    /// then.
+    fn keys(&self, q: Asked, agent: &str) -> Option<String> {
+        let lower = agent.to_lowercase();
+        if !lower.contains("keypad") {
+            return None;
+        }
+        let f = &self.facts;
+        match q {
+            Asked::Phone | Asked::SecondFactor => f.phone.clone().or_else(|| f.zip.clone()),
+            Asked::DateOfBirth => f.date_of_birth.map(|d| d.format("%m%d%Y").to_string()),
+            _ => None,
+        }
     }
 
     /// An answer from the facts to a question the script did not foresee.

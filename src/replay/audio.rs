@@ -351,6 +351,7 @@ impl Director for AnsweringDirector {
             let (turn, step) = match answering.caller.next(&said) {
                 Next::Done => return Ok(None),
                 Next::Improvised(line) => (None, Some(ScriptStep::say(line))),
+                Next::Keys(keys) => (None, Some(ScriptStep::dtmf(keys))),
                 Next::Turn(i) => (
                     Some(i),
                     step_of(answering.caller.script().turns[i].action()?),
@@ -361,6 +362,14 @@ impl Director for AnsweringDirector {
             }
             Ok(step)
         })
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.caller
+            .lock()
+            .expect("the answering caller is not poisoned")
+            .caller
+            .lines()
     }
 }
 

@@ -163,6 +163,7 @@ pub async fn replay(
                 Next::Done => break,
                 Next::Turn(i) => (Some(i), Move::of(script.turns[i].action()?)),
                 Next::Improvised(line) => (None, Move::Say(line)),
+                Next::Keys(keys) => (None, Move::Dtmf(keys)),
             },
         };
         let events: Vec<CallEvent> = match action {

@@ -186,8 +186,36 @@ fn an_open_question_takes_the_next_line_and_improvising_is_bounded() {
                 assert_eq!(i, 1);
                 break;
             }
-            Next::Done => panic!("the script is not done"),
+            other => panic!("the script is not done: {other:?}"),
         }
     }
     assert_eq!(improvised, MAX_IMPROVISED);
+}
+
+#[test]
+fn a_number_not_caught_is_keyed_when_the_keypad_is_offered() {
+    let s = script(NEW_PATIENT);
+    let mut caller = AnsweringCaller::new(&s);
+    for words in [
+        "How can I help?",
+        "Your first and last name?",
+        "Date of birth?",
+        "Best phone number?",
+    ] {
+        assert!(matches!(caller.next(words), Next::Turn(_)));
+    }
+    assert_eq!(
+        caller.next("Sorry, I still didn't get that. Please say the ten-digit number slowly, or enter it on your keypad."),
+        Next::Keys("5558672301".into())
+    );
+    assert_eq!(
+        caller.next("Please say your birth date with the month, the day and the year, or enter it on your keypad as eight digits."),
+        Next::Keys("07091978".into())
+    );
+    // Said, not keyed, when the keypad is not offered.
+    assert_eq!(
+        caller.next("What is the best phone number to reach you?"),
+        Next::Improvised("it's 555 867 2301".into())
+    );
+    assert!(caller.lines().contains(&"it's 555 867 2301".to_string()));
 }

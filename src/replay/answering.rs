@@ -217,6 +217,11 @@ impl AnsweringCaller {
             .collect();
         lines.extend(["yes, that's right".to_string(), "yes".to_string()]);
         let f = &self.facts;
+        lines.extend(
+            f.date_of_birth_line
+                .as_ref()
+                .map(|dob| format!("no, my date of birth is {dob}")),
+        );
         if let Some(name) = &f.name {
             lines.push(format!("no, my name is {name}"));
             lines.push(format!("my name is {name}"));
@@ -261,8 +266,14 @@ impl AnsweringCaller {
     /// it is the right answer (the caller checks the name it hears against
     /// its own), else a yes or a correction made from the facts.
     fn read_back(&mut self, pending: Option<usize>, agent: &str) -> Option<Next> {
-        let name = self.facts.name.as_deref()?;
-        let right = agent.to_lowercase().contains(&name.to_lowercase());
+        let name = self.facts.name.clone()?;
+        let heard = agent.to_lowercase();
+        let name_right = heard.contains(&name.to_lowercase());
+        // The date as the agent says it ("July 9th, 1978").
+        let dob_right = self.facts.date_of_birth.is_none_or(|d| {
+            heard.contains(&crate::dialogue::words::say_birth_date(d).to_lowercase())
+        });
+        let right = name_right && dob_right;
         let want = if right { Intent::Affirm } else { Intent::Deny };
         if let Some(p) = pending
             && self.script.turns[p].intent == Some(want)
@@ -273,11 +284,13 @@ impl AnsweringCaller {
             return None;
         }
         self.improvised += 1;
-        Some(Next::Improvised(if right {
-            "yes, that's right".into()
-        } else {
-            format!("no, my name is {name}")
-        }))
+        Some(Next::Improvised(
+            match (name_right, &self.facts.date_of_birth_line) {
+                _ if right => "yes, that's right".into(),
+                (true, Some(dob)) => format!("no, my date of birth is {dob}"),
+                _ => format!("no, my name is {name}"),
+            },
+        ))
     }
 
     /// A later line that carries what was asked for (entity questions

@@ -98,7 +98,7 @@ fn name_answer(text: &str) -> Option<String> {
             let mut words: Vec<&str> = said.split(' ').collect();
             let key = |w: &str| strsim::levenshtein(&w.to_lowercase(), &corrected.to_lowercase());
             let closest = (0..words.len()).min_by_key(|&k| key(words[k]))?;
-            words[closest] = &corrected;
+            words[closest] = corrected.as_str();
             Some(words.join(" "))
         }
         _ => Some(corrected),

@@ -348,10 +348,9 @@ fn opens_sentence(toks: &[NameTok], i: usize) -> bool {
 
 /// The whole answer is a name: "Maria Gonzalez." / "yes, john smith".
 fn bare_name(toks: &[NameTok], cased: bool, lowercase: bool, answer: bool) -> Option<Vec<NameTok>> {
-    let start = toks
-        .iter()
-        .take_while(|t| AROUND_BARE.contains(&t.lower.as_str()))
-        .count();
+    // "Mr. Ruiz." answers with a title, left out of the name.
+    let opens = |w: &str| AROUND_BARE.contains(&w) || (answer && HONORIFICS.contains(&w));
+    let start = toks.iter().take_while(|t| opens(&t.lower)).count();
     let end = toks.len()
         - toks[start..]
             .iter()

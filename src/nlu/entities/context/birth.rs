@@ -46,7 +46,15 @@ pub(crate) fn dob_answer_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDa
         .collect();
     for d in &said {
         let year = d.year.or_else(|| year_apart(&toks, d, today));
-        if let Some(date) = year.and_then(|y| d.ymd(y)) {
+        // "21/06/1987": a month that cannot be one, before a day that can,
+        // is the day said first.
+        let day_first = (d.month > 12 && d.day <= 12).then(|| SaidDate {
+            month: d.day,
+            day: d.month,
+            ..d.clone()
+        });
+        let date = year.and_then(|y| d.ymd(y).or_else(|| day_first?.ymd(y)));
+        if let Some(date) = date {
             found.push((d.start, date));
         }
     }

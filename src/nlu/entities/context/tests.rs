@@ -134,6 +134,7 @@ fn answers_to_date_of_birth() {
             ("june twenty first and the year is eighty seven", d(1987, 6, 21)),
             ("the 21st of June of 87", d(1987, 6, 21)),
             ("21st June 1987", d(1987, 6, 21)),
+            ("21/06/1987", d(1987, 6, 21)),
             // Numbers in a date of birth are no time and no phone.
             ("Ten thirty eighty.", d(1980, 10, 30)),
             ("um it's 2 15 at 89", nothing()),
@@ -209,6 +210,8 @@ fn answers_to_person_name() {
             ("Ana Lopez hyphen Garcia.", n("Ana Lopez-Garcia")),
             ("Ana Lopez dash Garcia", n("Ana Lopez-Garcia")),
             ("April Nguyen.", n("April Nguyen")),
+            ("Mr. Ruiz.", n("Ruiz")),
+            ("Mrs. Ana Ruiz", n("Ana Ruiz")),
             // A provider's surname is the caller's too.
             ("Raj Patel.", n("Raj Patel")),
             // Self-corrections.

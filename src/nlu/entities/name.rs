@@ -350,7 +350,7 @@ fn opens_sentence(toks: &[NameTok], i: usize) -> bool {
 fn bare_name(toks: &[NameTok], cased: bool, lowercase: bool, answer: bool) -> Option<Vec<NameTok>> {
     // "Mr. Ruiz." answers with a title, left out of the name.
     let opens = |w: &str| AROUND_BARE.contains(&w) || (answer && HONORIFICS.contains(&w));
-    let start = toks.iter().take_while(|t| opens(&t.lower)).count();
+    let start = toks.iter().take_while(|t| opens(t.lower.as_str())).count();
     let end = toks.len()
         - toks[start..]
             .iter()

@@ -177,7 +177,7 @@ fn answers_to_phone() {
             ("It's 720, and the rest is 555-0134.", p("7205550134")),
             ("seven two oh, five five five, double two oh four", p("7205552204")),
             ("720 555 double two oh four", p("7205552204")),
-            ("seven twenty, five fifty five, oh one three four", p("7205550134")),
+            ("three oh three, five fifty five, oh one three four", p("3035550134")),
             // Self-corrections.
             ("720 555 0134, no sorry, 0135", p("7205550135")),
             ("720 and 555, no, 556 and 0134", p("7205560134")),

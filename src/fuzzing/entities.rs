@@ -143,7 +143,10 @@ pub fn entities(data: &[u8], f: &mut Features) {
         );
     }
     if let Some(d) = answer.date_of_birth {
-        assert!(d <= today, "date of birth {d} after {today} (asked {asked:?})");
+        assert!(
+            d <= today,
+            "date of birth {d} after {today} (asked {asked:?})"
+        );
         assert!(today.year() - d.year() <= 120, "date of birth {d} too old");
     }
     if let Some(name) = &answer.person_name {

@@ -215,18 +215,10 @@ fn parse_request(line: &str, today: NaiveDate) -> Result<Request, String> {
     };
     let asked = match req.asked {
         None | Some(serde_json::Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_str()
-                .and_then(Asked::from_name)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Asked::ALL.iter().map(|a| a.as_str()).collect();
-                    format!(
-                        "\"asked\" must be one of {}, got {value}",
-                        names.join(", ")
-                    )
-                })?,
-        ),
+        Some(value) => Some(value.as_str().and_then(Asked::from_name).ok_or_else(|| {
+            let names: Vec<&str> = Asked::ALL.iter().map(|a| a.as_str()).collect();
+            format!("\"asked\" must be one of {}, got {value}", names.join(", "))
+        })?),
     };
     Ok(Request {
         text: req.text,

@@ -311,8 +311,7 @@ fn relative_at(
         // "monday the 14th": the day of month decides. On a phone line
         // Whisper drops "teen" ("eighteenth" → "8th"): when the teen day is
         // sooner and falls on the weekday said, it is the one meant.
-        if let Some((dom, used)) = day_of_month_at(toks, i + wd_at + 1).filter(|_| days_of_month)
-        {
+        if let Some((dom, used)) = day_of_month_at(toks, i + wd_at + 1).filter(|_| days_of_month) {
             let said = next_day_of_month(today, dom);
             let teen = (dom < 10)
                 .then(|| next_day_of_month(today, dom + 10))

@@ -292,9 +292,7 @@ fn name_with(u: &Utterance, answer: bool) -> Option<String> {
         (Some(full), _, None) => full,
         (None, Some(first), None) => first,
         (None, None, Some(last)) => last,
-        (None, None, None) => {
-            bare_name(&toks, cased, u.lowercase, answer).unwrap_or_default()
-        }
+        (None, None, None) => bare_name(&toks, cased, u.lowercase, answer).unwrap_or_default(),
     };
 
     // A spelling said apart from the name corrects the word it is closest to.

@@ -16,8 +16,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::super::calendar::{
-    SaidDate, digit_groups, group_bounds, meridiem_after, said_dates, split_reading,
-    year_at,
+    SaidDate, digit_groups, group_bounds, meridiem_after, said_dates, split_reading, year_at,
 };
 use super::super::dob::{MAX_AGE_YEARS, dob_from};
 use super::super::lexicon;
@@ -194,7 +193,8 @@ fn digits_read(groups: &[&str], today: NaiveDate) -> Option<NaiveDate> {
     let n: usize = groups.iter().map(|g| g.len()).sum();
     let (first, rest) = groups.split_first()?;
     // "19 87 6 21": the year said in two groups.
-    let century = matches!(*first, "18" | "19" | "20") && rest.first().is_some_and(|g| g.len() == 2);
+    let century =
+        matches!(*first, "18" | "19" | "20") && rest.first().is_some_and(|g| g.len() == 2);
     let (year, rest) = if century {
         (format!("{first}{}", rest[0]), &rest[1..])
     } else {
@@ -215,7 +215,10 @@ fn digits_read(groups: &[&str], today: NaiveDate) -> Option<NaiveDate> {
             .collect();
         return only(readings);
     }
-    if !(4..=8).contains(&n) || groups[..groups.len() - 1].iter().any(|g| birth_year(g, today))
+    if !(4..=8).contains(&n)
+        || groups[..groups.len() - 1]
+            .iter()
+            .any(|g| birth_year(g, today))
     {
         return None;
     }

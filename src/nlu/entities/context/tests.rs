@@ -131,7 +131,10 @@ fn answers_to_date_of_birth() {
             ("1987-06-21", d(1987, 6, 21)),
             ("1987 6 21", d(1987, 6, 21)),
             ("June 21st, and the year is 1987.", d(1987, 6, 21)),
-            ("june twenty first and the year is eighty seven", d(1987, 6, 21)),
+            (
+                "june twenty first and the year is eighty seven",
+                d(1987, 6, 21),
+            ),
             ("the 21st of June of 87", d(1987, 6, 21)),
             ("21st June 1987", d(1987, 6, 21)),
             ("21/06/1987", d(1987, 6, 21)),
@@ -142,10 +145,7 @@ fn answers_to_date_of_birth() {
             // "It's June …": June is the month, not a name.
             ("It's June 21st, 1987.", d(1987, 6, 21)),
             // Corrections: the last date said.
-            (
-                "March 4th 85, no wait, March 5th 85",
-                d(1985, 3, 5),
-            ),
+            ("March 4th 85, no wait, March 5th 85", d(1985, 3, 5)),
             ("6 21 87, sorry, 6 22 87", d(1987, 6, 22)),
             // Impossible or in the future: none.
             ("February 30th, 1990", nothing()),
@@ -175,9 +175,15 @@ fn answers_to_phone() {
             ("area code 720, 555 0134", p("7205550134")),
             ("area code is 720 and then 555 0134", p("7205550134")),
             ("It's 720, and the rest is 555-0134.", p("7205550134")),
-            ("seven two oh, five five five, double two oh four", p("7205552204")),
+            (
+                "seven two oh, five five five, double two oh four",
+                p("7205552204"),
+            ),
             ("720 555 double two oh four", p("7205552204")),
-            ("three oh three, five fifty five, oh one three four", p("3035550134")),
+            (
+                "three oh three, five fifty five, oh one three four",
+                p("3035550134"),
+            ),
             // Self-corrections.
             ("720 555 0134, no sorry, 0135", p("7205550135")),
             ("720 and 555, no, 556 and 0134", p("7205560134")),
@@ -243,7 +249,10 @@ fn answers_to_time_and_date() {
             ("two oh four", t(14, 4)),
             // No time.
             ("Whenever works.", nothing()),
-            ("in 2 weeks", (None, None, None, Some(ymd(2026, 3, 24)), None)),
+            (
+                "in 2 weeks",
+                (None, None, None, Some(ymd(2026, 3, 24)), None),
+            ),
         ],
     );
     let dt = |d: Option<NaiveDate>, time: Option<NaiveTime>| (None, None, None, d, time);
@@ -251,7 +260,10 @@ fn answers_to_time_and_date() {
         Asked::Date,
         &[
             ("Four.", dt(None, Some(hm(16, 0)))),
-            ("Friday at four.", dt(Some(ymd(2026, 3, 13)), Some(hm(16, 0)))),
+            (
+                "Friday at four.",
+                dt(Some(ymd(2026, 3, 13)), Some(hm(16, 0))),
+            ),
             ("Friday, four.", dt(Some(ymd(2026, 3, 13)), Some(hm(16, 0)))),
             ("The 14th.", dt(Some(ymd(2026, 3, 14)), None)),
             ("14th.", dt(Some(ymd(2026, 3, 14)), None)),

@@ -54,7 +54,12 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Label JSON lines {"text", "ref"?} from stdin with intent and entities
+    /// Label JSON lines {"text", "ref"?, "asked"?} from stdin with intent and entities
+    ///
+    /// "ref" is the call's local date (YYYY-MM-DD, default today); "asked" is the entity the
+    /// agent just asked for (person_name, date_of_birth, phone, date or time), so the text is
+    /// read as that answer ("Four." asked "time" is 16:00). One JSON line out per line in: {"intent",
+    /// "confidence", "entities"}, or {"error"} for a bad line.
     Nlu {
         /// Instead, score a labelled JSON-lines file ({"text", "intent"}) and print a report
         #[arg(long)]

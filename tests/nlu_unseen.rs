@@ -6,7 +6,8 @@
 //!
 //! Two passes, both through `frontdesk nlu`'s own code path
 //! (`nlu::run_nlu_command`, JSON lines in and out, so the `asked` field of
-//! the entity lines counts as soon as the command reads it):
+//! the entity lines counts: the command reads each answer in the context of
+//! the question, `Nlu::understand_with`):
 //! - typed: the lines as written; intent accuracy, emergency recall, false
 //!   alarms, entity exact match;
 //! - as heard: each intent line spoken by the synthetic caller (the
@@ -16,7 +17,8 @@
 //! The figures are printed as a table. The misunderstood lines are printed
 //! only with `FRONTDESK_UNSEEN_SHOW=1`: whoever improves the NLU should see
 //! the figures, not the lines (seeing them invites tuning on them).
-//! The one floor asserted is emergency recall typed: the target is every
+//! The floors asserted are entity exact match typed (at the figure
+//! measured) and emergency recall typed: the target is every
 //! emergency caught; until the NLU gets there, no worse than measured. The as-heard pass checks only that speech
 //! and recognition ran (a broken voice or Whisper fails it).
 //!
@@ -440,10 +442,20 @@ fn typed_entities_exact_match() {
             misses.len()
         );
     }
-    // Sanity, not a floor: the parsers ran and found something.
+    // Sanity: the parsers ran and found something.
     assert!(
         loose > 0,
         "no entity line was right: the parsers did not run"
+    );
+    // A floor at the figure measured, never a target to tune to: 152 of
+    // the 216 lines exact on 2026-12-07 before `frontdesk nlu` read
+    // `asked`, 181 once it read the answers in the context of the question
+    // (rules written without reading this set). No change may make it worse;
+    // raise it as the NLU improves, never by reading these lines.
+    const EXACT_ON_2026_12_07: usize = 181;
+    assert!(
+        strict >= EXACT_ON_2026_12_07,
+        "entity exact match on the unseen set fell to {strict}/{n} (was {EXACT_ON_2026_12_07})"
     );
 }
 

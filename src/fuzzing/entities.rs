@@ -16,7 +16,7 @@ use crate::nlu::entities::{
     parse_medication, parse_name_answer, parse_part_of_day, parse_person_name, parse_pharmacy,
     parse_phone, parse_provider, parse_time,
 };
-use crate::vocabulary::Entities;
+use crate::vocabulary::{Asked, Entities};
 
 /// The demo clinic and its providers, as the server indexes them.
 pub(crate) static CLINIC: LazyLock<Clinic> = LazyLock::new(Clinic::demo);
@@ -125,6 +125,34 @@ pub fn entities(data: &[u8], f: &mut Features) {
     let json = serde_json::to_string(&all).expect("entities serialise");
     let back: Entities = serde_json::from_str(&json).expect("entities read back");
     assert_eq!(back, all, "entities survive JSON");
+
+    // Read as an answer: no question is the context-free reading; with
+    // one, every value stays within its normal form.
+    assert_eq!(
+        parsers::extract_in_context(&text, today, &ROSTER, None),
+        all,
+        "no question, no context"
+    );
+    let asked = Asked::ALL[data.len() % Asked::ALL.len()];
+    let answer = parsers::extract_in_context(&text, today, &ROSTER, Some(asked));
+    f.add(("answer", asked.as_str(), entity_bits(&answer)));
+    if let Some(p) = &answer.phone {
+        assert!(
+            p.len() == 10 && p.bytes().all(|b| b.is_ascii_digit()),
+            "phone {p:?} (asked {asked:?}) is not ten digits"
+        );
+    }
+    if let Some(d) = answer.date_of_birth {
+        assert!(
+            d <= today,
+            "date of birth {d} after {today} (asked {asked:?})"
+        );
+        assert!(today.year() - d.year() <= 120, "date of birth {d} too old");
+    }
+    if let Some(name) = &answer.person_name {
+        assert!(!name.trim().is_empty(), "an empty name (asked {asked:?})");
+        assert_eq!(name.trim(), name, "a name with spaces around it");
+    }
 
     let screen = emergency::screen(&text);
     f.add((

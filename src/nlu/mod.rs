@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::models::{ModelPaths, onnx_environment};
-use crate::vocabulary::{EmergencyKind, Entities, Intent, Understanding};
+use crate::vocabulary::{Asked, EmergencyKind, Entities, Intent, Understanding};
 
 use entities as entity_parsers;
 pub use entities::ProviderRoster;
@@ -55,11 +55,26 @@ impl Nlu {
     /// The call loop and the scripted-call replay both understand callers
     /// through this one function.
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
+        self.understand_with(text, today, None)
+    }
+
+    /// [`Nlu::understand`] for the answer to a question: `asked` is the
+    /// entity the agent just asked for, and the entities are read as that
+    /// answer ([`entities::extract_in_context`]); `None` is `understand`.
+    /// The intent is labelled as without a question. An answer the intent
+    /// step rejects as out of scope before the model ("R U I Z": words it
+    /// does not know) still has its entities read.
+    pub fn understand_with(
+        &self,
+        text: &str,
+        today: NaiveDate,
+        asked: Option<Asked>,
+    ) -> Understanding {
         let (intent, confidence, emergency) = self.label(text);
-        let entities = if intent == Intent::OutOfScope && confidence >= 1.0 {
+        let entities = if intent == Intent::OutOfScope && confidence >= 1.0 && asked.is_none() {
             Entities::default()
         } else {
-            entity_parsers::extract(text, today, &self.roster)
+            entity_parsers::extract_in_context(text, today, &self.roster, asked)
         };
         Understanding {
             intent,
@@ -133,6 +148,18 @@ struct NluRequest {
     text: String,
     #[serde(rename = "ref")]
     reference_date: Option<String>,
+    /// Read as [`Asked`] by hand, so a wrong value gets an error naming
+    /// the field and the values it takes.
+    #[serde(default)]
+    asked: Option<serde_json::Value>,
+}
+
+/// One request line, read.
+#[derive(Debug, PartialEq)]
+struct Request {
+    text: String,
+    today: NaiveDate,
+    asked: Option<Asked>,
 }
 
 #[derive(Serialize)]
@@ -142,9 +169,9 @@ struct NluResponse<'a> {
     entities: &'a Entities,
 }
 
-/// `frontdesk nlu`: JSON lines `{"text", "ref"?}` in, one
-/// `{"intent","confidence","entities"}` line out each; a bad line gets an
-/// `{"error": …}` line and the stream goes on.
+/// `frontdesk nlu`: JSON lines `{"text", "ref"?, "asked"?}` in, one
+/// `{"intent","confidence","entities"}` line out each; a bad line (an
+/// unknown `asked` too) gets an `{"error": …}` line and the stream goes on.
 pub fn run_nlu_command(
     nlu: &Nlu,
     input: impl BufRead,
@@ -157,8 +184,8 @@ pub fn run_nlu_command(
             continue;
         }
         let reply = match parse_request(&line, today) {
-            Ok((text, date)) => {
-                let u = nlu.understand(&text, date);
+            Ok(req) => {
+                let u = nlu.understand_with(&req.text, req.today, req.asked);
                 serde_json::to_string(&NluResponse {
                     intent: u.intent,
                     confidence: u.confidence,
@@ -175,14 +202,65 @@ pub fn run_nlu_command(
     Ok(())
 }
 
-fn parse_request(line: &str, today: NaiveDate) -> Result<(String, NaiveDate), String> {
+fn parse_request(line: &str, today: NaiveDate) -> Result<Request, String> {
     let req: NluRequest = serde_json::from_str(line).map_err(|e| {
-        format!("expected a JSON object {{\"text\": …, \"ref\"?: \"YYYY-MM-DD\"}}: {e}")
+        format!(
+            "expected a JSON object {{\"text\": …, \"ref\"?: \"YYYY-MM-DD\", \"asked\"?: …}}: {e}"
+        )
     })?;
     let date = match req.reference_date {
         None => today,
         Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
             .map_err(|_| format!("\"ref\" must be a date YYYY-MM-DD, got {s:?}"))?,
     };
-    Ok((req.text, date))
+    let asked = match req.asked {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => Some(value.as_str().and_then(Asked::from_name).ok_or_else(|| {
+            let names: Vec<&str> = Asked::ALL.iter().map(|a| a.as_str()).collect();
+            format!("\"asked\" must be one of {}, got {value}", names.join(", "))
+        })?),
+    };
+    Ok(Request {
+        text: req.text,
+        today: date,
+        asked,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
+    }
+
+    #[test]
+    fn a_request_reads_its_question() {
+        let req = parse_request(r#"{"text": "Four.", "asked": "time"}"#, today()).unwrap();
+        assert_eq!(req.asked, Some(Asked::Time));
+        assert_eq!(req.text, "Four.");
+        for asked in Asked::ALL {
+            let line = serde_json::json!({ "text": "x", "asked": asked.as_str() }).to_string();
+            assert_eq!(parse_request(&line, today()).unwrap().asked, Some(asked));
+        }
+        let none = parse_request(r#"{"text": "Four.", "asked": null}"#, today()).unwrap();
+        assert_eq!(none.asked, None);
+        let plain = parse_request(r#"{"text": "Four.", "ref": "2026-03-10"}"#, today()).unwrap();
+        assert_eq!(plain.asked, None);
+        assert_eq!(plain.today, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
+    }
+
+    #[test]
+    fn an_unknown_question_is_an_error_naming_the_field() {
+        for line in [
+            r#"{"text": "Four.", "asked": "hour"}"#,
+            r#"{"text": "Four.", "asked": 3}"#,
+            r#"{"text": "Four.", "asked": "Time"}"#,
+        ] {
+            let error = parse_request(line, today()).unwrap_err();
+            assert!(error.contains("\"asked\""), "{error}");
+            assert!(error.contains("date_of_birth"), "{error}");
+        }
+    }
 }

@@ -12,4 +12,4 @@ mod understanding;
 pub use call::{AfterSpeech, CallEvent, Outcome};
 pub use intent::Intent;
 pub use tasks::{Priority, Queue, TaskKind};
-pub use understanding::{EmergencyKind, Entities, Hotline, PartOfDay, Understanding};
+pub use understanding::{Asked, EmergencyKind, Entities, Hotline, PartOfDay, Understanding};

@@ -74,6 +74,44 @@ impl EmergencyKind {
     }
 }
 
+/// The entity the agent just asked for, so an answer can be read as one
+/// ("four" answers "what time?", "oh six twenty one eighty seven" answers
+/// "your date of birth?"). The names are those of `spec/intents.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Asked {
+    PersonName,
+    DateOfBirth,
+    Phone,
+    Date,
+    Time,
+}
+
+impl Asked {
+    pub const ALL: [Asked; 5] = [
+        Asked::PersonName,
+        Asked::DateOfBirth,
+        Asked::Phone,
+        Asked::Date,
+        Asked::Time,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Asked::PersonName => "person_name",
+            Asked::DateOfBirth => "date_of_birth",
+            Asked::Phone => "phone",
+            Asked::Date => "date",
+            Asked::Time => "time",
+        }
+    }
+
+    /// The entity named `name` (`"date_of_birth"`), if it is one that can be asked.
+    pub fn from_name(name: &str) -> Option<Asked> {
+        Asked::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
 /// `morning` / `afternoon` / `evening`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -175,65 +175,24 @@ fn digit_run_date(toks: &[Tok], i: usize, today: NaiveDate) -> Option<SaidDate> 
     if i > 0 && toks[i - 1].is_any(&["at", "around", "about", "by"]) {
         return None;
     }
-    let mut groups: Vec<&str> = Vec::new();
-    let mut j = i;
-    while let Some(t) = toks.get(j) {
-        match t {
-            Tok::Num(n) => groups.push(n),
-            Tok::Word(w) if w == "oh" || w == "o" => groups.push("0"),
-            Tok::Word(w) if FILLERS.contains(&w.as_str()) => {}
-            _ => break,
-        }
-        j += 1;
-    }
-    // An "oh" that ends the run is a sigh.
-    while groups.last() == Some(&"0") && toks[j - 1].is_any(&["oh", "o"]) {
-        groups.pop();
-        j -= 1;
-    }
-    let digits: String = groups.concat();
-    let n = digits.len();
+    let (groups, j) = digit_groups(toks, i);
+    let n: usize = groups.iter().map(|g| g.len()).sum();
     // "3 4 85" is a date; "1 2 1 3" (digits one by one) is not.
     let last_len = groups.last().map_or(0, |g| g.len());
     let shaped = (groups.len() >= 3 && (4..=8).contains(&n) && last_len >= 2) || n == 6 || n == 8;
-    if !shaped
-        || toks
-            .get(j)
-            .is_some_and(|t| t.is_any(&["am", "pm", "o'clock", "oclock"]))
-    {
+    if !shaped || meridiem_after(toks, j) {
         return None;
     }
-    // Where the groups meet: a split of the digits on these is how it was said.
-    let mut bounds = Vec::new();
-    let mut at = 0;
-    for g in &groups {
-        at += g.len();
-        bounds.push(at);
-    }
+    let digits: String = groups.concat();
+    let bounds = group_bounds(&groups);
     let mut best: Option<(usize, SaidDate)> = None;
-    for (ml, dl, yl) in [
-        (2, 2, 2),
-        (1, 2, 2),
-        (2, 1, 2),
-        (1, 1, 2),
-        (2, 2, 4),
-        (1, 2, 4),
-        (2, 1, 4),
-        (1, 1, 4),
-    ] {
+    for (ml, dl, yl) in SPLITS {
         if ml + dl + yl != n {
             continue;
         }
-        let month: u32 = digits[..ml].parse().ok()?;
-        let day: u32 = digits[ml..ml + dl].parse().ok()?;
-        let yy: i32 = digits[ml + dl..].parse().ok()?;
-        let year = if yl == 4 { yy } else { expand_year(yy, today) };
-        if yl == 4 && !(1850..=2150).contains(&year) {
+        let Some((month, day, year)) = split_reading(&digits, (ml, dl, yl), today) else {
             continue;
-        }
-        if NaiveDate::from_ymd_opt(year, month, day).is_none() {
-            continue;
-        }
+        };
         let score = [ml, ml + dl].iter().filter(|c| bounds.contains(c)).count();
         if best.as_ref().is_none_or(|(s, _)| score > *s) {
             best = Some((
@@ -261,4 +220,74 @@ fn digit_run_date(toks: &[Tok], i: usize, today: NaiveDate) -> Option<SaidDate> 
         }),
         None => None,
     }
+}
+
+/// How month, day and year digits can split a run, in order of preference.
+const SPLITS: [(usize, usize, usize); 8] = [
+    (2, 2, 2),
+    (1, 2, 2),
+    (2, 1, 2),
+    (1, 1, 2),
+    (2, 2, 4),
+    (1, 2, 4),
+    (2, 1, 4),
+    (1, 1, 4),
+];
+
+/// The digit groups of a run said from `i` ("oh" as 0, fillers skipped, an
+/// "oh" that ends the run dropped as a sigh) and where the run ends.
+pub(super) fn digit_groups(toks: &[Tok], i: usize) -> (Vec<&str>, usize) {
+    let mut groups: Vec<&str> = Vec::new();
+    let mut j = i;
+    while let Some(t) = toks.get(j) {
+        match t {
+            Tok::Num(n) => groups.push(n),
+            Tok::Word(w) if w == "oh" || w == "o" => groups.push("0"),
+            Tok::Word(w) if FILLERS.contains(&w.as_str()) => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    // An "oh" that ends the run is a sigh.
+    while groups.last() == Some(&"0") && toks[j - 1].is_any(&["oh", "o"]) {
+        groups.pop();
+        j -= 1;
+    }
+    (groups, j)
+}
+
+/// "am", "pm", "o'clock" at `j`: the digits before are a time.
+pub(super) fn meridiem_after(toks: &[Tok], j: usize) -> bool {
+    toks.get(j)
+        .is_some_and(|t| t.is_any(&["am", "pm", "o'clock", "oclock"]))
+}
+
+/// Where the groups meet (the digit offsets after each group): a split of
+/// the digits on these is how the date was said.
+pub(super) fn group_bounds(groups: &[&str]) -> Vec<usize> {
+    groups
+        .iter()
+        .scan(0, |at, g| {
+            *at += g.len();
+            Some(*at)
+        })
+        .collect()
+}
+
+/// Month, day and four-digit year of `digits` split as `(ml, dl, yl)`, when
+/// that date exists.
+pub(super) fn split_reading(
+    digits: &str,
+    (ml, dl, yl): (usize, usize, usize),
+    today: NaiveDate,
+) -> Option<(u32, u32, i32)> {
+    let month: u32 = digits.get(..ml)?.parse().ok()?;
+    let day: u32 = digits.get(ml..ml + dl)?.parse().ok()?;
+    let yy: i32 = digits.get(ml + dl..ml + dl + yl)?.parse().ok()?;
+    let year = if yl == 4 { yy } else { expand_year(yy, today) };
+    if yl == 4 && !(1850..=2150).contains(&year) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, month, day)?;
+    Some((month, day, year))
 }

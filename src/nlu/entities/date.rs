@@ -57,6 +57,37 @@ const NOT_A_DAY: &[&str] = &[
 ];
 
 pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
+    date_with(u, today, true)
+}
+
+/// The appointment date in an answer to "what day?": as [`date_from`], and a
+/// day of the month said alone ("The 14th." without "the": "14th.") is one.
+pub(crate) fn date_answer_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
+    date_from(u, today).or_else(|| {
+        let toks = &u.toks;
+        toks.iter().enumerate().rev().find_map(|(i, t)| {
+            let Tok::Ord(day) = t else { return None };
+            let after = toks.get(i + 1);
+            let taken = after.is_some_and(|t| {
+                t.is_any(NOT_A_DAY) || t.is("of") || t.word().and_then(lexicon::month).is_some()
+            });
+            let month_before = i > 0 && toks[i - 1].word().and_then(lexicon::month).is_some();
+            ((1..=31).contains(day) && !taken && !month_before)
+                .then(|| next_day_of_month(today, *day))
+                .flatten()
+        })
+    })
+}
+
+/// The relative dates only ("tomorrow", "next friday"), for an answer to
+/// "your date of birth?": a calendar date or a day of the month said there
+/// is (part of) the birth date, not an appointment.
+pub(crate) fn relative_date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
+    date_with(u, today, false)
+}
+
+/// `calendar`: calendar dates and days of the month count.
+fn date_with(u: &Utterance, today: NaiveDate, calendar: bool) -> Option<NaiveDate> {
     let toks = &u.toks;
     // (position, date or None for a vague or impossible mention)
     let mut found: Vec<(usize, Option<NaiveDate>)> = Vec::new();
@@ -67,7 +98,7 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
         .iter()
         .any(|t| t.is_any(&["born", "birth", "birthday", "dob", "birthdate"]));
     for d in &said {
-        if birth_talk && d.year.is_some() {
+        if !calendar || (birth_talk && d.year.is_some()) {
             continue;
         }
         if let Some(date) = calendar_date(d, today) {
@@ -80,7 +111,7 @@ pub(crate) fn date_from(u: &Utterance, today: NaiveDate) -> Option<NaiveDate> {
             i += 1;
             continue;
         }
-        if let Some((date, used)) = relative_at(toks, i, today) {
+        if let Some((date, used)) = relative_at(toks, i, today, calendar) {
             found.push((i, date));
             i += used.max(1);
         } else {
@@ -195,7 +226,13 @@ fn unit_days(t: Option<&Tok>) -> Option<u64> {
 
 /// A relative date starting at token `i`: the date (or `None` when vague or
 /// past) and the tokens it covers.
-fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<NaiveDate>, usize)> {
+/// `days_of_month`: "the 14th" counts.
+fn relative_at(
+    toks: &[Tok],
+    i: usize,
+    today: NaiveDate,
+    days_of_month: bool,
+) -> Option<(Option<NaiveDate>, usize)> {
     let t = &toks[i];
     let at = |k: usize| toks.get(i + k);
     let is = |k: usize, w: &str| at(k).is_some_and(|t| t.is(w));
@@ -274,7 +311,7 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
         // "monday the 14th": the day of month decides. On a phone line
         // Whisper drops "teen" ("eighteenth" → "8th"): when the teen day is
         // sooner and falls on the weekday said, it is the one meant.
-        if let Some((dom, used)) = day_of_month_at(toks, i + wd_at + 1) {
+        if let Some((dom, used)) = day_of_month_at(toks, i + wd_at + 1).filter(|_| days_of_month) {
             let said = next_day_of_month(today, dom);
             let teen = (dom < 10)
                 .then(|| next_day_of_month(today, dom + 10))
@@ -286,7 +323,7 @@ fn relative_at(toks: &[Tok], i: usize, today: NaiveDate) -> Option<(Option<Naive
         return Some((date, wd_at + 1));
     }
     // "the 14th", "on the 3rd".
-    if let Some((dom, used)) = day_of_month_at(toks, i) {
+    if let Some((dom, used)) = day_of_month_at(toks, i).filter(|_| days_of_month) {
         return Some((next_day_of_month(today, dom), used));
     }
     None

@@ -24,7 +24,7 @@ pub enum DobError {
 }
 
 /// Oldest plausible caller-reported age.
-const MAX_AGE_YEARS: i32 = 120;
+pub(crate) const MAX_AGE_YEARS: i32 = 120;
 
 /// The date of birth in `text`, checked against the call's local date.
 pub fn parse_date_of_birth(text: &str, today: NaiveDate) -> Result<NaiveDate, DobError> {

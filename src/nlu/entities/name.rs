@@ -16,7 +16,14 @@ pub fn parse_person_name(text: &str) -> Option<String> {
 /// [`parse_person_name`], but a lone name word ("Angela.") counts too, which
 /// without that question would be too easily an ordinary word.
 pub fn parse_name_answer(text: &str) -> Option<String> {
-    name_with(&Utterance::new(text), 1)
+    name_answer_from(&Utterance::new(text))
+}
+
+/// [`parse_name_answer`] on a prepared utterance. Beyond a lone name word,
+/// an answer may repeat a word spelled ("Ruiz, R-U-I-Z": one word, not
+/// two) and open with a name that is also a word ("April Nguyen.").
+pub(crate) fn name_answer_from(u: &Utterance) -> Option<String> {
+    name_with(u, true)
 }
 
 #[derive(Clone, Debug)]
@@ -191,19 +198,7 @@ fn collect(toks: &[NameTok], mut j: usize, cased: bool) -> Vec<NameTok> {
             break;
         }
         if name_like(t, cased) {
-            // "Gonzalez, G O N Z A L E Z": the spelling confirms (or
-            // corrects) a word already said.
-            let spelled_again = t
-                .spelled
-                .then(|| {
-                    out.iter()
-                        .position(|p| strsim::levenshtein(&p.lower, &t.lower) <= 2)
-                })
-                .flatten();
-            match spelled_again {
-                Some(k) => out[k] = t.clone(),
-                None => out.push(t.clone()),
-            }
+            push_or_respell(&mut out, t);
         } else if !out.is_empty()
             && PARTICLES.contains(&t.lower.as_str())
             && toks
@@ -219,12 +214,30 @@ fn collect(toks: &[NameTok], mut j: usize, cased: bool) -> Vec<NameTok> {
     out
 }
 
-pub(crate) fn name_from(u: &Utterance) -> Option<String> {
-    name_with(u, 2)
+/// "Gonzalez, G O N Z A L E Z": a spelling confirms (or corrects) a word
+/// already said rather than adding one.
+fn push_or_respell(out: &mut Vec<NameTok>, t: &NameTok) {
+    let spelled_again = t
+        .spelled
+        .then(|| {
+            out.iter()
+                .position(|p| strsim::levenshtein(&p.lower, &t.lower) <= 2)
+        })
+        .flatten();
+    match spelled_again {
+        Some(k) => out[k] = t.clone(),
+        None => out.push(t.clone()),
+    }
 }
 
-/// `bare_min_words`: how many words an answer without "my name is" needs.
-fn name_with(u: &Utterance, bare_min_words: usize) -> Option<String> {
+pub(crate) fn name_from(u: &Utterance) -> Option<String> {
+    name_with(u, false)
+}
+
+/// `answer`: the text answers "what is your name?" (see
+/// [`name_answer_from`]); otherwise a name without "my name is" needs two
+/// words.
+fn name_with(u: &Utterance, answer: bool) -> Option<String> {
     let toks = name_tokens(u);
     let cased = u.cased;
     let mut hits: Vec<(Kind, Vec<NameTok>)> = Vec::new();
@@ -279,9 +292,7 @@ fn name_with(u: &Utterance, bare_min_words: usize) -> Option<String> {
         (Some(full), _, None) => full,
         (None, Some(first), None) => first,
         (None, None, Some(last)) => last,
-        (None, None, None) => {
-            bare_name(&toks, cased, u.lowercase, bare_min_words).unwrap_or_default()
-        }
+        (None, None, None) => bare_name(&toks, cased, u.lowercase, answer).unwrap_or_default(),
     };
 
     // A spelling said apart from the name corrects the word it is closest to.
@@ -334,30 +345,45 @@ fn opens_sentence(toks: &[NameTok], i: usize) -> bool {
 }
 
 /// The whole answer is a name: "Maria Gonzalez." / "yes, john smith".
-fn bare_name(
-    toks: &[NameTok],
-    cased: bool,
-    lowercase: bool,
-    min_words: usize,
-) -> Option<Vec<NameTok>> {
-    let start = toks
-        .iter()
-        .take_while(|t| AROUND_BARE.contains(&t.lower.as_str()))
-        .count();
+fn bare_name(toks: &[NameTok], cased: bool, lowercase: bool, answer: bool) -> Option<Vec<NameTok>> {
+    // "Mr. Ruiz." answers with a title, left out of the name.
+    let opens = |w: &str| AROUND_BARE.contains(&w) || (answer && HONORIFICS.contains(&w));
+    let start = toks.iter().take_while(|t| opens(t.lower.as_str())).count();
     let end = toks.len()
         - toks[start..]
             .iter()
             .rev()
             .take_while(|t| AROUND_BARE.contains(&t.lower.as_str()))
             .count();
-    let core = &toks[start..end];
+    let mut core = toks[start..end].to_vec();
+    if answer {
+        // "Ruiz, R-U-I-Z": the spelling is the word said, not another one.
+        let said = std::mem::take(&mut core);
+        for t in &said {
+            push_or_respell(&mut core, t);
+        }
+    }
     let single_spelled = core.len() == 1 && core[0].spelled;
     // Whisper capitalises names; "Makes sense." is not one. Text written
     // all in lowercase gives no such hint.
-    let capitalised = |t: &NameTok| lowercase || t.orig.starts_with(|c: char| c.is_uppercase());
+    // A spelling says it is a name however Whisper wrote its letters.
+    let capitalised = |t: &NameTok| {
+        lowercase || t.orig.starts_with(|c: char| c.is_uppercase()) || (answer && t.spelled)
+    };
+    // Asked for a name, "April Nguyen." opens with one: written with a
+    // capital, or beside another name word ("april nguyen").
+    let beside_a_name = core.len() >= 2;
+    let also_a_word = |t: &NameTok| {
+        answer
+            && NAMES_TOO.contains(&t.lower.as_str())
+            && (beside_a_name || t.orig.starts_with(|c: char| c.is_uppercase()))
+    };
+    let min_words = if answer { 1 } else { 2 };
     let all_names = (min_words..=3).contains(&core.len())
-        && core.iter().all(|t| name_like(t, cased) && capitalised(t));
-    (single_spelled || all_names).then(|| core.to_vec())
+        && core
+            .iter()
+            .all(|t| (name_like(t, cased) || also_a_word(t)) && capitalised(t));
+    (single_spelled || all_names).then_some(core)
 }
 
 /// "o'neil" → "O'Neil", "smith-jones" → "Smith-Jones"; a name Whisper wrote

@@ -17,6 +17,70 @@ struct Run {
 }
 
 pub(crate) fn phone_from(u: &Utterance) -> Option<String> {
+    let mut number: Option<String> = None;
+    for run in runs(u) {
+        let d = drop_prefix(&run.digits);
+        if d.len() == 10 {
+            number = Some(d.to_string());
+        } else if run.after_correction {
+            correct_end(&mut number, d);
+        }
+    }
+    number
+}
+
+/// The phone number in an answer to "what is your phone number?": as
+/// [`phone_from`], and when no run of ten digits was said, the groups said
+/// apart ("area code 303, and then 555 0199") joined.
+pub(crate) fn phone_answer_from(u: &Utterance) -> Option<String> {
+    if let Some(number) = phone_from(u) {
+        return Some(number);
+    }
+    let mut number: Option<String> = None;
+    let mut said = String::new();
+    let mut last_group = 0;
+    for run in runs(u) {
+        if run.after_correction && number.is_some() {
+            correct_end(&mut number, drop_prefix(&run.digits));
+            continue;
+        }
+        if run.after_correction {
+            // "303 555, no, 556 0199": the digits said again replace the
+            // end of those before, or the group before.
+            let keep = if said.len() + run.digits.len() > 10 {
+                10usize.saturating_sub(run.digits.len()).min(said.len())
+            } else {
+                said.len() - last_group
+            };
+            said.truncate(keep);
+        }
+        said.push_str(&run.digits);
+        last_group = run.digits.len();
+        if drop_prefix(&said).len() == 10 {
+            number = Some(drop_prefix(&said).to_string());
+            said.clear();
+            last_group = 0;
+        } else if said.len() > 11 {
+            // Too many digits for one number: it starts again here.
+            said = run.digits;
+        }
+    }
+    number
+}
+
+/// "… 4567, no sorry, 4568": the digits said after a correction replace
+/// the end of the number said before.
+fn correct_end(number: &mut Option<String>, d: &str) {
+    if let Some(n) = number.as_mut()
+        && !d.is_empty()
+        && d.len() < 10
+    {
+        n.replace_range(10 - d.len().., d);
+    }
+}
+
+/// The runs of digits said, each with whether a correction opened it.
+fn runs(u: &Utterance) -> Vec<Run> {
     let toks = &u.toks;
     let mut runs: Vec<Run> = Vec::new();
     let mut cur = String::new();
@@ -69,21 +133,7 @@ pub(crate) fn phone_from(u: &Utterance) -> Option<String> {
         }
     }
     close(&mut cur, &mut runs, run_correction);
-
-    let mut number: Option<String> = None;
-    for run in runs {
-        let d = drop_prefix(&run.digits);
-        if d.len() == 10 {
-            number = Some(d.to_string());
-        } else if run.after_correction
-            && !d.is_empty()
-            && d.len() < 10
-            && let Some(n) = number.as_mut()
-        {
-            n.replace_range(10 - d.len().., d);
-        }
-    }
-    number
+    runs
 }
 
 fn is_digit_tok(t: &Tok) -> bool {

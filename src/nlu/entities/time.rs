@@ -157,6 +157,17 @@ fn to_24h(hour: u32, minute: u32, m: Option<Meridiem>) -> Option<NaiveTime> {
 }
 
 pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
+    time_with(u, false)
+}
+
+/// The time in an answer to "what time?" (or "what day?"): as
+/// [`time_from`], and an hour said bare ("Four.", "maybe ten") is one, read
+/// in clinic hours.
+pub(crate) fn time_answer_from(u: &Utterance) -> Option<NaiveTime> {
+    time_with(u, true)
+}
+
+fn time_with(u: &Utterance, bare_hours: bool) -> Option<NaiveTime> {
     let toks = &u.toks;
     // Digits of a date with a year ("oh eight, oh two, oh three") are no
     // time. Which tokens form a date does not depend on the reference date.
@@ -175,7 +186,7 @@ pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
             continue;
         }
         let negated = i > 0 && toks[i - 1].is("not");
-        match time_at(toks, i, bias) {
+        match time_at(toks, i, bias, bare_hours) {
             Some((t, used)) => {
                 if !negated {
                     found = t.or(found);
@@ -190,8 +201,15 @@ pub(crate) fn time_from(u: &Utterance) -> Option<NaiveTime> {
 
 /// A time starting at token `i` and the tokens it covers; `Some((None, n))`
 /// marks a bound ("after 3") that is skipped. `bias` is the am/pm of a part
-/// of the day said elsewhere in the utterance, for hours said bare.
-fn time_at(toks: &[Tok], i: usize, bias: Option<Meridiem>) -> Option<(Option<NaiveTime>, usize)> {
+/// of the day said elsewhere in the utterance, for hours said bare;
+/// `bare_hours`: an hour with no cue around it is a time (an answer to "what
+/// time?").
+fn time_at(
+    toks: &[Tok],
+    i: usize,
+    bias: Option<Meridiem>,
+    bare_hours: bool,
+) -> Option<(Option<NaiveTime>, usize)> {
     let t = &toks[i];
     let prev = i.checked_sub(1).map(|p| &toks[p]);
     let prev_is = |ws: &[&str]| prev.is_some_and(|p| p.is_any(ws));
@@ -317,7 +335,8 @@ fn time_at(toks: &[Tok], i: usize, bias: Option<Meridiem>) -> Option<(Option<Nai
         return None;
     }
     let make_it = prev_is(&["it"]) && i >= 2 && toks[i - 2].is("make");
-    let cue = make_it
+    let cue = bare_hours
+        || make_it
         || prev_is(&["at", "around", "about", "say", "maybe", "by", "like", "how"])
         || (prev.is_some_and(|p| p.is_any(FILLERS))
             && i >= 2

@@ -51,8 +51,7 @@ pub fn asked(agent: &str) -> Asked {
     let lower = agent.to_lowercase();
     let question = lower
         .split_inclusive(['.', '?', '!'])
-        .filter(|s| s.contains('?'))
-        .last()
+        .rfind(|s| s.contains('?'))
         .unwrap_or(&lower);
     // A read-back names the details before its question, or inside it
     // ("Is that right: Aisha Khan, born …? Yes or no?").

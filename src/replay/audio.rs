@@ -261,17 +261,12 @@ impl AudioReplay {
             call = app.only_call().await?;
         }
         result.got = call["outcome"].as_str().map(String::from);
-        let happened = observe(
-            &app,
-            clinic,
-            script,
-            &report,
-            &call,
-            &seeded,
-            &played,
-            transfer.is_some(),
-        )
-        .await?;
+        let caller = CallerSide {
+            report: &report,
+            played: &played,
+            transferred: transfer.is_some(),
+        };
+        let happened = observe(&app, clinic, script, &caller, &call, &seeded).await?;
         result.transcript = transcript(&call);
         result.failures = check(script, &happened);
         if !matches!(report.end, CallEnd::AgentHungUp | CallEnd::CallerHungUp) {
@@ -632,17 +627,30 @@ async fn seed(
     Ok(seeded)
 }
 
+/// The call as the caller's side saw it.
+struct CallerSide<'a> {
+    report: &'a CallReport,
+    /// Per step the caller started, the script turn it was (`None`: a
+    /// line the answering caller made up).
+    played: &'a [Option<usize>],
+    /// The stand-in for Twilio's REST API was asked to transfer the call.
+    transferred: bool,
+}
+
 /// What happened, read back from the staff API and the caller's report.
 async fn observe(
     app: &ReplayServer,
     clinic: &Clinic,
     script: &CallScript,
-    report: &CallReport,
+    caller: &CallerSide<'_>,
     call: &Value,
     seeded: &[String],
-    played: &[Option<usize>],
-    transferred: bool,
 ) -> anyhow::Result<Happened> {
+    let CallerSide {
+        report,
+        played,
+        transferred,
+    } = *caller;
     let id = call["id"].as_str().unwrap_or_default();
     let agent: Vec<(u64, String)> = call["turns"]
         .as_array()

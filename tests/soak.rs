@@ -333,6 +333,7 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
     let mut dropped = 0;
     let mut cut_by_kill = 0;
     let mut acknowledged = 0;
+    let mut asked_again = 0;
     let mut kept = 0;
     let mut lost = Vec::new();
     let mut promised = 0;
@@ -363,12 +364,24 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
         assert_ne!(call["outcome"], "in_progress", "a call never ended: {call}");
         assert!(call["ended_at"].is_string(), "{call}");
         let (_, full) = server.get_json(&format!("/api/v1/calls/{id}")).await;
-        // A caller line the agent answered was heard by the server.
+        // A caller line the agent answered was heard by the server, unless
+        // the answer was "I missed that, could you say it again?": with
+        // every Whisper worker busy and the queue full, the line is refused
+        // out loud, not taken (the overload policy, `stt::engine`).
+        let refused = turns_text(&full, "agent")
+            .matches(
+                &frontdesk::call::prompts::call_prompts()
+                    .saturated
+                    .to_lowercase(),
+            )
+            .count();
+        asked_again += refused;
         let answered = report
             .turns
             .iter()
             .filter(|t| t.kind == TurnKind::Speech && t.latency_ms.is_some())
-            .count();
+            .count()
+            .saturating_sub(refused);
         let caller_turns = full["turns"]
             .as_array()
             .map(|t| t.iter().filter(|t| t["speaker"] == "caller").count())
@@ -433,7 +446,9 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
     println!("soak: tries refused or down {retries}");
     println!("soak: websockets dropped    {dropped} (on purpose, mid-utterance)");
     println!("soak: calls cut by the kill {cut_by_kill}");
-    println!("soak: caller turns answered {acknowledged}, kept {kept}");
+    println!(
+        "soak: caller turns answered {acknowledged}, kept {kept} (and {asked_again} refused out loud: recognition saturated)"
+    );
     println!(
         "soak: tasks promised        {promised}, present once {present}, duplicated {duplicated} (tasks in all {tasks_total})"
     );

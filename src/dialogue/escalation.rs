@@ -288,7 +288,7 @@ impl Dialogue {
     }
 
     /// One paragraph for staff with only what they need to act.
-    fn summary(&self, env: &Env, kind: TaskKind) -> String {
+    pub(super) fn summary(&self, env: &Env, kind: TaskKind) -> String {
         let who = self.name.clone().unwrap_or_else(|| "The caller".into());
         let dob = match (is_clinical(kind), self.dob) {
             (true, Some(d)) => format!(" (date of birth given: {})", d),
@@ -338,6 +338,12 @@ impl Dialogue {
             }
             TaskKind::Callback => format!("{who} asked to speak with a staff member."),
             TaskKind::WarmTransfer => format!("{who} is being put through to the front desk."),
+            TaskKind::ConfirmDetails => format!(
+                "New patient registered by phone as heard: {who}{}. The caller said the agent's \
+                 read-back of their details was wrong twice, so the spelling of the name and the \
+                 date of birth need confirming with them.",
+                self.dob.map(|d| format!(", born {d}")).unwrap_or_default()
+            ),
             TaskKind::Emergency => format!("{who} reported an emergency."),
         };
         let _ = env;

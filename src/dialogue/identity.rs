@@ -9,6 +9,10 @@ use super::words;
 use crate::scheduling::SecondFactor;
 use crate::vocabulary::{Entities, Intent, TaskKind};
 
+/// Read-backs the caller may reject before the details are taken as heard
+/// and left for the front desk to confirm.
+const MAX_READ_BACK_DENIALS: u32 = 2;
+
 impl Dialogue {
     /// A keypad digit: 0 asks for staff; while a date of birth or a phone
     /// number is asked, digits build the answer.
@@ -226,31 +230,46 @@ impl Dialogue {
 
     /// The answer to "I have …, born …: is that right?" before a new
     /// registration: yes registers; a correction said in the reply is
-    /// read back again; a bare no asks name and date of birth again.
+    /// read back again; a bare no asks name and date of birth again. The
+    /// second time the caller says it is wrong, the details are taken as
+    /// heard and the front desk is asked to confirm them.
     pub(super) fn on_identity_confirm_reply(
         &mut self,
         env: &Env,
         intent: Intent,
-        changed: bool,
         out: &mut Vec<Action>,
     ) {
-        if intent == Intent::Affirm && !changed {
+        // What the reply said of the details themselves (absorbed already).
+        let now = self.name.clone().map(|n| (n, self.dob));
+        let corrected = self.read_back.is_some() && now != self.read_back;
+        if intent == Intent::Affirm && !corrected {
             self.identity_confirmed = true;
             self.advance(env, out);
-        } else if changed {
+            return;
+        }
+        if !corrected && intent != Intent::Deny {
+            return self.not_understood(env, out);
+        }
+        self.read_back_denials += 1;
+        if self.read_back_denials >= MAX_READ_BACK_DENIALS {
+            // A name recognition cannot carry over this line ("Aisha" heard
+            // as "Asha" again and again): asking once more would loop.
+            // Registered as heard (with the correction, if one was said),
+            // and the front desk confirms the details with the caller.
+            self.say_key(env, out, "identity_as_heard", &[]);
+            self.identity_confirmed = true;
+            self.details_to_confirm = true;
+        } else if corrected {
             // "No, it's Mateo." The new details go through the lookup again.
             self.identity_confirmed = false;
-            self.advance(env, out);
-        } else if intent == Intent::Deny {
+        } else {
             self.say_key(env, out, "correct_identity", &[]);
             self.identity_confirmed = false;
             self.name = None;
             self.dob = None;
             self.dob_month_day = None;
-            self.advance(env, out);
-        } else {
-            self.not_understood(env, out);
         }
+        self.advance(env, out);
     }
 
     /// The caller will not say who they are: why it is asked, once; then a

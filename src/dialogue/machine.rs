@@ -552,7 +552,7 @@ impl Dialogue {
             Phase::AskPhone => self.on_phone_reply(env, out),
             Phase::ConfirmCallerNumber => self.on_caller_number_reply(env, intent, out),
             Phase::AskSecondFactor => self.on_second_factor_reply(env, text, intent, e, out),
-            Phase::ConfirmIdentity => self.on_identity_confirm_reply(env, intent, changed, out),
+            Phase::ConfirmIdentity => self.on_identity_confirm_reply(env, intent, out),
             Phase::AskWhen => self.on_when_reply(env, intent, changed, out),
             Phase::Offering => self.on_offer_reply(env, text, intent, e, changed, out),
             Phase::ConfirmSlot => self.on_slot_confirm_reply(env, intent, changed, out),
@@ -626,6 +626,15 @@ impl Dialogue {
             ActionResult::Registered(Some(p)) | ActionResult::Verified(Some(p)) => {
                 out.push(Action::SetPatient(p.id.clone()));
                 self.patient = Some(p);
+                if std::mem::take(&mut self.details_to_confirm) {
+                    let summary = self.summary(env, TaskKind::ConfirmDetails);
+                    let number = self.callback_number();
+                    out.push(Action::CreateTask(self.draft(
+                        TaskKind::ConfirmDetails,
+                        summary,
+                        number,
+                    )));
+                }
                 self.advance(env, out);
             }
             ActionResult::Registered(None) => {

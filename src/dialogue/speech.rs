@@ -235,6 +235,7 @@ impl Dialogue {
             Phase::AskSecondFactor => self.say_asked(env, out, "ask_second_factor", &[]),
             Phase::ConfirmIdentity => {
                 let name = self.name.clone().unwrap_or_default();
+                self.read_back = Some((name.clone(), self.dob));
                 let dob = self.dob.map(words::say_birth_date).unwrap_or_default();
                 let number = self
                     .phone

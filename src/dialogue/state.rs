@@ -241,6 +241,14 @@ pub struct Dialogue {
     pub(super) verify_attempts: u32,
     /// The caller confirmed the read-back of name, date of birth and number.
     pub(super) identity_confirmed: bool,
+    /// Times the caller said the read-back was wrong.
+    pub(super) read_back_denials: u32,
+    /// The name and date of birth last read back, to tell a correction
+    /// ("no, it's Mateo Ruiz") from a bare no.
+    pub(super) read_back: Option<(String, Option<NaiveDate>)>,
+    /// Registered as heard after repeated denials: once the record exists,
+    /// a task asks the front desk to confirm the details.
+    pub(super) details_to_confirm: bool,
     /// A second factor was asked and did not fit: no second chance.
     pub(super) second_factor_failed: bool,
     pub(super) dob_refusals: u32,
@@ -302,6 +310,9 @@ impl Dialogue {
             escalation_words: None,
             verify_attempts: 0,
             identity_confirmed: false,
+            read_back_denials: 0,
+            read_back: None,
+            details_to_confirm: false,
             second_factor_failed: false,
             dob_refusals: 0,
             dob_month_day: None,

@@ -73,6 +73,9 @@ pub enum TaskKind {
     /// card on their screen while their phone rings. Becomes a `callback`
     /// task when nobody answers.
     WarmTransfer,
+    /// A new patient registered with details the caller said twice were
+    /// misheard: the front desk confirms the spelling with them.
+    ConfirmDetails,
 }
 
 impl TaskKind {
@@ -88,6 +91,7 @@ impl TaskKind {
             TaskKind::UnknownInsurance => "unknown_insurance",
             TaskKind::FailedUnderstanding => "failed_understanding",
             TaskKind::WarmTransfer => "warm_transfer",
+            TaskKind::ConfirmDetails => "confirm_details",
         }
     }
 
@@ -104,6 +108,7 @@ impl TaskKind {
             TaskKind::Callback => (Queue::FrontDesk, Priority::Normal),
             TaskKind::FailedUnderstanding => (Queue::FrontDesk, Priority::High),
             TaskKind::WarmTransfer => (Queue::FrontDesk, Priority::Urgent),
+            TaskKind::ConfirmDetails => (Queue::FrontDesk, Priority::Normal),
         }
     }
 }

@@ -502,3 +502,61 @@ fn a_new_patient_read_back_takes_a_correction() {
         ],
     );
 }
+
+#[test]
+fn details_rejected_twice_are_taken_as_heard_for_the_front_desk_to_confirm() {
+    run(
+        "a name recognition cannot carry",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U(
+                    "I'd like to book a physical, this is Asha Khan born july 9 1978",
+                    Intent::BookAppointment,
+                    r#"{"person_name": "Asha Khan", "date_of_birth": "1978-07-09"}"#,
+                ),
+                &["phase:AskPhone"],
+            ),
+            (
+                U("555 867 2301", Intent::Inform, r#"{"phone": "5558672301"}"#),
+                &["act:Register"],
+            ),
+            (
+                R(ActionResult::NewIdentity),
+                &["say:I have Asha Khan", "phase:ConfirmIdentity"],
+            ),
+            // The first correction is read back again.
+            (
+                U(
+                    "no, my name is A Shikhan",
+                    Intent::Deny,
+                    r#"{"person_name": "A Shikhan"}"#,
+                ),
+                &["act:Register", "!say:note your details as I heard them"],
+            ),
+            (
+                R(ActionResult::NewIdentity),
+                &[
+                    "say:A Shikhan, born July 9th, 1978",
+                    "phase:ConfirmIdentity",
+                ],
+            ),
+            // The second: taken as heard, no third read-back, no loop.
+            (
+                U("no", Intent::Deny, ""),
+                &[
+                    "say:note your details as I heard them",
+                    "act:Register { name: \"A Shikhan\", date_of_birth: 1978-07-09, phone: Some(\"5558672301\"), confirmed: true }",
+                    "!task:confirm_details",
+                ],
+            ),
+            // Once the record exists, the front desk is asked to confirm.
+            (
+                R(registered()),
+                &["act:SetPatient", "task:confirm_details", "phase:AskWhen"],
+            ),
+        ],
+    );
+}

@@ -389,7 +389,17 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
         acknowledged += answered;
         kept += caller_turns.min(answered);
         if caller_turns < answered {
-            lost.push(format!("{id}: {answered} answered, {caller_turns} kept"));
+            // What the caller said and what was stored, side by side, so a
+            // loss can be traced after the run's database is gone.
+            let said: Vec<(&str, Option<u64>)> = report
+                .turns
+                .iter()
+                .map(|t| (t.label.as_str(), t.latency_ms))
+                .collect();
+            lost.push(format!(
+                "{id}: {answered} answered, {caller_turns} kept; the caller said (line, reply latency) {said:?}; stored: {}",
+                full["turns"]
+            ));
         }
         let (_, tasks) = server
             .get_json(&format!("/api/v1/tasks?call_id={id}"))

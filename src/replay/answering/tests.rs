@@ -35,6 +35,21 @@ intent = "affirm"
 outcome = "booked"
 "#;
 
+/// A caller of `NEW_PATIENT` that has given its request, name, date of
+/// birth and number, in the script's order.
+fn past_the_details(s: &CallScript) -> AnsweringCaller {
+    let mut caller = AnsweringCaller::new(s);
+    for words in [
+        "How can I help?",
+        "Your first and last name?",
+        "Date of birth?",
+        "Best phone number?",
+    ] {
+        assert!(matches!(caller.next(words), Next::Turn(_)), "{words}");
+    }
+    caller
+}
+
 #[test]
 fn reads_the_question_from_the_agents_words() {
     let cases = [
@@ -103,15 +118,7 @@ fn answers_in_the_order_the_agent_asks() {
 #[test]
 fn a_read_back_is_confirmed_or_corrected_from_the_facts() {
     let s = script(NEW_PATIENT);
-    let mut caller = AnsweringCaller::new(&s);
-    for words in [
-        "How can I help?",
-        "Your first and last name?",
-        "Date of birth?",
-        "Best phone number?",
-    ] {
-        assert!(matches!(caller.next(words), Next::Turn(_)));
-    }
+    let mut caller = past_the_details(&s);
     assert_eq!(
         caller.next("I have Emily Carver, born July 9th, 1978. Is that right?"),
         Next::Improvised("no, my name is Emily Carter".into())
@@ -195,15 +202,7 @@ fn an_open_question_takes_the_next_line_and_improvising_is_bounded() {
 #[test]
 fn a_number_not_caught_is_keyed_when_the_keypad_is_offered() {
     let s = script(NEW_PATIENT);
-    let mut caller = AnsweringCaller::new(&s);
-    for words in [
-        "How can I help?",
-        "Your first and last name?",
-        "Date of birth?",
-        "Best phone number?",
-    ] {
-        assert!(matches!(caller.next(words), Next::Turn(_)));
-    }
+    let mut caller = past_the_details(&s);
     assert_eq!(
         caller.next("Sorry, I still didn't get that. Please say the ten-digit number slowly, or enter it on your keypad."),
         Next::Keys("5558672301".into())
@@ -223,15 +222,7 @@ fn a_number_not_caught_is_keyed_when_the_keypad_is_offered() {
 #[test]
 fn a_date_of_birth_read_back_wrong_is_corrected() {
     let s = script(NEW_PATIENT);
-    let mut caller = AnsweringCaller::new(&s);
-    for words in [
-        "How can I help?",
-        "Your first and last name?",
-        "Date of birth?",
-        "Best phone number?",
-    ] {
-        assert!(matches!(caller.next(words), Next::Turn(_)));
-    }
+    let mut caller = past_the_details(&s);
     assert_eq!(
         caller.next("I have Emily Carter, born July 9th, 1970. Is that right?"),
         Next::Improvised("no, my date of birth is July 9th 1978".into())

@@ -70,6 +70,13 @@ async fn staff_cli_adds_lists_and_revokes_and_the_api_follows() {
         .unwrap();
     assert_eq!(stored, staff::token_hash(&token));
     assert_ne!(stored, token);
+    // Closed before the files are read: closing any descriptor of a
+    // database file drops every POSIX lock this process holds on it, so a
+    // later `frontdesk` process believed itself the last user, checkpointed
+    // and reset the WAL under the server's connections, and the server
+    // read the old pages for ever (a revoked token kept working).
+    db.pool.close().await;
+    drop(db);
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         if path.is_file() {

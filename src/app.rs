@@ -283,7 +283,7 @@ impl Application {
                 Arc::new(move || clock.now().with_timezone(&tz).naive_local())
             },
             endpoint: EndpointConfig::default(),
-            silence_prompt_ms: 8000,
+            silence_prompt_ms: crate::call::session::SILENCE_PROMPT_MS,
             drain: drain.clone(),
         });
         let telephony = Arc::new(TelephonyState {

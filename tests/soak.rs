@@ -334,6 +334,10 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
     let mut cut_by_kill = 0;
     let mut acknowledged = 0;
     let mut asked_again = 0;
+    let mut unheard = 0;
+    let still_there = frontdesk::clinic::Prompts::builtin()
+        .render("still_there", &[])
+        .to_lowercase();
     let mut kept = 0;
     let mut lost = Vec::new();
     let mut promised = 0;
@@ -376,12 +380,22 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
             )
             .count();
         asked_again += refused;
+        // A line the server heard nothing in (no voice found, or a
+        // transcript empty or a silence hallucination) is no turn: the
+        // agent says nothing until the caller has been silent for the
+        // silence prompt's wait (`call::session::SILENCE_PROMPT_MS`), then "Are you still
+        // there?". These callers are never silent on purpose, so each such
+        // prompt answered a line not heard: no acknowledgment, counted apart.
+        let not_heard = turns_text(&full, "agent")
+            .matches(&still_there)
+            .count();
+        unheard += not_heard;
         let answered = report
             .turns
             .iter()
             .filter(|t| t.kind == TurnKind::Speech && t.latency_ms.is_some())
             .count()
-            .saturating_sub(refused);
+            .saturating_sub(refused + not_heard);
         let caller_turns = full["turns"]
             .as_array()
             .map(|t| t.iter().filter(|t| t["speaker"] == "caller").count())
@@ -457,7 +471,7 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
     println!("soak: websockets dropped    {dropped} (on purpose, mid-utterance)");
     println!("soak: calls cut by the kill {cut_by_kill}");
     println!(
-        "soak: caller turns answered {acknowledged}, kept {kept} (and {asked_again} refused out loud: recognition saturated)"
+"soak: caller turns answered {acknowledged}, kept {kept} (and {asked_again} refused out loud: recognition saturated; {unheard} not heard at all: the agent's next words were the silence prompt)"
     );
     println!(
         "soak: tasks promised        {promised}, present once {present}, duplicated {duplicated} (tasks in all {tasks_total})"

@@ -7,7 +7,7 @@
 
 use futures_util::future::BoxFuture;
 
-use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
+use crate::vocabulary::{AfterSpeech, Asked, CallEvent, Outcome};
 
 /// Facts about the call known when the stream starts.
 #[derive(Clone, Debug)]
@@ -65,6 +65,14 @@ pub trait Conversation: Send {
     /// now stands, if any. By default: nothing is left.
     fn ended_by_server(&mut self) -> BoxFuture<'_, anyhow::Result<Option<Outcome>>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// The entity the conversation just asked the caller for, so the next
+    /// words are read as its answer (`Nlu::understand_with`): "four" after
+    /// "what time?", "oh six twenty one eighty seven" after "your date of
+    /// birth?". By default: none, and words are read without a question.
+    fn asked(&self) -> Option<Asked> {
+        None
     }
 }
 

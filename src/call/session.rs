@@ -42,6 +42,11 @@ const GOODBYE_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// them (they are still in the recording).
 const LISTENER_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Caller silence (after the agent finishes) before the conversation is
+/// told ("Are you still there?"), in call time: the server's default for
+/// [`CallServices::silence_prompt_ms`].
+pub const SILENCE_PROMPT_MS: u64 = 8000;
+
 /// Everything a call needs, shared by all calls.
 pub struct CallServices {
     pub db: Db,
@@ -741,8 +746,12 @@ impl Call {
         let nlu = self.services.nlu.clone();
         let today = self.info.started_local.date();
         let utterance = text.clone();
-        let understanding =
-            match tokio::task::spawn_blocking(move || nlu.understand(&utterance, today)).await {
+        let asked = self.conversation.asked();
+        let understanding = match tokio::task::spawn_blocking(move || {
+            nlu.understand_with(&utterance, today, asked)
+        })
+        .await
+        {
                 Ok(u) => u,
                 Err(e) => {
                     tracing::error!(error = %e, "understanding failed");

@@ -25,7 +25,7 @@ use crate::scheduling::{
 };
 use crate::store::Db;
 use crate::tasks;
-use crate::vocabulary::{AfterSpeech, CallEvent, Outcome};
+use crate::vocabulary::{AfterSpeech, Asked, CallEvent, Outcome};
 
 /// Upper bound on actions in one turn; a loop guard, never reached in practice.
 const MAX_ACTIONS_PER_TURN: usize = 64;
@@ -122,6 +122,10 @@ impl Conversation for DeskCall {
 
     /// A front-desk callback task ("call ended by server shutdown"); the
     /// call is then `escalated`, as any call that leaves a task for staff.
+    fn asked(&self) -> Option<Asked> {
+        self.dialogue.asked()
+    }
+
     fn ended_by_server(&mut self) -> BoxFuture<'_, anyhow::Result<Option<Outcome>>> {
         Box::pin(async {
             let draft = self.dialogue.shutdown_task();

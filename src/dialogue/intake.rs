@@ -65,12 +65,10 @@ impl Dialogue {
         // The date said is (part of) a date of birth, not a wish.
         let mut date_is_birth = false;
         if !verified {
+            // Asked for a name, the caller's words were read as one
+            // (`Dialogue::asked`): a bare "Maria Gonzalez" is in the entities.
             if let Some(name) = &e.person_name {
                 self.name = Some(name.clone());
-            } else if self.phase == Phase::AskName
-                && let Some(n) = words::bare_name(text)
-            {
-                self.name = Some(n);
             }
             // Asked for a date of birth (or told "born …"), a plain date is
             // one. With its year said it is whole (a future one is

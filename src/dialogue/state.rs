@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crate::clinic::{Clinic, Prompts};
 use crate::scheduling::{SecondFactor, Slot, SlotQuery};
 pub use crate::staff::availability::OnDuty;
-use crate::vocabulary::{AfterSpeech, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
+use crate::vocabulary::{AfterSpeech, Asked, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
 
 /// What the machine may read besides its own state: configuration, the
 /// prompt templates, the clinic's local time, and who can take a warm
@@ -338,6 +338,18 @@ impl Dialogue {
     /// The call's outcome so far (`None` until something happened).
     pub fn outcome(&self) -> Option<Outcome> {
         self.outcome
+    }
+
+    /// The entity the agent's last question asked for, if it asked for
+    /// one: the caller's next words are read as its answer.
+    pub fn asked(&self) -> Option<Asked> {
+        match self.phase {
+            Phase::AskName => Some(Asked::PersonName),
+            Phase::AskDob => Some(Asked::DateOfBirth),
+            Phase::AskPhone | Phase::ConfirmCallerNumber => Some(Asked::Phone),
+            Phase::AskWhen => Some(Asked::Date),
+            _ => None,
+        }
     }
 
     /// Whether the call is over (only a pending task write still counts).

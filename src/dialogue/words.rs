@@ -533,28 +533,6 @@ const PAYERS: &[&str] = &[
     "champva",
 ];
 
-/// "my name is Maria Gonzalez" → "Maria Gonzalez", for when the name parser
-/// found nothing but the agent just asked for a name.
-pub fn bare_name(text: &str) -> Option<String> {
-    let mut w = words(text);
-    let fillers = [
-        "my", "name", "is", "it's", "its", "this", "i'm", "im", "i", "am", "yes", "hi", "hello",
-        "sure", "it", "uh", "um",
-    ];
-    while w.first().is_some_and(|x| fillers.contains(&x.as_str())) {
-        w.remove(0);
-    }
-    if w.is_empty() || w.len() > 4 || w.iter().any(|x| x.chars().any(|c| c.is_ascii_digit())) {
-        return None;
-    }
-    Some(
-        w.iter()
-            .map(|x| capitalised(x))
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
 /// `word` with its first letter upper-cased ("émile" → "Émile"), by
 /// character: caller text is any UTF-8, so the first letter may be several
 /// bytes long.
@@ -779,10 +757,6 @@ mod tests {
         assert_eq!(ordinal_choice("the second one", 3), Some(1));
         assert_eq!(ordinal_choice("the last one", 3), Some(2));
         assert_eq!(ordinal_choice("third", 2), None);
-        assert_eq!(
-            bare_name("it's Maria Gonzalez"),
-            Some("Maria Gonzalez".into())
-        );
         let c = Clinic::demo();
         assert_eq!(
             unknown_doctor("can I see doctor smith", &c),
@@ -818,12 +792,6 @@ mod tests {
         let fuzzed =
             "Can I come i\u{fb03}n tomorrow at 2:70 p.m. with Dr.\u{b2} Peed a refillatel?";
         assert_eq!(unknown_doctor(fuzzed, &clinic).as_deref(), Some("\u{b2}"));
-        let fuzzed = String::from_utf8_lossy(b"ST topel\xe2\x80\xa8l\xea\xd9\xaee");
-        assert_eq!(bare_name(&fuzzed).as_deref(), Some("St Topel L \u{66e}e"));
-        assert_eq!(
-            bare_name("my name is \u{e9}mile \u{e7}elik").as_deref(),
-            Some("\u{c9}mile \u{c7}elik")
-        );
         assert_eq!(capitalised("stra\u{df}e"), "Stra\u{df}e");
         assert_eq!(capitalised(""), "");
     }

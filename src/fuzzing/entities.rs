@@ -192,7 +192,6 @@ pub fn entities(data: &[u8], f: &mut Features) {
         words::appointment_type_in(&text, clinic).is_some(),
         words::accepted_plan_in(&text, clinic).is_some(),
         words::known_payer_in(&text).is_some(),
-        words::bare_name(&text).is_some(),
     ];
     f.add(("readers", readers));
     let _ = words::words(&text);

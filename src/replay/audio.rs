@@ -683,9 +683,10 @@ async fn observe(
     };
     // Each step the caller started answers the script turn it played.
     for (j, &from) in starts.iter().enumerate() {
-        if let Some(Some(k)) = played.get(j) {
-            let to = starts.get(j + 1).copied().unwrap_or(u64::MAX);
-            happened.replies[*k] = Some(said_between(from, to));
+        let to = starts.get(j + 1).copied().unwrap_or(u64::MAX);
+        match played.get(j) {
+            Some(Some(k)) => happened.replies[*k] = Some(said_between(from, to)),
+            _ => happened.unscripted.push(said_between(from, to)),
         }
     }
     // A hang-up is no step: it ran if the caller had nothing left to say.

@@ -44,13 +44,16 @@ pub struct Happened {
     pub tasks: Vec<TaskSeen>,
     pub patients: usize,
     pub patient_identified: bool,
+    /// The agent's words in answer to lines no script turn holds (the
+    /// answering caller's own), in order.
+    pub unscripted: Vec<String>,
 }
 
 impl Happened {
     /// Everything the agent said, greeting included.
     pub fn all_said(&self) -> String {
         let mut all = self.greeting.clone();
-        for r in self.replies.iter().flatten() {
+        for r in self.replies.iter().flatten().chain(&self.unscripted) {
             all.push(' ');
             all.push_str(r);
         }
@@ -191,6 +194,13 @@ fn check_outcome(script: &CallScript, happened: &Happened) -> Vec<String> {
             failures.push(format!("the agent never said {p:?}"));
         }
     }
+    // 911 only when it is one: a caller who is not having an emergency is
+    // never told to hang up and dial 911.
+    if !script.is_emergency() && lower.contains(&emergency_instruction()) {
+        failures.push(
+            "the agent told a caller who is not having an emergency to dial 911".to_string(),
+        );
+    }
     for p in &e.agent_never_said {
         if lower.contains(&p.to_lowercase()) {
             failures.push(format!("the agent said {p:?}, which it must not"));
@@ -265,5 +275,56 @@ pub fn verdict(failures: &[String]) -> String {
     match failures.first() {
         None => "pass".to_string(),
         Some(first) => format!("FAIL: {first}"),
+    }
+}
+
+/// The agent's 911 instruction as it says it (the built-in prompt), lower case.
+fn emergency_instruction() -> String {
+    crate::clinic::Prompts::builtin()
+        .render("emergency_911", &[])
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(outcome: &str) -> CallScript {
+        toml::from_str(&format!(
+            r#"
+name = "t"
+[[turns]]
+caller = "hello"
+[expect]
+outcome = "{outcome}"
+"#
+        ))
+        .unwrap()
+    }
+
+    fn happened(outcome: Outcome, unscripted: &str) -> Happened {
+        Happened {
+            greeting: "If this is a medical emergency, please hang up and dial 911.".into(),
+            replies: vec![Some("How can I help?".into())],
+            outcome: Some(outcome),
+            unscripted: vec![unscripted.into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_911_instruction_fails_a_call_that_is_no_emergency_wherever_it_was_said() {
+        let told = emergency_instruction();
+        let failures = check_outcome(&script("answered"), &happened(Outcome::Answered, &told));
+        assert!(
+            failures.iter().any(|f| f.contains("dial 911")),
+            "{failures:?}"
+        );
+        // The greeting's own mention of 911 is no instruction.
+        let failures = check_outcome(&script("answered"), &happened(Outcome::Answered, "Sure."));
+        assert!(failures.is_empty(), "{failures:?}");
+        // In an emergency it is the answer.
+        let failures = check_outcome(&script("emergency"), &happened(Outcome::Emergency, &told));
+        assert!(failures.is_empty(), "{failures:?}");
     }
 }

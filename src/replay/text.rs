@@ -17,6 +17,7 @@ use super::check::{BookingSeen, Happened, NluAgreement, TaskSeen, check, verdict
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
 use crate::clinic::{Clinic, Clock, Prompts};
 use crate::desk::Desk;
+use crate::call::Conversation as _;
 use crate::nlu::Nlu;
 use crate::scheduling::{self, BookRequest, Source, appointments, patients};
 use crate::store::{Db, new_id};
@@ -169,9 +170,10 @@ pub async fn replay(
         let events: Vec<CallEvent> = match action {
             Move::Say(line) => {
                 report.transcript.push(("caller".into(), line.clone()));
+                let asked = call.asked();
                 let understanding = tokio::task::spawn_blocking({
                     let (nlu, line) = (nlu.clone(), line.clone());
-                    move || nlu.understand(&line, today)
+                    move || nlu.understand_with(&line, today, asked)
                 })
                 .await
                 .context("understanding a caller line")?;
@@ -219,8 +221,9 @@ pub async fn replay(
         if !said.is_empty() {
             report.transcript.push(("agent".into(), said.clone()));
         }
-        if let Some(i) = index {
-            happened.replies[i] = Some(said.clone());
+        match index {
+            Some(i) => happened.replies[i] = Some(said.clone()),
+            None => happened.unscripted.push(said.clone()),
         }
         last_said = said;
     }

@@ -42,9 +42,13 @@ pub fn extract_in_context(
         }
         Asked::DateOfBirth => {
             e.date_of_birth = birth::dob_answer_from(&u, today);
-            e.date = date::relative_date_from(&u, today);
+            // A month and day without their year ("March 4th.") stay the
+            // date said: the dialogue keeps them and waits for the year.
+            if e.date_of_birth.is_some() {
+                e.date = date::relative_date_from(&u, today);
+            }
             e.time = None;
-            e.phone = None;
+            e.phone = e.phone.filter(|p| whole_us_number(p));
             // "It's June 21st, 1987.": June is the month, not a name.
             if e.person_name.as_deref().is_some_and(names_a_month) {
                 e.person_name = None;
@@ -53,7 +57,8 @@ pub fn extract_in_context(
         Asked::Phone => {
             e.phone = phone::phone_answer_from(&u);
             e.date_of_birth = None;
-            e.date = None;
+            // "Tomorrow" or "next Friday" offered early is still a day.
+            e.date = date::relative_date_from(&u, today);
             e.time = None;
         }
         Asked::Date | Asked::Time => {
@@ -65,10 +70,21 @@ pub fn extract_in_context(
                 e.part_of_day = None;
             }
             e.date_of_birth = None;
-            e.phone = None;
+            e.phone = e.phone.filter(|p| whole_us_number(p));
         }
     }
     e
+}
+
+/// Ten digits that can be a US number (area code and exchange start 2-9):
+/// said in one breath with another answer ("March 4th 1985, and my
+/// number is 720 555 0134"), it is no part of that answer and is kept.
+fn whole_us_number(digits: &str) -> bool {
+    let d = digits.as_bytes();
+    d.len() == 10
+        && d.iter().all(u8::is_ascii_digit)
+        && (b'2'..=b'9').contains(&d[0])
+        && (b'2'..=b'9').contains(&d[3])
 }
 
 fn names_a_month(name: &str) -> bool {

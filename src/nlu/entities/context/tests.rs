@@ -122,7 +122,6 @@ fn answers_to_date_of_birth() {
             // A year alone, a month and day alone, too few digits.
             ("1979.", nothing()),
             ("Nineteen seventy nine.", nothing()),
-            ("June 21st.", nothing()),
             ("368", nothing()),
             ("three sixty eight", nothing()),
             // The year first, or said apart.
@@ -149,9 +148,49 @@ fn answers_to_date_of_birth() {
             ("6 21 87, sorry, 6 22 87", d(1987, 6, 22)),
             // Impossible or in the future: none.
             ("February 30th, 1990", nothing()),
-            ("June 21st, 2031", nothing()),
+            // (A future one stays the date said: see below.)
         ],
     );
+}
+
+#[test]
+fn a_number_or_a_day_in_the_same_breath_is_kept() {
+    let e = read(
+        "March 4th 1985, and my number is 720 555 0134",
+        Asked::DateOfBirth,
+    );
+    assert_eq!(e.date_of_birth, Some(ymd(1985, 3, 4)));
+    assert_eq!(e.phone.as_deref(), Some("7205550134"));
+    let e = read("720 555 0134, and tomorrow works for me", Asked::Phone);
+    assert_eq!(e.phone.as_deref(), Some("7205550134"));
+    assert_eq!(e.date, Some(ymd(2026, 3, 11)));
+    let e = read("Friday, and call me on 720 555 0134", Asked::Date);
+    assert_eq!(e.date, Some(ymd(2026, 3, 13)));
+    assert_eq!(e.phone.as_deref(), Some("7205550134"));
+}
+
+#[test]
+fn without_a_date_of_birth_the_date_said_stays() {
+    // No date of birth is invented; the dialogue keeps the month and day
+    // and waits for the year ("June 21st." … "1987.").
+    let e = read("June 21st.", Asked::DateOfBirth);
+    assert_eq!(e.date_of_birth, None);
+    assert_eq!(e.date, Some(ymd(2026, 6, 21)));
+    assert_eq!((e.time, e.phone), (None, None));
+    // A date of birth in the future is none; the date said stays, so the
+    // agent can say it cannot be a birth date.
+    let e = read("June 21st, 2031", Asked::DateOfBirth);
+    assert_eq!(e.date_of_birth, None);
+    assert_eq!(e.date, Some(ymd(2031, 6, 21)));
+}
+
+#[test]
+fn names_in_any_script_are_read_without_a_panic() {
+    // Once crashes of the dialogue's own name reader, which this replaced.
+    let fuzzed = String::from_utf8_lossy(b"ST topel\xe2\x80\xa8l\xea\xd9\xaee");
+    let _ = read(&fuzzed, Asked::PersonName);
+    let e = read("my name is \u{e9}mile \u{e7}elik", Asked::PersonName);
+    assert_eq!(e.person_name.as_deref(), Some("\u{c9}mile \u{c7}elik"));
 }
 
 #[test]

@@ -386,9 +386,7 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
         // silence prompt's wait (`call::session::SILENCE_PROMPT_MS`), then "Are you still
         // there?". These callers are never silent on purpose, so each such
         // prompt answered a line not heard: no acknowledgment, counted apart.
-        let not_heard = turns_text(&full, "agent")
-            .matches(&still_there)
-            .count();
+        let not_heard = turns_text(&full, "agent").matches(&still_there).count();
         unheard += not_heard;
         let answered = report
             .turns
@@ -471,7 +469,7 @@ async fn check(server: &Server, placed: &[Placed], retries: usize) {
     println!("soak: websockets dropped    {dropped} (on purpose, mid-utterance)");
     println!("soak: calls cut by the kill {cut_by_kill}");
     println!(
-"soak: caller turns answered {acknowledged}, kept {kept} (and {asked_again} refused out loud: recognition saturated; {unheard} not heard at all: the agent's next words were the silence prompt)"
+        "soak: caller turns answered {acknowledged}, kept {kept} (and {asked_again} refused out loud: recognition saturated; {unheard} not heard at all: the agent's next words were the silence prompt)"
     );
     println!(
         "soak: tasks promised        {promised}, present once {present}, duplicated {duplicated} (tasks in all {tasks_total})"

@@ -752,12 +752,12 @@ impl Call {
         })
         .await
         {
-                Ok(u) => u,
-                Err(e) => {
-                    tracing::error!(error = %e, "understanding failed");
-                    return;
-                }
-            };
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, "understanding failed");
+                return;
+            }
+        };
         tracing::info!(intent = %understanding.intent, confidence = understanding.confidence, audio_ms = (done.end_sample - done.start_sample) / 8, "caller utterance");
         // Each utterance is its own turn in the transcript, as heard; the
         // labels are those of the words understood (joined with a held start).

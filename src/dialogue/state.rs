@@ -7,7 +7,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crate::clinic::{Clinic, Prompts};
 use crate::scheduling::{SecondFactor, Slot, SlotQuery};
 pub use crate::staff::availability::OnDuty;
-use crate::vocabulary::{AfterSpeech, Asked, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind};
+use crate::vocabulary::{
+    AfterSpeech, Asked, CallEvent, Outcome, PartOfDay, Priority, Queue, TaskKind,
+};
 
 /// What the machine may read besides its own state: configuration, the
 /// prompt templates, the clinic's local time, and who can take a warm

@@ -197,9 +197,8 @@ fn check_outcome(script: &CallScript, happened: &Happened) -> Vec<String> {
     // 911 only when it is one: a caller who is not having an emergency is
     // never told to hang up and dial 911.
     if !script.is_emergency() && lower.contains(&emergency_instruction()) {
-        failures.push(
-            "the agent told a caller who is not having an emergency to dial 911".to_string(),
-        );
+        failures
+            .push("the agent told a caller who is not having an emergency to dial 911".to_string());
     }
     for p in &e.agent_never_said {
         if lower.contains(&p.to_lowercase()) {

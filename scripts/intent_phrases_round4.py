@@ -1132,3 +1132,22 @@ ROUND4["out_of_scope"] += [
     "my car battery died, do you do jump starts", "I'm killing it at work this week",
     "the heat outside is unbearable today",
 ]
+
+# Sore muscles and small injuries in the chest, ribs, back or head: a nurse's
+# question or a visit, not 911.
+ROUND4["clinical_question"] += [
+    "I strained something in my chest lifting weights, it hurts when I twist",
+    "my ribs have been sore since I slipped on the ice last week",
+    "I think I bruised my chest playing football, it's tender when I press on it",
+    "my chest wall aches from coughing so much, what can I take",
+    "I might have cracked a rib, it hurts when I laugh",
+    "my pecs are really sore after the gym, is ibuprofen okay",
+    "I tweaked my back moving furniture, can I take something for it",
+    "I hit my head on the cabinet door, I have a bump but feel fine",
+    "I have a sore spot on my chest after doing push ups",
+    "I hurt my shoulder and chest muscle at work, should I ice it",
+]
+ROUND4["book_appointment"] += [
+    "I pulled something in my ribs at the gym and I want the doctor to look at it",
+    "can I come in to have my chest looked at, I hurt it lifting boxes last week",
+]

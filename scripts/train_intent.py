@@ -167,6 +167,7 @@ def make_candidates():
         "tfidf3-5_linearsvm_C0.5": ((3, 5), lambda: LinearSVC(C=0.5, max_iter=20000, random_state=SEED)),
         "tfidf2-5_linearsvm_C0.3": ((2, 5), lambda: LinearSVC(C=0.3, max_iter=20000, random_state=SEED)),
         "tfidf2-5_linearsvm_C1": ((2, 5), lambda: LinearSVC(C=1.0, max_iter=20000, random_state=SEED)),
+        "tfidf2-5_linearsvm_C2": ((2, 5), lambda: LinearSVC(C=2.0, max_iter=20000, random_state=SEED)),
         "tfidf3-5_linearsvm_C0.3": ((3, 5), lambda: LinearSVC(C=0.3, max_iter=20000, random_state=SEED)),
     }
     # Measured once and left out of the default run (slow; never ahead on

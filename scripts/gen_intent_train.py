@@ -19,16 +19,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intent_phrases import INTENTS, PREFIXES, SLOTS, SUFFIXES  # noqa: E402
 from intent_phrases_extra import COMPOSED, EXTRA, EXTRA_SLOTS  # noqa: E402
+from intent_phrases_round4 import PREFIXES4, ROUND4, ROUND4_SLOTS, SUFFIXES4  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "intents" / "train.jsonl"
 # Clean lines per label, then noisy copies of about NOISY_SHARE of them.
-PER_LABEL = 650
+PER_LABEL = 850
 NOISY_SHARE = 0.6
 SEED = 20240611
 
 ALL_SLOTS = dict(SLOTS)
 ALL_SLOTS.update(EXTRA_SLOTS)
+ALL_SLOTS.update(ROUND4_SLOTS)
 ALL_SLOTS["time"] = SLOTS["time"] + EXTRA_SLOTS["dtime"]
 
 # Short answers take only short openers; a "hi my name is" before "yes" is unnatural.
@@ -36,6 +38,11 @@ SHORT_LABELS = {"affirm", "deny", "inform", "goodbye", "out_of_scope"}
 SHORT_PREFIXES = ["", "", "", "", "um ", "uh ", "oh ", "well ", "okay ", "hmm ", "yeah ", "so "]
 SHORT_SUFFIXES = ["", "", "", "", " thanks", " please", " sorry", " um"]
 
+# Openers that do not claim the clinic, for out-of-scope sentences.
+OOS_PREFIXES = ["hi ", "hello ", "hi there ", "yeah so ", "um ", "uh hi ", "yes hi ", "good morning ",
+                "hey ", "okay so ", "hi um ", "hello yes ", "yes hello ", "hi good afternoon ", "um hello ",
+                "hi this is {name} ", "hi my name is {first} and ", "okay um ", "sorry ", "excuse me ",
+                "hi I have a question ", "hello can you hear me okay ", "hi I'm sorry to bother you "]
 FILLERS = ["um", "uh", "like", "you know", "I mean", "so", "yeah"]
 # First-round rendering mishearings (spelling slips and homophones).
 MISHEAR = {
@@ -197,6 +204,7 @@ def generate() -> list[dict]:
     rows = []
     for label, first_round in INTENTS.items():
         second_round = EXTRA.get(label, [])
+        fourth_round = ROUND4.get(label, [])
         composed = COMPOSED.get(label)
         seen = set()
         short = label in SHORT_LABELS
@@ -204,11 +212,14 @@ def generate() -> list[dict]:
         while len(seen) < PER_LABEL and attempts < PER_LABEL * 40:
             attempts += 1
             roll = rng.random()
-            if composed and roll < 0.3:
+            if composed and roll < 0.25:
                 core, k = compose(composed, rng)
                 group = f"{label}/c{k}"
                 wrap = False
-            elif second_round and roll < 0.65:
+            elif fourth_round and roll < 0.55:
+                k = rng.randrange(len(fourth_round))
+                core, group, wrap = fourth_round[k], f"{label}/r{k}", True
+            elif second_round and roll < 0.8:
                 k = rng.randrange(len(second_round))
                 core, group, wrap = second_round[k], f"{label}/x{k}", True
             else:
@@ -216,8 +227,13 @@ def generate() -> list[dict]:
                 core, group, wrap = first_round[k], f"{label}/{k}", True
             text = fill(core, rng)
             if wrap:
-                if short:
+                if label == "out_of_scope" and len(text.split()) >= 4 and rng.random() < 0.4:
+                    # Wrong numbers and other businesses open like any caller.
+                    text = fill(rng.choice(OOS_PREFIXES), rng) + text + rng.choice(SHORT_SUFFIXES)
+                elif short:
                     text = rng.choice(SHORT_PREFIXES) + text + rng.choice(SHORT_SUFFIXES)
+                elif rng.random() < 0.3:
+                    text = fill(rng.choice(PREFIXES4), rng) + text + rng.choice(SUFFIXES4)
                 else:
                     text = fill(rng.choice(PREFIXES), rng) + text + rng.choice(SUFFIXES)
             text = re.sub(r"\s+", " ", text).strip()

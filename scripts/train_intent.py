@@ -165,6 +165,10 @@ def make_candidates():
         "tfidf3-5_logreg_C20": ((3, 5), lambda: LogisticRegression(C=20.0, max_iter=3000)),
         "tfidf2-5_linearsvm_C0.5": ((2, 5), lambda: LinearSVC(C=0.5, max_iter=20000, random_state=SEED)),
         "tfidf3-5_linearsvm_C0.5": ((3, 5), lambda: LinearSVC(C=0.5, max_iter=20000, random_state=SEED)),
+        "tfidf2-5_linearsvm_C0.3": ((2, 5), lambda: LinearSVC(C=0.3, max_iter=20000, random_state=SEED)),
+        "tfidf2-5_linearsvm_C1": ((2, 5), lambda: LinearSVC(C=1.0, max_iter=20000, random_state=SEED)),
+        "tfidf2-5_linearsvm_C2": ((2, 5), lambda: LinearSVC(C=2.0, max_iter=20000, random_state=SEED)),
+        "tfidf3-5_linearsvm_C0.3": ((3, 5), lambda: LinearSVC(C=0.3, max_iter=20000, random_state=SEED)),
     }
     # Measured once and left out of the default run (slow; never ahead on
     # grouped CV): logistic regression on 2-5 grams at C=20 and C=5 (grouped

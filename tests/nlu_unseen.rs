@@ -336,10 +336,12 @@ fn typed_intents_and_every_emergency_caught() {
     // The product's target is every emergency caught (issue 12), and main
     // does not meet it yet: on 2026-12-07 the NLU caught 58 of the 67 lines
     // (56 before the net learnt signs and crisis wordings, written without
-    // reading this set). Until it gets there, this asserts that no change
-    // makes recall on unseen words worse; raise the floor as the NLU
-    // improves, never by reading these lines.
-    const CAUGHT_ON_2026_12_07: usize = 58;
+    // reading this set), and 66 once the classifier was retrained on the
+    // fourth round of training sentences (`scripts/intent_phrases_round4.py`,
+    // also written without reading this set). Until it gets there, this
+    // asserts that no change makes recall on unseen words worse; raise the
+    // floor as the NLU improves, never by reading these lines.
+    const CAUGHT_ON_2026_12_07: usize = 66;
     if caught < n {
         println!(
             "TARGET NOT MET: emergency recall on the unseen set is {caught}/{n} (target: all)"

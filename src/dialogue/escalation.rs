@@ -198,7 +198,7 @@ impl Dialogue {
     /// task.
     pub(super) fn advance_escalation(&mut self, env: &Env, kind: TaskKind, out: &mut Vec<Action>) {
         if kind != TaskKind::FailedUnderstanding {
-            if self.name.is_none() {
+            if self.name.is_none() && !self.name_skipped {
                 return self.ask(env, Phase::AskName, out);
             }
             if is_clinical(kind) && self.dob.is_none() && self.dob_refusals == 0 {

@@ -84,6 +84,17 @@ impl Dialogue {
             self.advance(env, out);
         } else if no || words::refuses(text) {
             self.refused_identity(env, out);
+        } else if let Some(Goal::Escalate(kind)) = self.goal
+            && self.failures >= 1
+        {
+            // A callback needs a number more than a name: the second name
+            // not heard ("Ben Carter" heard as "Then Carter.") does not end
+            // the call in a hand-off for failing to understand; staff
+            // confirm the name when they call.
+            self.failures = 0;
+            self.name_skipped = true;
+            self.say_key(env, out, "name_skipped", &[]);
+            self.advance_escalation(env, kind, out);
         } else {
             self.not_understood(env, out);
         }

@@ -277,6 +277,9 @@ pub struct Dialogue {
     pub(super) faq_in: Option<(Phase, crate::vocabulary::Intent)>,
     /// The loop guard has offered a hand-off in this phase already.
     pub(super) loop_offered: bool,
+    /// A callback goes on without the caller's name: asked twice and not
+    /// heard, staff confirm it when they call.
+    pub(super) name_skipped: bool,
     pub(super) failures: u32,
     pub(super) silences: u32,
     pub(super) dtmf: String,
@@ -326,6 +329,7 @@ impl Dialogue {
             asking: None,
             faq_in: None,
             loop_offered: false,
+            name_skipped: false,
             failures: 0,
             silences: 0,
             dtmf: String::new(),

@@ -367,6 +367,34 @@ fn warm_transfer_during_open_hours() {
             ),
         ],
     );
+    // A callback goes on when the name is not heard twice: no hand-off
+    // for failing to understand, the number is asked next.
+    run_staffed(
+        "staff, the name not heard",
+        OPEN_NOW,
+        Some("5551234567"),
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("can I talk to a real person", Intent::SpeakToStaff, ""),
+                &["phase:AskName"],
+            ),
+            (
+                U("Then Carter.", Intent::Inform, ""),
+                &["say:didn't quite catch that", "phase:AskName"],
+            ),
+            (
+                U("My name has been Carter.", Intent::Inform, ""),
+                &[
+                    "say:confirm your name when they call",
+                    "!say:trouble understanding",
+                    "phase:ConfirmCallerNumber",
+                    "!task:failed_understanding",
+                ],
+            ),
+        ],
+    );
     run(
         "billing",
         OPEN_NOW,

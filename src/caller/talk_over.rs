@@ -25,7 +25,8 @@ pub fn agent_onsets(timeline: &[i16], quiet_ms: u64) -> Vec<u64> {
             continue;
         }
         let i = i as u64;
-        if last_voiced.is_none_or(|last| i - last - 1 >= quiet_samples) {
+        // `i - last - 1` silent samples lie between the two voiced ones.
+        if last_voiced.is_none_or(|last| i - last > quiet_samples) {
             onsets.push(i / SAMPLES_PER_MS);
         }
         last_voiced = Some(i);

@@ -8,7 +8,9 @@
 //! latency, Whisper's real-time factor and the voice's time to first audio.
 //! `bench load` finds the knee: the most simultaneous calls with reply
 //! p95 within a target, and what the next caller over `max_calls` hears
-//! (`load`). `bench nlu` times intent + entities per utterance.
+//! (`load`). `bench turns` counts talk-over: the agent starting to speak
+//! in a caller's mid-sentence pause (`turns`). `bench nlu` times intent +
+//! entities per utterance.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +23,7 @@ use crate::caller::{CallReport, CallerOptions, CallerSpeech, ScriptStep, place_c
 use crate::settings::Settings;
 
 mod load;
+mod turns;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -69,6 +72,28 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 400)]
         stagger_ms: u64,
     },
+    /// Talk-over: whether the agent starts speaking in a pause the caller
+    /// makes mid-sentence. Plays 12 caller lines (synthesised in the caller
+    /// voices) with 600–1200 ms silences where the sentence is unfinished,
+    /// and the same lines said whole, each first after the greeting and
+    /// second in a call, one call at a time in real time; prints the
+    /// talk-over onsets per line (and at which pause), then per material,
+    /// with the reply latency p50/p95 after finished and after paused
+    /// lines. Exits 0 whatever the figures
+    Turns {
+        /// Also play this WAV (any rate and channels; mixed to mono and
+        /// resampled to 8 kHz) as a caller line, first after the greeting
+        /// and second after a finished line; its silences of 400 ms or more
+        /// (20 ms frames 26 dB under its loudest) are its pauses
+        #[arg(long, value_name = "PATH")]
+        clip: Option<std::path::PathBuf>,
+        /// Times the whole set is played, each round in other voices
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+        /// Play only the first N of the lines (1–12)
+        #[arg(long, default_value_t = turns::PAUSED_LINES.len())]
+        lines: usize,
+    },
     /// Intent + entities per utterance on the held-out lines, one core
     Nlu {
         #[arg(long, default_value_t = 20)]
@@ -111,6 +136,21 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
                     rounds,
                     target_ms,
                     stagger_ms,
+                },
+            )
+            .await
+        }
+        BenchWhat::Turns {
+            clip,
+            rounds,
+            lines,
+        } => {
+            turns::bench_turns(
+                settings,
+                turns::Plan {
+                    clip,
+                    rounds,
+                    lines,
                 },
             )
             .await

@@ -780,3 +780,46 @@ async fn text_lines_need_a_voice_and_a_wrong_token_is_refused() {
     let err = place_call(&opts, vec![], None).await.unwrap_err();
     assert!(format!("{err:#}").contains("403"), "{err:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_starting_in_the_callers_mid_sentence_pause_is_one_talk_over() {
+    let mut fake = start_fake(None).await;
+    let opts = CallerOptions {
+        status_callback: false,
+        ..options(&fake, 4.0)
+    };
+    // A line with a second's pause in the middle, from the call's start.
+    let line = [tone(1000), vec![0; 8000], tone(1000)].concat();
+    let script = vec![ScriptStep::audio("paused", line).starting(StepStart::At { call_ms: 0 })];
+    let caller = tokio::spawn(async move { place_call(&opts, script, None).await });
+
+    let mut peer = Peer::accept(&mut fake).await;
+    // The agent speaks 400 ms into the pause (two short bursts, one onset)…
+    peer.frames(70).await;
+    peer.send_audio(&[tone(200), vec![0; 1600], tone(200)].concat())
+        .await;
+    // …and answers 500 ms after the line's end.
+    while peer.clock_ms() < 3500 {
+        peer.next().await.expect("the caller is still on the line");
+    }
+    peer.send_audio(&tone(600)).await;
+    peer.until_stop().await;
+    drop(peer);
+
+    let report = caller.await.unwrap().unwrap();
+    let turn = &report.turns[0];
+    let voiced_ms = turn.caller_end_ms - turn.caller_start_ms;
+    assert!(
+        voiced_ms.abs_diff(3000) <= 10,
+        "the line's voice ended at {voiced_ms} ms"
+    );
+    assert_eq!(turn.talk_over_ms.len(), 1, "{:?}", turn.talk_over_ms);
+    let at = turn.talk_over_ms[0] - turn.caller_start_ms;
+    assert!(
+        (1400..1600).contains(&at),
+        "talk-over {at} ms into the line"
+    );
+    // The answer after the end is a reply, not a talk-over.
+    let latency = turn.latency_ms.expect("answered");
+    assert!((500..700).contains(&latency), "reply after {latency} ms");
+}

@@ -15,6 +15,7 @@ mod playout;
 mod script;
 mod session;
 mod signature;
+pub mod talk_over;
 mod twiml;
 pub mod voice;
 
@@ -132,6 +133,12 @@ pub struct Turn {
     pub wall_latency_ms: Option<u64>,
     /// The agent had not started answering within `reply_timeout_ms`.
     pub reply_timed_out: bool,
+    /// Talk-over: call times at which the agent started to speak (voiced
+    /// audio after `agent_quiet_ms` of quiet) while this step was still
+    /// unfinished, from `caller_start_ms` up to the end of its voiced
+    /// audio (or of the call, if cut off). Speech steps only; empty when
+    /// the agent let the caller finish. See [`talk_over`].
+    pub talk_over_ms: Vec<u64>,
     /// Agent audio played from the end of this step until the next step
     /// ended (8 kHz, gaps left out).
     #[serde(skip)]

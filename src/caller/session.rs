@@ -22,7 +22,7 @@ use super::signature::{SIGNATURE_HEADER, twilio_signature};
 use super::twiml::{StreamTwiml, parse_connect_stream};
 use super::{
     CallEnd, CallReport, CallerOptions, Directed, FRAME_MS, FRAME_SAMPLES, MarkEcho,
-    PreparedAction, PreparedStep, StepStart, Turn, TurnKind,
+    PreparedAction, PreparedStep, StepStart, Turn, TurnKind, talk_over,
 };
 use crate::audio::mulaw;
 
@@ -680,6 +680,7 @@ impl<'o> Call<'o> {
             latency_ms: None,
             wall_latency_ms: None,
             reply_timed_out: false,
+            talk_over_ms: Vec::new(),
             agent_audio: Vec::new(),
         });
         self.turn_end_wall.push(Instant::now());
@@ -744,7 +745,24 @@ impl<'o> Call<'o> {
         (samples, digit)
     }
 
-    fn finish(self, end: CallEnd) -> CallReport {
+    /// Fills each speech turn's `talk_over_ms` from what the caller heard.
+    fn mark_talk_over(&mut self) {
+        let onsets = talk_over::agent_onsets(&self.agent_audio, self.opts.agent_quiet_ms);
+        let cut_off = self.active.as_ref().map(|a| a.turn);
+        for (i, turn) in self.turns.iter_mut().enumerate() {
+            if turn.kind != TurnKind::Speech {
+                continue;
+            }
+            let end_ms = if cut_off == Some(i) {
+                self.now_ms
+            } else {
+                turn.caller_end_ms
+            };
+            turn.talk_over_ms = talk_over::onsets_within(&onsets, turn.caller_start_ms, end_ms);
+        }
+    }
+
+    fn finish(mut self, end: CallEnd) -> CallReport {
         let reason = match &end {
             CallEnd::CallerHungUp => "caller hung up".to_string(),
             CallEnd::AgentHungUp => "the agent closed the stream".to_string(),
@@ -753,6 +771,7 @@ impl<'o> Call<'o> {
         };
         self.live(format!("call    ended: {reason}"));
         tracing::info!(call_sid = %self.call_sid, duration_ms = self.now_ms, "call ended");
+        self.mark_talk_over();
         CallReport {
             call_sid: self.call_sid,
             account_sid: self.account_sid,

@@ -164,10 +164,19 @@ impl Dialogue {
             // pass. An answer to "your name?" or "your date of birth?" is
             // that answer (a misheard name, "This is Bregonzalez.", came out
             // emergency): the net still hears any emergency said in it.
-            let answering = matches!(
-                self.phase,
-                Phase::AskName | Phase::AskDob | Phase::AskPhone | Phase::AskSecondFactor
-            );
+            // Words that hold no such answer are not one: "Actually, I'm
+            // having crushing chess team right now." (chest pain, misheard)
+            // said when asked for a date of birth gets the question too.
+            let e = &u.entities;
+            let answering = match self.phase {
+                Phase::AskName => e.person_name.is_some(),
+                Phase::AskDob => e.date_of_birth.is_some() || e.date.is_some(),
+                Phase::AskPhone => e.phone.is_some(),
+                Phase::AskSecondFactor => {
+                    e.phone.is_some() || text.chars().any(|c| c.is_ascii_digit())
+                }
+                _ => false,
+            };
             if !answering {
                 self.check_emergency(env, text, u, out);
                 return;

@@ -201,6 +201,45 @@ fn emergency_wins_in_any_state() {
             ),
         ],
     );
+    // Asked for a date of birth, words that hold none and that the model
+    // alone hears as an emergency get the question, never "didn't catch that".
+    run(
+        "misheard chest pain when asked for a date of birth",
+        OPEN_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                U("I need a sick visit", Intent::BookAppointment, ""),
+                &["phase:AskName"],
+            ),
+            (
+                U(
+                    "It's Marie Gonzalez.",
+                    Intent::Inform,
+                    r#"{"person_name": "Marie Gonzalez"}"#,
+                ),
+                &["phase:AskDob"],
+            ),
+            (
+                Uc(
+                    "Actually, I'm having crushing chess team right now.",
+                    Intent::Emergency,
+                    0.6,
+                    "",
+                ),
+                &[
+                    "say:medical emergency",
+                    "!say:catch that",
+                    "phase:ConfirmEmergency",
+                ],
+            ),
+            (
+                U("yes", Intent::Affirm, ""),
+                &["say:dial 911", "task:emergency", "outcome:Emergency"],
+            ),
+        ],
+    );
     // The model alone heard an emergency: 911, the safe default.
     run(
         "only the model heard it: asked, then 911 on a yes",

@@ -12,6 +12,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::audio::end_of_turn::EndOfTurnModel;
 use crate::audio::vad::{EndpointConfig, VadModel};
 use crate::call::ConversationFactory;
 use crate::call::drain::Drain;
@@ -38,6 +39,7 @@ use crate::web::{self, AppState};
 pub struct Engines {
     pub stt: Arc<SpeechToText>,
     pub vad: Arc<VadModel>,
+    pub end_of_turn: Arc<EndOfTurnModel>,
     pub tts: Arc<Tts>,
     pub nlu: Arc<Nlu>,
 }
@@ -48,6 +50,7 @@ impl Engines {
         let started = Instant::now();
         crate::models::init_onnx_runtime(paths)?;
         let vad = VadModel::load(paths).context("loading the voice activity detector")?;
+        let end_of_turn = EndOfTurnModel::load(paths).context("loading the end-of-turn model")?;
         let stt = SpeechToText::load(paths, SttOptions::default())
             .context("loading speech recognition")?;
         let tts = Tts::load(paths).context("loading the agent's voice")?;
@@ -57,7 +60,13 @@ impl Engines {
             load_ms = started.elapsed().as_millis() as u64,
             "models loaded"
         );
-        Ok(Engines { stt, vad, tts, nlu })
+        Ok(Engines {
+            stt,
+            vad,
+            end_of_turn,
+            tts,
+            nlu,
+        })
     }
 }
 
@@ -275,6 +284,7 @@ impl Application {
             recordings_dir: settings.recordings_dir(),
             stt: engines.stt.clone(),
             vad: engines.vad.clone(),
+            end_of_turn: engines.end_of_turn.clone(),
             tts: engines.tts.clone(),
             nlu: engines.nlu.clone(),
             conversations,

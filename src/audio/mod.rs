@@ -1,5 +1,8 @@
-//! Audio: G.711 µ-law, resampling, voice activity detection, call recording.
+//! Audio: G.711 µ-law, resampling, voice activity detection, the audio
+//! end of turn, call recording.
 
+pub mod end_of_turn;
+pub mod mel;
 pub mod mulaw;
 pub mod recording;
 pub mod resample;

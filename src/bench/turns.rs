@@ -133,7 +133,12 @@ pub struct Pause {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
+    /// Pieces synthesised one by one and joined with silences: each piece
+    /// ends as a sentence does.
     Paused,
+    /// The line synthesised whole, silences cut into it near the same
+    /// word boundaries: the voice is left mid-sentence, as a caller's is.
+    Cut,
     Finished,
     Clip,
 }
@@ -142,6 +147,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Paused => "paused lines",
+            Kind::Cut => "lines cut mid-sentence",
             Kind::Finished => "finished lines",
             Kind::Clip => "clip",
         }
@@ -191,6 +197,63 @@ pub fn join_with_pauses(pieces: &[(&str, Vec<i16>)], pauses_ms: &[u64]) -> (Vec<
             });
         }
     }
+    (line, pauses)
+}
+
+/// How far from its estimated place a cut may move to find a gap
+/// between words.
+const CUT_SEARCH_MS: usize = 200;
+
+/// Cuts a line synthesised whole at the quietest 20 ms near each piece
+/// boundary (placed by the share of characters before it, within
+/// [`CUT_SEARCH_MS`]) and puts `pauses_ms` of silence there. Returns the
+/// line and its pauses.
+pub fn cut_with_pauses(
+    whole: &[i16],
+    pieces: &[&str],
+    pauses_ms: &[u64],
+) -> (Vec<i16>, Vec<Pause>) {
+    const FRAME: usize = 160;
+    const STEP: usize = 40;
+    let span = voiced_span(whole);
+    let total_chars = pieces.iter().map(|p| p.len() + 1).sum::<usize>().max(1);
+    let energy = |at: usize| -> f64 {
+        whole[at..(at + FRAME).min(whole.len())]
+            .iter()
+            .map(|&s| f64::from(s).powi(2))
+            .sum()
+    };
+    let mut cuts = Vec::new();
+    let mut chars = 0;
+    for piece in &pieces[..pieces.len().saturating_sub(1)] {
+        chars += piece.len() + 1;
+        let estimate = span.start + span.len() * chars / total_chars;
+        let reach = CUT_SEARCH_MS * 8;
+        let from = estimate.saturating_sub(reach).max(span.start);
+        let to = (estimate + reach).min(span.end.saturating_sub(FRAME));
+        let best = (from..=to.max(from))
+            .step_by(STEP)
+            .min_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+            .unwrap_or(estimate);
+        cuts.push((best + FRAME / 2).min(whole.len()));
+    }
+    let mut line = Vec::new();
+    let mut pauses = Vec::new();
+    let mut at = 0;
+    for (k, &cut) in cuts.iter().enumerate() {
+        let cut = cut.max(at);
+        line.extend_from_slice(&whole[at..cut]);
+        let ms = pauses_ms.get(k).copied().unwrap_or(0);
+        let start_ms = line.len() as u64 / 8;
+        line.resize(line.len() + (ms * 8) as usize, 0);
+        pauses.push(Pause {
+            after: pieces[k].to_string(),
+            start_ms,
+            end_ms: start_ms + ms,
+        });
+        at = cut;
+    }
+    line.extend_from_slice(&whole[at..]);
     (line, pauses)
 }
 
@@ -309,6 +372,16 @@ impl Library {
                     pauses: Vec::new(),
                 });
             }
+            if kind == Kind::Cut {
+                let whole = caller.synthesize(&spec.pieces.join(" "))?;
+                let (samples, pauses) = cut_with_pauses(&whole, spec.pieces, spec.pauses_ms);
+                return Ok(Material {
+                    kind,
+                    label: spec.pieces.join(" ‖ "),
+                    samples,
+                    pauses,
+                });
+            }
             let mut pieces = Vec::new();
             for piece in spec.pieces {
                 pieces.push((*piece, caller.synthesize(piece)?));
@@ -395,7 +468,7 @@ pub async fn bench_turns(mut settings: Settings, plan: Plan) -> anyhow::Result<(
         for i in 0..plan.lines {
             let voice = VOICES[(i + round) % VOICES.len()];
             let next = (i + 1) % plan.lines;
-            for kind in [Kind::Paused, Kind::Finished] {
+            for kind in [Kind::Paused, Kind::Cut, Kind::Finished] {
                 let mut steps = vec![library.line(i, voice, kind).await?];
                 if plan.lines > 1 {
                     steps.push(library.line(next, voice, kind).await?);
@@ -472,7 +545,7 @@ async fn place(port: u16, materials: &[Material], steps: &[usize]) -> anyhow::Re
 
 fn print_table(materials: &[Material], results: &[LineResult], failed: usize) {
     let show = |v: Option<u64>| v.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "–".into());
-    for kind in [Kind::Paused, Kind::Finished, Kind::Clip] {
+    for kind in [Kind::Paused, Kind::Cut, Kind::Finished, Kind::Clip] {
         let rows: Vec<&LineResult> = results
             .iter()
             .filter(|r| materials[r.material].kind == kind)
@@ -524,7 +597,7 @@ fn print_table(materials: &[Material], results: &[LineResult], failed: usize) {
     }
     println!();
     println!("summary");
-    for kind in [Kind::Paused, Kind::Finished, Kind::Clip] {
+    for kind in [Kind::Paused, Kind::Cut, Kind::Finished, Kind::Clip] {
         let rows: Vec<&LineResult> = results
             .iter()
             .filter(|r| materials[r.material].kind == kind)
@@ -606,6 +679,35 @@ mod tests {
             .map(|p| (p.start_ms, p.end_ms))
             .collect();
         assert_eq!(found, vec![(600, 1400), (1800, 2800)]);
+    }
+
+    #[test]
+    fn a_whole_line_is_cut_in_the_gap_between_words_nearest_the_boundary() {
+        // Three "words" of 300 ms with 60 ms gaps; the boundary after the
+        // first piece is estimated just inside the second word, and the
+        // cut moves back into the gap before it.
+        let mut whole = quiet(100);
+        for _ in 0..3 {
+            whole.extend(voiced(300));
+            whole.extend(quiet(60));
+        }
+        let (line, pauses) = cut_with_pauses(&whole, &["aaaa", "bbbbbbbb"], &[800]);
+        assert_eq!(line.len(), whole.len() + 800 * 8);
+        assert_eq!(pauses.len(), 1);
+        let gap_start_ms = 100 + 300;
+        let p = &pauses[0];
+        assert!(
+            (gap_start_ms..gap_start_ms + 60).contains(&p.start_ms),
+            "cut at {} ms, not in the gap",
+            p.start_ms
+        );
+        assert_eq!(p.end_ms - p.start_ms, 800);
+        let (start, end) = ((p.start_ms * 8) as usize, (p.end_ms * 8) as usize);
+        assert!(line[start..end].iter().all(|&s| s == 0));
+        // Nothing of the line is lost or repeated.
+        let mut rejoined = line[..start].to_vec();
+        rejoined.extend_from_slice(&line[end..]);
+        assert_eq!(rejoined, whole);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::speaker::{AgentAudioSink, Speaker, SpokenReply};
 use super::timing::{FrameArrivals, ReplyClock};
 use super::turn_end;
 use super::{AgentTurn, CallInfo, ConversationFactory};
+use crate::audio::end_of_turn::EndOfTurnModel;
 use crate::audio::mulaw;
 use crate::audio::recording::CallRecorder;
 use crate::audio::vad::{EndpointConfig, VadModel};
@@ -54,6 +55,8 @@ pub struct CallServices {
     pub recordings_dir: PathBuf,
     pub stt: Arc<SpeechToText>,
     pub vad: Arc<VadModel>,
+    /// Smart Turn: whether a pause ends the caller's turn, by its sound.
+    pub end_of_turn: Arc<EndOfTurnModel>,
     pub tts: Arc<Tts>,
     pub nlu: Arc<Nlu>,
     pub conversations: Arc<dyn ConversationFactory>,
@@ -189,6 +192,8 @@ struct Transcribed {
     start_sample: u64,
     end_sample: u64,
     recognition: Recognition,
+    /// The caller's turn so far, this utterance last (for holding it).
+    turn_audio: Vec<f32>,
 }
 
 /// A recognition job's result and when it ran (for [`super::timing`]).
@@ -196,6 +201,9 @@ struct Recognition {
     result: Result<String, SttError>,
     started: std::time::Instant,
     done: std::time::Instant,
+    /// The audio end-of-turn verdict on the same audio (probability that
+    /// the turn is over), when the model gave one.
+    turn_complete: Option<f32>,
 }
 
 impl Recognition {
@@ -216,6 +224,7 @@ impl Recognition {
             result: result.map(|t| t.text),
             started,
             done: std::time::Instant::now(),
+            turn_complete: None,
         }
     }
 }
@@ -599,6 +608,8 @@ impl Call {
                 let stt = self.services.stt.clone();
                 let hint = self.listen_for.clone();
                 let tx = self.transcripts_tx.clone();
+                let turn_audio = self.turn_audio(&samples_16k);
+                let end_of_turn = self.services.end_of_turn.clone();
                 let speculation = self.speculation.take().and_then(|s| {
                     if s.matches(start_sample, end_sample) && s.claim.keep() {
                         Some(s)
@@ -617,7 +628,15 @@ impl Call {
                         let recognition = match early {
                             // A saturated or lost guess is retried like any utterance.
                             Some(r) if r.result.is_ok() => r,
-                            _ => Recognition::run(&stt, samples_16k, hint).await,
+                            _ => {
+                                let verdict = tokio::spawn(held::audio_verdict(
+                                    end_of_turn,
+                                    turn_audio.clone(),
+                                ));
+                                let mut r = Recognition::run(&stt, samples_16k, hint).await;
+                                r.turn_complete = verdict.await.ok().flatten();
+                                r
+                            }
                         };
                         // Waits while the queue is full; the call loop (or
                         // its end) takes every transcript.
@@ -627,6 +646,7 @@ impl Call {
                                 start_sample,
                                 end_sample,
                                 recognition,
+                                turn_audio,
                             })
                             .await;
                     }
@@ -649,6 +669,10 @@ impl Call {
                 // free room, and gives it back to another call's needed
                 // utterance.
                 let started = std::time::Instant::now();
+                let verdict = tokio::spawn(held::audio_verdict(
+                    self.services.end_of_turn.clone(),
+                    self.turn_audio(&samples_16k),
+                ));
                 let pending = match self
                     .services
                     .stt
@@ -664,14 +688,17 @@ impl Call {
                 let guesses = self.guesses_tx.clone();
                 let task = tokio::spawn(
                     async move {
-                        let recognition = Recognition::timed(started, pending.transcript().await);
+                        let mut recognition =
+                            Recognition::timed(started, pending.transcript().await);
+                        recognition.turn_complete = verdict.await.ok().flatten();
                         if let Ok(text) = &recognition.result {
                             // Full (a stalled loop): the guess is dropped
                             // and the turn ends at its usual end silence.
                             let _ = guesses.try_send(Guess {
                                 start_sample,
                                 end_sample,
-                                finished: turn_end::sounds_finished(text),
+                                finished: turn_end::sounds_finished(text)
+                                    && held::sounds_complete(recognition.turn_complete),
                             });
                         }
                         recognition
@@ -720,6 +747,7 @@ impl Call {
             .arrivals
             .arrival_of(done.end_sample.saturating_sub(tail).saturating_sub(1))
             .unwrap_or(done.recognition.started);
+        let turn_complete = done.recognition.turn_complete;
         let text = match done.recognition.result {
             Ok(text) => text.trim().to_string(),
             Err(SttError::Saturated { .. }) => {
@@ -775,14 +803,19 @@ impl Call {
             // Kept above; the agent is saying goodbye and will not answer.
             return;
         }
-        if held.is_none()
-            && let Some(wait_ms) = self.hold_as_start(&text, &understanding)
-        {
-            tracing::debug!(wait_ms, "the start of a sentence; held for the rest");
+        let fragments = held.as_ref().map_or(0, |h| h.fragments);
+        if let Some(wait_ms) = self.hold_as_start(&text, &understanding, turn_complete, fragments) {
+            tracing::debug!(
+                wait_ms,
+                turn_complete,
+                "the start of a sentence; held for the rest"
+            );
             self.held = Some(HeldWords {
                 text,
                 understanding,
                 until_sample: self.caller_samples + wait_ms * SAMPLE_RATE_HZ / 1000,
+                audio_16k: done.turn_audio,
+                fragments: fragments + 1,
             });
             return;
         }

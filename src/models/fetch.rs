@@ -667,6 +667,7 @@ mod tests {
         for p in [
             paths.whisper(),
             paths.vad(),
+            paths.end_of_turn(),
             paths.voice(),
             paths.voice_config(),
             paths.onnxruntime(),

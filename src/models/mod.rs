@@ -63,6 +63,10 @@ impl ModelPaths {
     pub fn vad(&self) -> PathBuf {
         self.root.join("vad/silero_vad.onnx")
     }
+    /// Smart Turn v3: whether the caller's audio so far ends a turn.
+    pub fn end_of_turn(&self) -> PathBuf {
+        self.root.join("turn/smart-turn-v3.2-cpu.onnx")
+    }
     pub fn voice(&self) -> PathBuf {
         self.root.join("voice/en_US-joe-medium.onnx")
     }

@@ -202,6 +202,7 @@ fn services_with(
     let needed = [
         paths.whisper(),
         paths.vad(),
+        paths.end_of_turn(),
         paths.voice(),
         paths.onnxruntime(),
     ];
@@ -228,6 +229,7 @@ fn services_with(
         recordings_dir: data_dir.to_path_buf(),
         stt,
         vad: VadModel::load(&paths).unwrap(),
+        end_of_turn: crate::audio::end_of_turn::EndOfTurnModel::load(&paths).unwrap(),
         tts: Tts::load(&paths).unwrap(),
         nlu: Arc::new(nlu),
         conversations,
@@ -422,7 +424,9 @@ async fn a_full_transcript_queue_makes_recognition_wait_and_loses_nothing() {
                         result: Ok(format!("utterance {seq}")),
                         started: now,
                         done: now,
+                        turn_complete: None,
                     },
+                    turn_audio: Vec::new(),
                 })
                 .await;
         }));

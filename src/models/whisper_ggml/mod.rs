@@ -18,20 +18,19 @@
 mod checks;
 mod convert;
 mod ctranslate2;
-mod mel;
 mod quantize;
 #[cfg(test)]
 mod test_model;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::audio::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
 pub use checks::{GgmlInfo, GgmlTensorInfo, check_ggml_file, read_ggml_tensor_f32};
 pub use convert::{ConversionSummary, GGML_MAGIC, WeightFormat, WhisperHparams, convert_ct2};
 pub use ctranslate2::{
     Ct2Dtype, Ct2Model, Ct2Variable, decode_gpt2_token, gpt2_byte_to_char, parse_ct2,
     vocabulary_tokens,
 };
-pub use mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
 pub use quantize::{dequantize_q8_0, f16_to_f32, f32_to_f16, quantize_q8_0};
 
 /// Why a conversion or a check of a ggml file failed.

@@ -1,5 +1,6 @@
-//! Whisper's mel filter bank, which the ggml file carries: Slaney's
-//! triangular filters, as `librosa.filters.mel(sr, n_fft, n_mels)`.
+//! Whisper's mel filter bank: Slaney's triangular filters, as
+//! `librosa.filters.mel(sr, n_fft, n_mels)`. The ggml conversion writes it
+//! into the Whisper file, and the end-of-turn model's features use it.
 
 /// Whisper's audio front end: 16 kHz, 400-sample FFT, 80 mel bands.
 pub const WHISPER_SAMPLE_RATE_HZ: u32 = 16_000;

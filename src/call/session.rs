@@ -625,19 +625,15 @@ impl Call {
                             Some(Speculation { task, .. }) => task.await.ok(),
                             None => None,
                         };
-                        let recognition = match early {
+                        let mut recognition = match early {
                             // A saturated or lost guess is retried like any utterance.
                             Some(r) if r.result.is_ok() => r,
-                            _ => {
-                                let verdict = tokio::spawn(held::audio_verdict(
-                                    end_of_turn,
-                                    turn_audio.clone(),
-                                ));
-                                let mut r = Recognition::run(&stt, samples_16k, hint).await;
-                                r.turn_complete = verdict.await.ok().flatten();
-                                r
-                            }
+                            _ => Recognition::run(&stt, samples_16k, hint).await,
                         };
+                        if recognition.turn_complete.is_none() {
+                            recognition.turn_complete =
+                                held::audio_verdict(end_of_turn, turn_audio.clone()).await;
+                        }
                         // Waits while the queue is full; the call loop (or
                         // its end) takes every transcript.
                         let _ = tx
@@ -669,10 +665,10 @@ impl Call {
                 // free room, and gives it back to another call's needed
                 // utterance.
                 let started = std::time::Instant::now();
-                let verdict = tokio::spawn(held::audio_verdict(
+                let (end_of_turn, turn_audio) = (
                     self.services.end_of_turn.clone(),
                     self.turn_audio(&samples_16k),
-                ));
+                );
                 let pending = match self
                     .services
                     .stt
@@ -690,15 +686,19 @@ impl Call {
                     async move {
                         let mut recognition =
                             Recognition::timed(started, pending.transcript().await);
-                        recognition.turn_complete = verdict.await.ok().flatten();
-                        if let Ok(text) = &recognition.result {
+                        // The sound is asked only when the words already
+                        // read as finished: it can only veto an early end.
+                        if let Ok(text) = &recognition.result
+                            && turn_end::sounds_finished(text)
+                        {
+                            recognition.turn_complete =
+                                held::audio_verdict(end_of_turn, turn_audio).await;
                             // Full (a stalled loop): the guess is dropped
                             // and the turn ends at its usual end silence.
                             let _ = guesses.try_send(Guess {
                                 start_sample,
                                 end_sample,
-                                finished: turn_end::sounds_finished(text)
-                                    && held::sounds_complete(recognition.turn_complete),
+                                finished: held::sounds_complete(recognition.turn_complete),
                             });
                         }
                         recognition

@@ -1,10 +1,11 @@
 //! One answer is one answer: words the caller has not finished are held
 //! and joined to what follows, instead of being answered on their own.
 //!
-//! Three cases. A short utterance (up to three words) whose transcript
-//! arrives while the caller is already speaking again is the start of a
-//! sentence ("No," … "actually I need to book"): held until the rest comes,
-//! answered alone after [`HOLD_MS`] of quiet. An utterance that does not
+//! Three cases. Words whose transcript arrives while the caller is
+//! already speaking again (or, up to three words, while more of their
+//! speech is still being recognised) are the start of a sentence ("No,"
+//! … "actually I need to book"): held until the rest comes, answered
+//! alone after [`HOLD_MS`] of quiet. An utterance that does not
 //! stand alone ([`turn_end::stands_alone`]: "Yes," before "that's my
 //! cell", "I'm calling because" before the request) is held for
 //! [`FRAGMENT_HOLD_MS`] even when the caller has not started again yet: a
@@ -33,7 +34,7 @@ const FRAGMENT_MAX_WORDS: usize = 14;
 /// How long an unfinished utterance waits for its continuation when the
 /// caller has not started again: the extra latency, at most, of a reply
 /// to words that were in fact all the caller meant to say.
-const FRAGMENT_HOLD_MS: u64 = 700;
+const FRAGMENT_HOLD_MS: u64 = UNFINISHED_HOLD_MS;
 /// How long words that sound unfinished wait for the rest, after their
 /// transcript (itself about 0.3 s after the caller stopped): callers
 /// pause for a second or more mid-sentence, and the agent starting to
@@ -129,6 +130,11 @@ impl Call {
         {
             return None;
         }
+        // The caller is already saying more (recognition ran behind them):
+        // answering now would talk over them, whatever these words were.
+        if self.caller_talking {
+            return Some(HOLD_MS);
+        }
         if !sounds_complete(turn_complete) {
             return Some(UNFINISHED_HOLD_MS);
         }
@@ -136,7 +142,7 @@ impl Call {
             return None;
         }
         let words = text.split_whitespace().count();
-        let more_coming = self.caller_talking || self.utterances_pending > 0;
+        let more_coming = self.utterances_pending > 0;
         if more_coming && words <= HOLD_MAX_WORDS {
             return Some(HOLD_MS);
         }

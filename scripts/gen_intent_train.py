@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intent_phrases import INTENTS, PREFIXES, SLOTS, SUFFIXES  # noqa: E402
 from intent_phrases_extra import COMPOSED, EXTRA, EXTRA_SLOTS  # noqa: E402
 from intent_phrases_round4 import PREFIXES4, ROUND4, ROUND4_SLOTS, SUFFIXES4  # noqa: E402
+from crisis_phrases import CRISIS, CRISIS_IN_ROUNDS, CRISIS_TRAPS  # noqa: E402
+from intent_phrases_round5 import ROUND5  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "intents" / "train.jsonl"
@@ -27,6 +29,17 @@ OUT = ROOT / "fixtures" / "intents" / "train.jsonl"
 PER_LABEL = 850
 NOISY_SHARE = 0.6
 SEED = 20240611
+# Crisis lines (emergency, `"crisis": true`) and their look-alikes
+# (crisis_phrases.py), drawn after the rest with their own generator so the
+# lines above stay as they were.
+CRISIS_LINES = 300
+CRISIS_TRAP_LINES = 450
+CRISIS_SEED = 20261207
+CRISIS_TEMPLATES = set(CRISIS) | set(CRISIS_IN_ROUNDS)
+# Fifth-round lines per label (intent_phrases_round5.py), drawn last, with
+# their own generator.
+ROUND5_LINES = 90
+ROUND5_SEED = 20261208
 
 ALL_SLOTS = dict(SLOTS)
 ALL_SLOTS.update(EXTRA_SLOTS)
@@ -244,12 +257,93 @@ def generate() -> list[dict]:
             seen.add(key)
             # `group` names the hand-written sentence (or the main piece of a
             # composed one), so model selection can hold out whole sentences.
-            rows.append({"text": text, "intent": label, "group": group})
+            row = {"text": text, "intent": label, "group": group}
+            if label == "emergency" and core in CRISIS_TEMPLATES:
+                row["crisis"] = True
+            rows.append(row)
             if rng.random() < NOISY_SHARE:
                 noisy = train_noise(text, rng)
                 if noisy and noisy.lower() not in seen:
                     seen.add(noisy.lower())
-                    rows.append({"text": noisy, "intent": label, "group": group, "noisy": True})
+                    rows.append({**row, "text": noisy, "noisy": True})
+    rows += generate_crisis({r["text"].lower() for r in rows})
+    rows += generate_round5({r["text"].lower() for r in rows})
+    return rows
+
+
+def generate_round5(seen: set[str]) -> list[dict]:
+    """ROUND5_LINES clean lines per label from the fifth round (and noisy
+    copies), wrapped as the main loop wraps its labels."""
+    rng = random.Random(ROUND5_SEED)
+    rows = []
+    for label, cores in ROUND5.items():
+        short = label in SHORT_LABELS
+        made, attempts = 0, 0
+        while made < ROUND5_LINES and attempts < ROUND5_LINES * 40:
+            attempts += 1
+            k = rng.randrange(len(cores))
+            if short:
+                text = fill(cores[k], rng)
+                text = rng.choice(SHORT_PREFIXES) + text + rng.choice(SHORT_SUFFIXES)
+                text = re.sub(r"\s+", " ", text).strip()
+                text = asr_style(text, rng) if rng.random() < 0.45 else typed_style(text, rng)
+            else:
+                text = wrap_caller(cores[k], rng)
+            if not text or text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            row = {"text": text, "intent": label, "group": f"{label}/v{k}"}
+            rows.append(row)
+            made += 1
+            if rng.random() < NOISY_SHARE:
+                noisy = train_noise(text, rng)
+                if noisy and noisy.lower() not in seen:
+                    seen.add(noisy.lower())
+                    rows.append({**row, "text": noisy, "noisy": True})
+    return rows
+
+
+def wrap_caller(core: str, rng: random.Random) -> str:
+    """A hand-written sentence with a caller's opener and closer, rendered
+    typed or as heard (as the main loop does for long labels)."""
+    text = fill(core, rng)
+    if rng.random() < 0.3:
+        text = fill(rng.choice(PREFIXES4), rng) + text + rng.choice(SUFFIXES4)
+    else:
+        text = fill(rng.choice(PREFIXES), rng) + text + rng.choice(SUFFIXES)
+    text = re.sub(r"\s+", " ", text).strip()
+    return asr_style(text, rng) if rng.random() < 0.45 else typed_style(text, rng)
+
+
+def generate_crisis(seen: set[str]) -> list[dict]:
+    """Crisis lines (emergency and crisis) and crisis look-alikes (their own
+    label, not crisis): the crisis classifier's positives and traps."""
+    rng = random.Random(CRISIS_SEED)
+    traps = [(label, k, core) for label, cores in CRISIS_TRAPS.items() for k, core in enumerate(cores)]
+    rows = []
+    for budget, pick in (
+        (CRISIS_LINES, lambda: ("emergency", *[(k, CRISIS[k]) for k in [rng.randrange(len(CRISIS))]][0], True)),
+        (CRISIS_TRAP_LINES, lambda: (*rng.choice(traps), False)),
+    ):
+        made, attempts = 0, 0
+        while made < budget and attempts < budget * 40:
+            attempts += 1
+            label, k, core, crisis = pick()
+            text = wrap_caller(core, rng)
+            if not text or text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            group = f"{label}/{'k' if crisis else 'kt'}{k}"
+            row = {"text": text, "intent": label, "group": group}
+            if crisis:
+                row["crisis"] = True
+            rows.append(row)
+            made += 1
+            if rng.random() < NOISY_SHARE:
+                noisy = train_noise(text, rng)
+                if noisy and noisy.lower() not in seen:
+                    seen.add(noisy.lower())
+                    rows.append({**row, "text": noisy, "noisy": True})
     return rows
 
 

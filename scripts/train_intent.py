@@ -11,6 +11,13 @@ ONNX (a hand-built graph: linear or MLP, temperature-scaled softmax), so the
 tokenizer does not need an ONNX converter. `features_check.jsonl` lets the Rust
 test prove both sides compute the same vector.
 
+Beside it, over the same feature vector, a second linear model: crisis (a
+suicidal crisis, 988) against every other line, other emergencies included
+(`crisis.onnx`, see `train_crisis`). Its positives are the training lines
+marked `"crisis": true` (scripts/crisis_phrases.py); its threshold is chosen on
+grouped cross-validation to keep false alarms on ordinary lines rare, and is
+folded into the exported model, so a probability >= 0.5 is a crisis.
+
 Several candidates (feature settings x model families) are compared by grouped cross-validation on the training
 set (whole hand-written sentences held out at a time); the better one is
 exported. The held-out set is never trained on: the script refuses to run when
@@ -275,6 +282,89 @@ def export_onnx(model, temperature: float, n_features: int, path: Path) -> None:
     onnx.save(m, str(path))
 
 
+# ---- the crisis model ----
+
+CRISIS_C = [0.1, 0.3, 1.0]
+# Out-of-fold false alarms allowed among non-crisis lines (other emergencies
+# included) when the threshold is chosen.
+CRISIS_MAX_FALSE_ALARM_RATE = 0.0015
+
+
+def crisis_model(c: float) -> LinearSVC:
+    return LinearSVC(C=c, class_weight="balanced", max_iter=20000, random_state=SEED)
+
+
+def train_crisis(texts, yc, groups, folds, featurizer, char_n, feat):
+    """Picks C and a threshold by grouped CV, refits on all lines; returns
+    (model, threshold, temperature, report)."""
+    report = {"positives": int(yc.sum()), "negatives": int((~yc).sum()), "candidates": {}}
+    best = None
+    for c in CRISIS_C:
+        margins = np.zeros(len(texts))
+        for tr, te in folds:
+            f = featurizer(char_n).fit([texts[i] for i in tr])
+            m = crisis_model(c).fit(f.matrix([texts[i] for i in tr]), yc[tr])
+            margins[te] = m.decision_function(f.matrix([texts[i] for i in te]))
+        neg = np.sort(margins[~yc])[::-1]
+        allowed = int(CRISIS_MAX_FALSE_ALARM_RATE * len(neg))
+        threshold = max(float(neg[allowed]) + 1e-6, 0.0) if allowed < len(neg) else 0.0
+        recall = float((margins[yc] >= threshold).mean())
+        false_alarms = int((margins[~yc] >= threshold).sum())
+        report["candidates"][f"C{c}"] = {"threshold": threshold, "grouped_cv_recall": recall,
+                                         "grouped_cv_false_alarms": false_alarms}
+        print(f"crisis C={c}: grouped CV recall {recall:.3f}, false alarms {false_alarms} "
+              f"of {len(neg)} at margin {threshold:.3f}", flush=True)
+        if best is None or recall > best[1]:
+            best = (c, recall, threshold, margins)
+    c, _, threshold, margins = best
+    # For whoever writes the next phrases: the training lines the held-out
+    # folds got wrong (training data only).
+    for i in np.argsort(-np.where(yc, -np.inf, margins))[:12]:
+        if margins[i] >= threshold:
+            print(f"  crisis false alarm (grouped CV): {texts[i]!r}")
+    for i in np.argsort(np.where(yc, margins, np.inf))[:12]:
+        print(f"  crisis missed (grouped CV, {margins[i] - threshold:+.2f}): {texts[i]!r}")
+    # Platt-style scale around the chosen threshold: p = sigmoid((m - t) / T).
+    shifted = margins - threshold
+
+    def nll(t: float) -> float:
+        z = np.clip(shifted / t, -50, 50)
+        p = 1 / (1 + np.exp(-z))
+        return -float(np.mean(np.where(yc, np.log(p + 1e-12), np.log(1 - p + 1e-12))))
+
+    temperature = float(minimize_scalar(nll, bounds=(0.01, 10.0), method="bounded").x)
+    model = crisis_model(c).fit(feat.matrix(texts), yc)
+    report.update({"selected": f"C{c}", "threshold": threshold, "temperature": temperature})
+    print(f"crisis: selected C={c}, threshold {threshold:.3f}, T={temperature:.3f}")
+    return model, threshold, temperature, report
+
+
+def export_crisis_onnx(model, threshold: float, temperature: float, n_features: int, path: Path) -> None:
+    """features -> sigmoid((x.w + b - threshold) / T): one probability, >= 0.5 a crisis."""
+    inits = [
+        numpy_helper.from_array(model.coef_.T.astype(np.float32), "w"),
+        numpy_helper.from_array((model.intercept_ - threshold).astype(np.float32), "b"),
+        numpy_helper.from_array(np.array([1.0 / temperature], dtype=np.float32), "inv_temperature"),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["features", "w"], ["xw"]),
+        helper.make_node("Add", ["xw", "b"], ["margin"]),
+        helper.make_node("Mul", ["margin", "inv_temperature"], ["scaled"]),
+        helper.make_node("Sigmoid", ["scaled"], ["crisis"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "frontdesk_crisis",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", n_features])],
+        [helper.make_tensor_value_info("crisis", TensorProto.FLOAT, ["batch", 1])],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="frontdesk")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
 def main() -> None:
     # One command: regenerate the training lines first (deterministic).
     gen_intent_train.main()
@@ -358,6 +448,11 @@ def main() -> None:
     temperature = comparison[best]["temperature"]
     export_onnx(model, temperature, len(feat.vocab), OUT / "intent.onnx")
 
+    yc = np.array([bool(r.get("crisis")) for r in train])
+    crisis, c_threshold, c_temperature, crisis_report = train_crisis(
+        texts, yc, groups, folds, featurizer, char_n, feat)
+    export_crisis_onnx(crisis, c_threshold, c_temperature, len(feat.vocab), OUT / "crisis.onnx")
+
     vocab_list = sorted(feat.vocab, key=feat.vocab.get)
     with (OUT / "features.json").open("w") as f:
         json.dump(
@@ -379,9 +474,10 @@ def main() -> None:
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(OUT / "intent.onnx"), providers=["CPUExecutionProvider"])
+    crisis_sess = ort.InferenceSession(str(OUT / "crisis.onnx"), providers=["CPUExecutionProvider"])
     check_texts = texts[::97][:40] + [r["text"] for r in heldout[::23][:20]] + [
         "Um, I CAN'T breathe!!", "", "café naïve — 3/4/85", "a  b\tc",
-    ]
+    ] + [t for t, c in zip(texts, yc) if c][::61][:10]
     with (OUT / "features_check.jsonl").open("w") as f:
         for t in check_texts:
             sp = feat.sparse(t)
@@ -394,6 +490,7 @@ def main() -> None:
                 "indices": [i for i, _ in sp],
                 "values": [round(v, 6) for _, v in sp],
                 "probabilities": [round(float(p), 6) for p in probs],
+                "crisis": round(float(crisis_sess.run(None, {"features": dense})[0][0][0]), 6),
             }) + "\n")
 
     report = {
@@ -401,6 +498,7 @@ def main() -> None:
         "n_train": len(texts),
         "n_features": len(feat.vocab),
         "candidates": comparison,
+        "crisis": crisis_report,
     }
     (OUT / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {OUT}/intent.onnx ({(OUT / 'intent.onnx').stat().st_size // 1024} KiB), features.json, report.json")

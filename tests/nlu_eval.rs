@@ -68,6 +68,7 @@ fn rust_features_and_probabilities_match_the_training_script() {
         indices: Vec<u32>,
         values: Vec<f32>,
         probabilities: Vec<f32>,
+        crisis: f32,
     }
     let nlu = nlu();
     let raw =
@@ -97,6 +98,13 @@ fn rust_features_and_probabilities_match_the_training_script() {
                 check.text
             );
         }
+        assert!(
+            (prediction.crisis - check.crisis).abs() < 1e-3,
+            "crisis probability {} vs {} for {:?}",
+            prediction.crisis,
+            check.crisis,
+            check.text
+        );
         checked += 1;
     }
     assert!(checked >= 50, "only {checked} check lines");
@@ -240,6 +248,72 @@ fn the_net_overrides_the_model_and_names_988_for_suicidal_crisis() {
     );
 }
 
+/// Crisis wordings written for this test (in no training file), the way
+/// callers and Whisper say them; most are beyond the net's phrases.
+const CRISIS_DEV: [&str; 12] = [
+    "honestly I don't think I can keep going like this much longer",
+    "I've been putting away my pills for weeks and tonight I'm taking every one",
+    "I don't want to be around anymore",
+    "I'm tired of everything, I just want to stop existing",
+    "I keep thinking my family would be fine without me",
+    "I've got a bottle of pills in front of me right now and I'm ready",
+    "nothing matters anymore and I want it to stop for good",
+    "I keep thinking about driving off a bridge",
+    "my husband said he's done living and he has his gun out",
+    "I want to go to sleep and not wake up",
+    "I've been hurting my self a lot lately",
+    "uh I've been feeding up my tools and I'm going to take them tonight",
+];
+
+/// Ordinary requests in a crisis's words (also in no training file).
+const CRISIS_LOOK_ALIKES: [&str; 12] = [
+    "I'm dying to know if my blood work came back",
+    "this wait is killing me",
+    "I can't do Tuesdays anymore",
+    "my pills ran out, I need a refill",
+    "I want to cancel",
+    "my neck is killing me, can I get in today",
+    "I can't keep coming in at 8 in the morning, do you have later times",
+    "I'm done with my antibiotics, do I need a follow up",
+    "I'm so over this insurance runaround",
+    "sorry the line went dead for a second",
+    "I need my sleeping pills refilled before tonight",
+    "the doctor said take them at night, so I'll start tonight",
+];
+
+#[test]
+fn a_crisis_the_net_does_not_name_still_gets_988_and_look_alikes_do_not() {
+    let unnamed = CRISIS_DEV
+        .iter()
+        .filter(|t| emergency::detect(t) != Some(EmergencyKind::Suicidal))
+        .count();
+    // The crisis model, not the net's phrases, carries this test.
+    assert!(
+        unnamed >= 9,
+        "only {unnamed} crisis lines are beyond the net"
+    );
+    let mut failures = Vec::new();
+    for text in CRISIS_DEV {
+        let u = nlu().understand(text, today());
+        if (u.intent, u.emergency) != (Intent::Emergency, Some(EmergencyKind::Suicidal)) {
+            failures.push(format!(
+                "crisis missed: {text} → {:?} {:?}",
+                u.intent, u.emergency
+            ));
+        }
+    }
+    for text in CRISIS_LOOK_ALIKES {
+        let u = nlu().understand(text, today());
+        if u.intent == Intent::Emergency || u.emergency.is_some() {
+            failures.push(format!(
+                "false crisis: {text} → {:?} {:?}",
+                u.intent, u.emergency
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn bad_input_is_out_of_scope_and_bad_lines_get_errors() {
     let long = "word ".repeat(10_000);
@@ -301,6 +375,20 @@ fn a_missing_or_corrupt_model_fails_at_load_naming_the_fix() {
     )
     .unwrap();
     std::fs::write(intent_dir.join("intent.onnx"), b"not an onnx model").unwrap();
+    // Without the crisis model beside it, the intent model does not load.
+    let err = Nlu::load(&broken, ProviderRoster::default())
+        .err()
+        .expect("a missing crisis model fails");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("crisis.onnx") && message.contains("train_intent.py"),
+        "{message}"
+    );
+    std::fs::copy(
+        crate_root().join("models/intent/crisis.onnx"),
+        intent_dir.join("crisis.onnx"),
+    )
+    .unwrap();
     let err = Nlu::load(&broken, ProviderRoster::default())
         .err()
         .expect("corrupt model fails");

@@ -5,6 +5,12 @@
 //! unigrams, word bigrams, character n-grams inside each padded word with the
 //! range from `features.json`; sublinear TF × IDF; L2 norm).
 //! `models/intent/features_check.jsonl` pins the two together.
+//!
+//! A second model over the same vector, `crisis.onnx`, says how likely the
+//! words are a suicidal crisis (988) rather than anything else, other
+//! emergencies included: a linear model trained by the same script on the
+//! crisis lines of `scripts/crisis_phrases.py` against every other line. Its
+//! threshold is folded into it: a probability of 0.5 or more is a crisis.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -21,6 +27,7 @@ use crate::vocabulary::Intent;
 
 pub const MODEL_FILE: &str = "intent.onnx";
 pub const FEATURES_FILE: &str = "features.json";
+pub const CRISIS_MODEL_FILE: &str = "crisis.onnx";
 const RETRAIN_HINT: &str = "retrain with `python3 scripts/train_intent.py` (make train-intents) or restore models/intent/ from git";
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +36,8 @@ pub enum ClassifierError {
     Inference(String),
     #[error("the intent model returned {got} probabilities, expected {expected}")]
     OutputShape { got: usize, expected: usize },
+    #[error("the crisis model returned {got} values, expected 1")]
+    CrisisShape { got: usize },
 }
 
 /// FNV-1a: the lookup keys are a few bytes long, where SipHash's set-up
@@ -199,6 +208,8 @@ impl FeatureSpace {
 pub struct Prediction {
     /// Probabilities in `Intent::ALL` order (temperature-scaled softmax).
     pub probabilities: [f32; 20],
+    /// How likely a suicidal crisis is (the crisis model): 0.5 or more is one.
+    pub crisis: f32,
 }
 
 impl Prediction {
@@ -224,10 +235,11 @@ impl Prediction {
     }
 }
 
-/// The ONNX session plus a reusable input buffer; `Session::run` needs
-/// `&mut`, so the pair sits behind one mutex.
+/// The ONNX sessions plus a reusable input buffer; `Session::run` needs
+/// `&mut`, so they sit behind one mutex.
 struct Runner {
     session: Session,
+    crisis: Session,
     dense: Vec<f32>,
 }
 
@@ -240,15 +252,16 @@ pub struct IntentClassifier {
 }
 
 impl IntentClassifier {
-    /// Loads `intent.onnx` and `features.json` from `dir`. ONNX Runtime must
-    /// be set up (`models::onnx_environment`).
+    /// Loads `intent.onnx`, `crisis.onnx` and `features.json` from `dir`.
+    /// ONNX Runtime must be set up (`models::onnx_environment`).
     pub fn load(
         dir: &Path,
         environment: &ort::environment::Environment,
     ) -> anyhow::Result<IntentClassifier> {
         let features_path = dir.join(FEATURES_FILE);
         let model_path = dir.join(MODEL_FILE);
-        for path in [&features_path, &model_path] {
+        let crisis_path = dir.join(CRISIS_MODEL_FILE);
+        for path in [&features_path, &model_path, &crisis_path] {
             if !path.is_file() {
                 anyhow::bail!(
                     "the intent model file is missing at {} — {RETRAIN_HINT}",
@@ -316,27 +329,14 @@ impl IntentClassifier {
             char_ngram_min: file.char_ngram_min,
             char_ngram_max: file.char_ngram_max,
         };
-        let session = Session::builder(environment)
-            .map_err(|e| anyhow::anyhow!("creating an ONNX session builder: {e}"))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| anyhow::anyhow!("setting the optimisation level: {e}"))?
-            // One utterance is a single small matrix product: threads only add latency.
-            .with_intra_threads(1)
-            .map_err(|e| anyhow::anyhow!("setting intra-op threads: {e}"))?
-            .with_inter_threads(1)
-            .map_err(|e| anyhow::anyhow!("setting inter-op threads: {e}"))?
-            .commit_from_file(&model_path)
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "the intent model {} is corrupt or unreadable ({e}) — {RETRAIN_HINT}",
-                    model_path.display()
-                )
-            })?;
+        let session = open_session(environment, &model_path)?;
+        let crisis = open_session(environment, &crisis_path)?;
         let classifier = IntentClassifier {
             features,
             labels,
             runner: Mutex::new(Runner {
                 session,
+                crisis,
                 dense: vec![0.0; dimension],
             }),
         };
@@ -361,15 +361,23 @@ impl IntentClassifier {
             .runner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Runner { session, dense } = &mut *guard;
+        let Runner {
+            session,
+            crisis,
+            dense,
+        } = &mut *guard;
         for &(i, v) in &sparse {
             dense[i as usize] = v;
         }
-        let result = run_model(session, dense);
+        let result = run_model(session, dense, "probabilities")
+            .and_then(|raw| Ok((raw, run_model(crisis, dense, "crisis")?)));
         for &(i, _) in &sparse {
             dense[i as usize] = 0.0;
         }
-        let raw = result?;
+        let (raw, crisis) = result?;
+        if crisis.len() != 1 {
+            return Err(ClassifierError::CrisisShape { got: crisis.len() });
+        }
         if raw.len() != self.labels.len() {
             return Err(ClassifierError::OutputShape {
                 got: raw.len(),
@@ -381,20 +389,48 @@ impl IntentClassifier {
             let at = Intent::ALL.iter().position(|&x| x == label).unwrap_or(0);
             probabilities[at] = raw[out_index];
         }
-        Ok(Prediction { probabilities })
+        Ok(Prediction {
+            probabilities,
+            crisis: crisis[0],
+        })
     }
 }
 
-fn run_model(session: &mut Session, dense: &[f32]) -> Result<Vec<f32>, ClassifierError> {
+/// One ONNX session on one model file, for one utterance at a time.
+fn open_session(
+    environment: &ort::environment::Environment,
+    path: &Path,
+) -> anyhow::Result<Session> {
+    Session::builder(environment)
+        .map_err(|e| anyhow::anyhow!("creating an ONNX session builder: {e}"))?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| anyhow::anyhow!("setting the optimisation level: {e}"))?
+        // One utterance is a single small matrix product: threads only add latency.
+        .with_intra_threads(1)
+        .map_err(|e| anyhow::anyhow!("setting intra-op threads: {e}"))?
+        .with_inter_threads(1)
+        .map_err(|e| anyhow::anyhow!("setting inter-op threads: {e}"))?
+        .commit_from_file(path)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the intent model {} is corrupt or unreadable ({e}) — {RETRAIN_HINT}",
+                path.display()
+            )
+        })
+}
+
+fn run_model(
+    session: &mut Session,
+    dense: &[f32],
+    output: &str,
+) -> Result<Vec<f32>, ClassifierError> {
     let err = |e: ort::Error| ClassifierError::Inference(e.to_string());
     let input = TensorRef::from_array_view(([1usize, dense.len()], dense)).map_err(err)?;
     let outputs = session
         .run(ort::inputs!["features" => input])
         .map_err(err)?;
-    let (_, probs) = outputs["probabilities"]
-        .try_extract_tensor::<f32>()
-        .map_err(err)?;
-    Ok(probs.to_vec())
+    let (_, values) = outputs[output].try_extract_tensor::<f32>().map_err(err)?;
+    Ok(values.to_vec())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Understanding: transcript text → intent + entities.
 //!
-//! `intent` (the label set), `classifier` (ONNX model through `ort`),
+//! `intent` (the label set), `classifier` (ONNX models through `ort`: the
+//! intent model and the crisis model beside it),
 //! `emergency` (the deterministic safety net that overrides every label),
 //! `entities` (one parser per entity of `spec/intents.md`), `eval` (held-out
 //! evaluation, Whisper-style noise, latency benchmark).
@@ -10,7 +11,7 @@ pub mod emergency;
 pub mod entities;
 pub mod eval;
 
-pub use classifier::IntentClassifier;
+pub use classifier::{IntentClassifier, Prediction};
 pub use emergency::Screen;
 pub use eval::{EvalReport, LabelledLine, bench_nlu, evaluate};
 
@@ -28,6 +29,9 @@ pub use entities::ProviderRoster;
 
 /// Longer utterances are not a caller turn (a stuck line, a pasted document).
 pub const MAX_WORDS: usize = 200;
+/// The crisis model's probability from which words are a suicidal crisis
+/// (its trained threshold is folded into the model: see `classifier`).
+pub const CRISIS_THRESHOLD: f32 = 0.5;
 
 /// Classifier + emergency safety net + entity parsers, loaded once and shared.
 pub struct Nlu {
@@ -50,7 +54,8 @@ impl Nlu {
     }
 
     /// What one caller utterance means: the intent (the emergency net
-    /// first), its confidence, the emergency kind when the net fired, and
+    /// first), its confidence, the emergency kind when the net fired or the
+    /// crisis model heard a suicidal crisis (`Suicidal`: 988), and
     /// every entity, dates resolved against `today` (the call's local date).
     /// The call loop and the scripted-call replay both understand callers
     /// through this one function.
@@ -103,14 +108,32 @@ impl Nlu {
                 return (Intent::OutOfScope, 0.0, None);
             }
         };
-        let (intent, confidence) = prediction.best();
-        if intent == Intent::Emergency && matches!(screen, Screen::Contained(_)) {
-            // The net saw only past or mild symptoms: nurse triage, not 911.
-            let (other, p) = prediction.best_except(Some(Intent::Emergency));
-            return (other, p, None);
-        }
-        (intent, confidence, None)
+        decide(screen, &prediction)
     }
+}
+
+/// The label from the models' verdicts when the net named no live
+/// emergency. A crisis the crisis model hears is a suicidal emergency (988),
+/// whatever the intent model says: callers in crisis rarely name it ("I
+/// can't keep doing this anymore", "I've been saving up my pills"), and the
+/// intent model alone gives no kind, which the dialogue answers with 911 or
+/// "is this a medical emergency?". Only the net's verdict that the words
+/// tell of a past crisis ("I tried to kill myself years ago") holds it back.
+fn decide(screen: Screen, prediction: &Prediction) -> (Intent, f32, Option<EmergencyKind>) {
+    let past_crisis = screen == Screen::Contained(EmergencyKind::Suicidal);
+    if prediction.crisis >= CRISIS_THRESHOLD && !past_crisis {
+        let confidence = prediction
+            .crisis
+            .max(prediction.probability(Intent::Emergency));
+        return (Intent::Emergency, confidence, Some(EmergencyKind::Suicidal));
+    }
+    let (intent, confidence) = prediction.best();
+    if intent == Intent::Emergency && matches!(screen, Screen::Contained(_)) {
+        // The net saw only past or mild symptoms: nurse triage, not 911.
+        let (other, p) = prediction.best_except(Some(Intent::Emergency));
+        return (other, p, None);
+    }
+    (intent, confidence, None)
 }
 
 /// Why an utterance is out of scope before the model sees it, if it is.
@@ -233,6 +256,61 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
+    }
+
+    /// A prediction whose best label is `best` (at `p`) with this crisis verdict.
+    fn prediction(best: Intent, p: f32, crisis: f32) -> Prediction {
+        let mut probabilities = [(1.0 - p) / 19.0; 20];
+        let at = Intent::ALL.iter().position(|&i| i == best).unwrap();
+        probabilities[at] = p;
+        Prediction {
+            probabilities,
+            crisis,
+        }
+    }
+
+    #[test]
+    fn a_crisis_the_crisis_model_hears_is_suicidal_whatever_the_intent_model_says() {
+        for best in [
+            Intent::Emergency,
+            Intent::BookAppointment,
+            Intent::OutOfScope,
+        ] {
+            let (intent, confidence, kind) = decide(Screen::Clear, &prediction(best, 0.8, 0.93));
+            assert_eq!(intent, Intent::Emergency, "{best:?}");
+            assert_eq!(kind, Some(EmergencyKind::Suicidal), "{best:?}");
+            assert!(confidence >= 0.93, "{best:?}: {confidence}");
+            assert_eq!(
+                kind.unwrap().hotline(),
+                crate::vocabulary::Hotline::Crisis988
+            );
+        }
+        // Contained symptoms of another kind do not hold a crisis back.
+        let (_, _, kind) = decide(
+            Screen::Contained(EmergencyKind::ChestPain),
+            &prediction(Intent::ClinicalQuestion, 0.9, 0.7),
+        );
+        assert_eq!(kind, Some(EmergencyKind::Suicidal));
+    }
+
+    #[test]
+    fn no_crisis_below_the_threshold_or_when_the_net_says_it_is_past() {
+        // The model's emergency alone has no kind: the dialogue asks.
+        assert_eq!(
+            decide(Screen::Clear, &prediction(Intent::Emergency, 0.9, 0.2)),
+            (Intent::Emergency, 0.9, None)
+        );
+        assert_eq!(
+            decide(Screen::Clear, &prediction(Intent::TestResults, 0.9, 0.49)),
+            (Intent::TestResults, 0.9, None)
+        );
+        // "I tried to kill myself years ago": the net calls it past.
+        let (intent, _, kind) = decide(
+            Screen::Contained(EmergencyKind::Suicidal),
+            &prediction(Intent::Emergency, 0.9, 0.95),
+        );
+        assert_ne!(intent, Intent::Emergency);
+        assert_eq!(kind, None);
     }
 
     #[test]

@@ -79,6 +79,22 @@ fn a_crisis_gets_988_in_any_phase() {
             s
         }),
         ("asked for the number", to_caller_number()),
+        // While "is this a medical emergency?" waits for its answer, a
+        // crisis the NLU names is 988, never the 911 a "yes" would get.
+        (
+            "asked whether this is a medical emergency",
+            vec![
+                (Start, &[][..]),
+                (
+                    Maybe(
+                        "my chest feels kind of funny",
+                        Intent::ClinicalQuestion,
+                        EmergencyKind::ChestPain,
+                    ),
+                    &["phase:ConfirmEmergency"][..],
+                ),
+            ],
+        ),
     ] {
         script.push((
             Sos(

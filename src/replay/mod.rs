@@ -71,7 +71,12 @@ pub struct ReplayArgs {
     pub parallel: u16,
     /// With --audio: noise on the caller's line, this many dB below the caller's speech
     /// (e.g. 15 moderate, 5 hard), in the words and in the silences between them
-    #[arg(long, value_name = "DB", requires = "audio", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "DB",
+        requires = "audio",
+        allow_negative_numbers = true
+    )]
     pub noise_snr: Option<f32>,
     /// With --noise-snr: what is on the line (room: babble of other talkers with hiss under it)
     #[arg(long, value_enum, default_value_t = crate::caller::NoiseKind::Room, requires = "noise_snr")]

@@ -76,7 +76,8 @@ enum Command {
     /// By default each caller line goes as text through the real NLU, dialogue and front desk.
     /// With --audio each call is placed as synthesised speech, in a caller voice unlike the
     /// agent's, over the Twilio-protocol websocket of a server started in this process on a
-    /// loopback port (all models; minutes rather than seconds).
+    /// loopback port (all models; minutes rather than seconds). --noise-snr puts noise on the
+    /// caller's line (babble of other talkers, line hiss) to measure the calls through mishearing.
     ///
     /// Every call runs on a fresh temporary SQLite database with the clinic's clock pinned to the
     /// script's `now`: --database, --data-dir and --now are not used. The clinic is --config's

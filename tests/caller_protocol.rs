@@ -18,8 +18,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::Parser;
 use frontdesk::audio::mulaw;
 use frontdesk::caller::{
-    CallArgs, CallEnd, CallReport, CallerOptions, CallerSpeech, ScriptStep, StepStart, is_voiced,
-    place_call,
+    CallArgs, CallEnd, CallReport, CallerOptions, CallerSpeech, LineNoise, NoiseBed, NoiseKind,
+    ScriptStep, StepStart, is_voiced, place_call,
 };
 use futures_util::SinkExt;
 use hmac::{Hmac, KeyInit, Mac};
@@ -764,6 +764,57 @@ async fn wav_input_is_sent_as_550_frames_of_8khz_mulaw() {
         * sent.iter().map(|b| b * b).sum::<f64>())
     .sqrt();
     assert!(dot / norm > 0.9, "correlation {:.3}", dot / norm);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn noise_on_the_line_is_in_the_words_and_the_silences_at_the_snr_asked() {
+    let mut fake = start_fake(None).await;
+    let bed = Arc::new(NoiseBed::new(NoiseKind::Hiss, &[], 3).unwrap());
+    let opts = CallerOptions {
+        status_callback: false,
+        reply_timeout_ms: 200,
+        noise: Some(LineNoise::new(bed, 10.0)),
+        ..options(&fake, 20.0)
+    };
+    let voice: Arc<dyn CallerSpeech> = Arc::new(ToneVoice);
+    let script = vec![ScriptStep::say("Hello.")];
+    let caller = tokio::spawn(async move { place_call(&opts, script, Some(voice)).await });
+    let mut peer = Peer::accept(&mut fake).await;
+    peer.until_stop().await;
+    let report = caller.await.unwrap().unwrap();
+
+    let turn = &report.turns[0];
+    assert_eq!(
+        turn.caller_end_ms - turn.caller_start_ms,
+        1000,
+        "the words end where they did"
+    );
+    let first = (turn.caller_start_ms / 20) as usize;
+    let decoded = |frames: &[Vec<u8>]| -> Vec<f64> {
+        frames
+            .iter()
+            .flat_map(|f| mulaw::decode_frame(f))
+            .map(f64::from)
+            .collect()
+    };
+    let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
+    let clean: Vec<f64> = tone(1000).into_iter().map(f64::from).collect();
+    let line = decoded(&peer.frames[first..first + 50]);
+    let noise: Vec<f64> = line.iter().zip(&clean).map(|(s, c)| s - c).collect();
+    let snr = 20.0 * (rms(&clean) / rms(&noise)).log10();
+    assert!(
+        (snr - 10.0).abs() < 1.0,
+        "SNR of the line as sent: {snr:.2} dB"
+    );
+    // Before the line and after it the line hisses as loud.
+    for silence in [&peer.frames[..first], &peer.frames[first + 50..]] {
+        assert!(silence.len() >= 5, "{} frames of silence", silence.len());
+        let db = 20.0 * (rms(&decoded(silence)) / rms(&noise)).log10();
+        assert!(
+            db.abs() < 3.0,
+            "noise in a silence {db:.2} dB off the line's"
+        );
+    }
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ use frontdesk::clinic::Clinic;
 use frontdesk::replay::answering::CallerKind;
 use frontdesk::replay::audio::{ATTEMPTS, AudioReplay, PARALLEL_CALLS, RetryPolicy};
 use frontdesk::replay::script::{CallScript, load_dir};
+use support::NAMED_FLOWS;
 
 /// The issue's target success rate (emergencies: every one), reported.
 const TARGET: f64 = 0.90;
@@ -42,39 +43,6 @@ const TARGET: f64 = 0.90;
 /// about one run in three with nothing broken; a broken flow costs far more
 /// (and every named flow is asserted on its own).
 const FLOOR: f64 = 0.80;
-
-/// The flows the issue names, each with the scripted call that covers it.
-const NAMED_FLOWS: &[(&str, &str)] = &[
-    ("booking with a named provider", "book_named_provider"),
-    ("reschedule", "reschedule_step_by_step"),
-    ("cancellation", "cancel_appointment"),
-    ("FAQ: hours", "hours_question"),
-    ("FAQ: location and parking", "location_and_parking"),
-    ("FAQ: insurance", "insurance_accepted"),
-    ("FAQ: new patients", "new_patient_question_then_booking"),
-    ("billing queue", "billing_after_hours"),
-    ("clinical queue: refill", "prescription_refill"),
-    ("clinical queue: results", "test_results"),
-    ("clinical queue: clinical question", "clinical_question"),
-    ("records queue", "records_request"),
-    (
-        "front desk queue: speak to staff",
-        "speak_to_staff_after_hours",
-    ),
-    (
-        "unknown insurance to the billing queue",
-        "insurance_unknown_after_hours",
-    ),
-    (
-        "emergency that starts as a booking",
-        "emergency_mid_booking",
-    ),
-    ("everything in one breath", "book_new_caller_all_in_one"),
-    (
-        "operator after being misunderstood",
-        "operator_after_misunderstanding",
-    ),
-];
 
 // Part of `make test` (about 11 minutes on 2 cores). Run it alone:
 // `cargo test --test conversation_audio -- --nocapture`.

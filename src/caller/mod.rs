@@ -11,6 +11,7 @@
 //! Used by `frontdesk call`, the end-to-end tests and the latency bench.
 
 mod cli;
+pub mod noise;
 mod playout;
 mod script;
 mod session;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use url::Url;
 
 pub use cli::{CallArgs, run_call_command, run_call_command_with};
+pub use noise::{LineNoise, NoiseBed, NoiseKind};
 pub use playout::{VOICED_ABS, is_voiced};
 pub use script::{ScriptError, ScriptStep, StepAction, StepStart, load_wav_8k, parse_script};
 pub use signature::{SIGNATURE_HEADER, twilio_signature};
@@ -78,6 +80,10 @@ pub struct CallerOptions {
     /// (from 0) while it plays, as a caller's network does mid-sentence.
     /// The call ends [`CallEnd::ConnectionLost`]. For fault tests.
     pub drop_in_step: Option<(usize, u64)>,
+    /// Noise on the line: mixed into every frame the caller sends (its
+    /// lines and the silences between them) before µ-law encoding, at an
+    /// SNR against the caller's speech level. `None`: a clean line.
+    pub noise: Option<LineNoise>,
 }
 
 impl CallerOptions {
@@ -96,6 +102,7 @@ impl CallerOptions {
             status_callback: true,
             print_live: false,
             drop_in_step: None,
+            noise: None,
         }
     }
 }

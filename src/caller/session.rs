@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use url::Url;
 
+use super::noise::{DEFAULT_SPEECH_LEVEL, NoiseSource, speech_level};
 use super::playout::{Playout, is_voiced};
 use super::signature::{SIGNATURE_HEADER, twilio_signature};
 use super::twiml::{StreamTwiml, parse_connect_stream};
@@ -105,6 +106,10 @@ pub(super) async fn run(
         .with_context(|| format!("opening the media stream at {connect_url}"))?;
     let (mut sink, mut incoming) = socket.split();
 
+    let noise = opts
+        .noise
+        .as_ref()
+        .map(|noise| noise.source(caller_speech_level(&steps, directed.as_ref())));
     let mut call = Call::new(
         opts,
         account_sid,
@@ -114,6 +119,7 @@ pub(super) async fn run(
         steps,
     );
     call.directed = directed.is_some();
+    call.noise = noise;
     call.live(format!(
         "stream {} open at {connect_url} (speed {}×)",
         call.stream_sid, opts.speed
@@ -192,6 +198,20 @@ pub(super) async fn run(
         }
     }
     Ok(report)
+}
+
+/// The caller's active speech level over every line known before the call
+/// (the script's, or the lines a director synthesised up front), which the
+/// noise's SNR is relative to.
+fn caller_speech_level(steps: &[PreparedStep], directed: Option<&Directed>) -> f32 {
+    let scripted = steps.iter().filter_map(|step| match &step.action {
+        PreparedAction::Audio(samples) => Some(samples.as_slice()),
+        _ => None,
+    });
+    let voiced = directed
+        .into_iter()
+        .flat_map(|d| d.voiced.values().map(Vec::as_slice));
+    speech_level(scripted.chain(voiced)).unwrap_or(DEFAULT_SPEECH_LEVEL)
 }
 
 fn text(value: Value) -> Message {
@@ -295,6 +315,8 @@ struct Call<'o> {
     directed: bool,
     /// The director has no more steps.
     direction_over: bool,
+    /// Noise on the line, added to every frame sent.
+    noise: Option<NoiseSource>,
 }
 
 impl<'o> Call<'o> {
@@ -332,6 +354,7 @@ impl<'o> Call<'o> {
             protocol_errors: Vec::new(),
             directed: false,
             direction_over: false,
+            noise: None,
         }
     }
 
@@ -510,6 +533,15 @@ impl<'o> Call<'o> {
                 "dtmf": {"track": "inbound_track", "digit": digit.to_string()},
             }));
         }
+        // The line's noise is on the caller's words and between them.
+        let samples = match self.noise.as_mut() {
+            Some(noise) => {
+                let mut frame = samples.unwrap_or_else(|| vec![0; FRAME_SAMPLES]);
+                noise.mix(&mut frame);
+                Some(frame)
+            }
+            None => samples,
+        };
         let codes = match &samples {
             Some(s) => mulaw::encode_frame(s),
             None => vec![MULAW_SILENCE; FRAME_SAMPLES],

@@ -28,14 +28,14 @@ use serde_json::{Value, json};
 
 use super::ScratchDir;
 use super::answering::{AnsweringCaller, CallerKind, Next};
-use super::check::{BookingSeen, Happened, TaskSeen, check, verdict};
+use super::check::{BookingSeen, FALSE_911, Happened, TaskSeen, check, verdict};
 use super::script::{CallScript, Then, TurnAction, format_local, parse_local};
 use super::twilio_stand_in::{self, TwilioApi};
 use crate::app::{Application, Engines};
-use crate::caller::voice::PiperCaller;
+use crate::caller::voice::{PiperCaller, babble_talkers};
 use crate::caller::{
-    CallEnd, CallReport, CallerOptions, CallerSpeech, Director, ScriptStep, place_call,
-    place_directed_call,
+    CallEnd, CallReport, CallerOptions, CallerSpeech, Director, LineNoise, NoiseBed, NoiseKind,
+    ScriptStep, place_call, place_directed_call,
 };
 use crate::clinic::Clinic;
 use crate::settings::Settings;
@@ -98,6 +98,7 @@ pub struct AudioReplay {
     engines: Engines,
     twilio: TwilioApi,
     caller: CallerKind,
+    noise: Option<LineNoise>,
 }
 
 impl AudioReplay {
@@ -116,7 +117,36 @@ impl AudioReplay {
             engines,
             twilio: twilio_stand_in::start().await?,
             caller: CallerKind::FixedOrder,
+            noise: None,
         })
+    }
+
+    /// Puts noise on every call's line: `kind` at `snr_db` against the
+    /// caller's speech level, each call with its own stretch of it (from
+    /// `seed`, the script's name and the voice). Synthesises the babble's
+    /// talkers first (a minute or so of speech).
+    pub async fn with_noise(
+        mut self,
+        kind: NoiseKind,
+        snr_db: f32,
+        seed: u64,
+    ) -> anyhow::Result<AudioReplay> {
+        let tts = self.engines.tts.clone();
+        let bed = tokio::task::spawn_blocking(move || {
+            let talkers = if kind.needs_talkers() {
+                babble_talkers(&tts)?
+            } else {
+                Vec::new()
+            };
+            NoiseBed::new(kind, &talkers, seed)
+        })
+        .await
+        .context("the noise thread failed")??;
+        self.noise = Some(LineNoise {
+            seed,
+            ..LineNoise::new(Arc::new(bed), snr_db)
+        });
+        Ok(self)
     }
 
     /// Who places the calls (the fixed-order caller by default).
@@ -210,6 +240,10 @@ impl AudioReplay {
         opts.agent_quiet_ms = 6_000;
         opts.reply_timeout_ms = 60_000;
         opts.max_call_ms = 6 * 60_000;
+        opts.noise = self
+            .noise
+            .as_ref()
+            .map(|noise| noise.for_call(&format!("{}/{voice}", script.name)));
         let speech: Arc<dyn CallerSpeech> =
             Arc::new(PiperCaller::new(self.engines.tts.clone(), voice)?);
         // Per step played, the script turn it was.
@@ -412,6 +446,23 @@ impl AudioRun {
             .count()
     }
 
+    /// Emergency calls whose first attempt ended as an emergency.
+    pub fn emergencies_caught_first(&self) -> usize {
+        self.first
+            .iter()
+            .filter(|r| r.emergency && r.got.as_deref() == Some(Outcome::Emergency.as_str()))
+            .count()
+    }
+
+    /// First attempts that told a caller who was not having an emergency
+    /// to dial 911.
+    pub fn false_911(&self) -> usize {
+        self.first
+            .iter()
+            .filter(|r| r.failures.iter().any(|f| f == FALSE_911))
+            .count()
+    }
+
     /// First attempts that succeeded, as a fraction of all calls.
     pub fn rate(&self) -> f64 {
         self.passed() as f64 / self.first.len() as f64
@@ -468,6 +519,12 @@ impl AudioRun {
             self.emergencies(),
             self.retries.len(),
             started.elapsed().as_secs_f64()
+        );
+        println!(
+            "first attempts: emergencies caught {}/{}; 911 told to {} callers with no emergency",
+            self.emergencies_caught_first(),
+            self.emergencies(),
+            self.false_911()
         );
         let failed = self.failed();
         if !failed.is_empty() {

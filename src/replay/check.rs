@@ -197,8 +197,7 @@ fn check_outcome(script: &CallScript, happened: &Happened) -> Vec<String> {
     // 911 only when it is one: a caller who is not having an emergency is
     // never told to hang up and dial 911.
     if !script.is_emergency() && lower.contains(&emergency_instruction()) {
-        failures
-            .push("the agent told a caller who is not having an emergency to dial 911".to_string());
+        failures.push(FALSE_911.to_string());
     }
     for p in &e.agent_never_said {
         if lower.contains(&p.to_lowercase()) {
@@ -268,6 +267,9 @@ fn entity_map(e: &Entities) -> BTreeMap<String, String> {
         _ => BTreeMap::new(),
     }
 }
+
+/// The miss of a call whose caller was told to dial 911 without an emergency.
+pub const FALSE_911: &str = "the agent told a caller who is not having an emergency to dial 911";
 
 /// A call's cell in the outcome table: `pass`, or the first miss.
 pub fn verdict(failures: &[String]) -> String {

@@ -69,6 +69,21 @@ pub struct ReplayArgs {
     /// With --audio: calls placed at once
     #[arg(long, default_value_t = audio::PARALLEL_CALLS as u16, requires = "audio", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel: u16,
+    /// With --audio: noise on the caller's line, this many dB below the caller's speech
+    /// (e.g. 15 moderate, 5 hard), in the words and in the silences between them
+    #[arg(
+        long,
+        value_name = "DB",
+        requires = "audio",
+        allow_negative_numbers = true
+    )]
+    pub noise_snr: Option<f32>,
+    /// With --noise-snr: what is on the line (room: babble of other talkers with hiss under it)
+    #[arg(long, value_enum, default_value_t = crate::caller::NoiseKind::Room, requires = "noise_snr")]
+    pub noise_kind: crate::caller::NoiseKind,
+    /// With --noise-snr: the noise's seed (the same seed, the same noise on each call)
+    #[arg(long, default_value_t = 1, requires = "noise_snr")]
+    pub noise_seed: u64,
 }
 
 /// Runs `frontdesk replay`: prints the outcome table and fails when any
@@ -89,9 +104,20 @@ pub async fn run(settings: Settings, args: ReplayArgs) -> anyhow::Result<()> {
         })
         .await
         .context("model loading panicked")??;
-        let replay = audio::AudioReplay::start(settings, clinic, engines)
+        let mut replay = audio::AudioReplay::start(settings, clinic, engines)
             .await?
             .with_caller(caller);
+        if let Some(snr_db) = args.noise_snr {
+            anyhow::ensure!(snr_db.is_finite(), "--noise-snr must be a number of dB");
+            println!(
+                "noise on the line: {} at {snr_db} dB SNR (seed {})",
+                args.noise_kind.as_str(),
+                args.noise_seed
+            );
+            replay = replay
+                .with_noise(args.noise_kind, snr_db, args.noise_seed)
+                .await?;
+        }
         let policy = audio::RetryPolicy {
             attempts: usize::from(args.attempts),
             parallel: usize::from(args.parallel),

@@ -129,7 +129,7 @@ impl CallerVoice {
 
 /// A second-order Butterworth high-pass (RBJ biquad): removes the low end a
 /// phone line does not carry.
-fn high_pass(samples: &[f32], sample_rate_hz: f32, cutoff_hz: f32) -> Vec<f32> {
+pub(crate) fn high_pass(samples: &[f32], sample_rate_hz: f32, cutoff_hz: f32) -> Vec<f32> {
     let w0 = 2.0 * std::f32::consts::PI * cutoff_hz / sample_rate_hz;
     let alpha = w0.sin() / (2.0 * std::f32::consts::FRAC_1_SQRT_2);
     let cos_w0 = w0.cos();

@@ -8,6 +8,40 @@ use std::sync::OnceLock;
 use frontdesk::app::{Application, Engines};
 use frontdesk::settings::{self, Settings};
 
+/// The flows the issue names, each with the scripted call that covers it
+/// (`fixtures/calls/`): the phone replays assert them by name.
+pub const NAMED_FLOWS: &[(&str, &str)] = &[
+    ("booking with a named provider", "book_named_provider"),
+    ("reschedule", "reschedule_step_by_step"),
+    ("cancellation", "cancel_appointment"),
+    ("FAQ: hours", "hours_question"),
+    ("FAQ: location and parking", "location_and_parking"),
+    ("FAQ: insurance", "insurance_accepted"),
+    ("FAQ: new patients", "new_patient_question_then_booking"),
+    ("billing queue", "billing_after_hours"),
+    ("clinical queue: refill", "prescription_refill"),
+    ("clinical queue: results", "test_results"),
+    ("clinical queue: clinical question", "clinical_question"),
+    ("records queue", "records_request"),
+    (
+        "front desk queue: speak to staff",
+        "speak_to_staff_after_hours",
+    ),
+    (
+        "unknown insurance to the billing queue",
+        "insurance_unknown_after_hours",
+    ),
+    (
+        "emergency that starts as a booking",
+        "emergency_mid_booking",
+    ),
+    ("everything in one breath", "book_new_caller_all_in_one"),
+    (
+        "operator after being misunderstood",
+        "operator_after_misunderstanding",
+    ),
+];
+
 /// The real models, loaded once per test binary (they take seconds).
 pub fn engines() -> Engines {
     static ENGINES: OnceLock<Engines> = OnceLock::new();

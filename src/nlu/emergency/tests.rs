@@ -122,6 +122,8 @@ fn hopelessness_or_a_plan_is_a_crisis_even_half_heard() {
         // Whisper's hearing of the line above, from a call in issue 12.
         "I've been feeding up my tools, I'm going to take them tonight",
         "there's no point in living",
+        // A wish not to wake is a crisis, not a person who will not wake.
+        "I want to go to sleep and not wake up",
     ] {
         assert_eq!(
             screen(text),

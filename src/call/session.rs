@@ -32,6 +32,7 @@ use crate::stt::{SpeechToText, SttError};
 use crate::tts::Tts;
 use crate::vocabulary::{AfterSpeech, CallEvent, Intent, Outcome, Understanding};
 use held::HeldWords;
+use recognition::{Guess, Recognition, Speculation};
 
 const SAMPLE_RATE_HZ: u64 = 8000;
 /// How long (wall clock) the agent's goodbye may take to be heard when the
@@ -196,62 +197,6 @@ struct Transcribed {
     turn_audio: Vec<f32>,
 }
 
-/// A recognition job's result and when it ran (for [`super::timing`]).
-struct Recognition {
-    result: Result<String, SttError>,
-    started: std::time::Instant,
-    done: std::time::Instant,
-    /// The audio end-of-turn verdict on the same audio (probability that
-    /// the turn is over), when the model gave one.
-    turn_complete: Option<f32>,
-}
-
-impl Recognition {
-    async fn run(
-        stt: &SpeechToText,
-        samples_16k: Vec<f32>,
-        hint: Option<crate::stt::Hint>,
-    ) -> Recognition {
-        let started = std::time::Instant::now();
-        Recognition::timed(started, stt.try_transcribe_hinted(samples_16k, hint).await)
-    }
-
-    fn timed(
-        started: std::time::Instant,
-        result: Result<crate::stt::Transcript, SttError>,
-    ) -> Recognition {
-        Recognition {
-            result: result.map(|t| t.text),
-            started,
-            done: std::time::Instant::now(),
-            turn_complete: None,
-        }
-    }
-}
-
-/// Recognition started while the caller paused; used if the pause turns
-/// out to end the utterance (same samples, same positions). Until then it
-/// gives way to other calls' needed utterances.
-struct Speculation {
-    start_sample: u64,
-    end_sample: u64,
-    claim: crate::stt::GuessClaim,
-    task: tokio::task::JoinHandle<Recognition>,
-}
-
-impl Speculation {
-    fn matches(&self, start_sample: u64, end_sample: u64) -> bool {
-        (self.start_sample, self.end_sample) == (start_sample, end_sample)
-    }
-}
-
-/// A speculative transcript is ready: did it read as a finished sentence?
-struct Guess {
-    start_sample: u64,
-    end_sample: u64,
-    finished: bool,
-}
-
 /// Agent audio goes to the recording's right channel; the recorder queues
 /// it after earlier agent audio, as the carrier's playout buffer does.
 struct RecordingSink<'a> {
@@ -294,6 +239,8 @@ struct Call {
     /// An event the loop hands to the conversation next (a silence, or
     /// held words whose rest never came).
     pending_event: Option<CallEvent>,
+    /// The reply clock of held words answered on their own (`held.rs`).
+    pending_clock: Option<ReplyClock>,
     /// The start of a sentence heard as its own utterance, waiting for the
     /// rest (see [`Call::hold_as_start`]).
     held: Option<HeldWords>,
@@ -399,6 +346,7 @@ impl Call {
             outcome: None,
             bad_messages,
             pending_event: None,
+            pending_clock: None,
             held: None,
             utterances_heard: 0,
             utterances_handled: 0,
@@ -423,8 +371,10 @@ impl Call {
                 break end;
             }
             if let Some(event) = self.pending_event.take() {
+                let clock = self.pending_clock.take();
                 if self.winding_down.is_none() {
                     self.converse(event).await;
+                    self.time_held_reply(clock);
                 }
                 continue;
             }
@@ -810,12 +760,21 @@ impl Call {
                 turn_complete,
                 "the start of a sentence; held for the rest"
             );
+            let now = std::time::Instant::now();
             self.held = Some(HeldWords {
                 text,
                 understanding,
                 until_sample: self.caller_samples + wait_ms * SAMPLE_RATE_HZ / 1000,
                 audio_16k: done.turn_audio,
                 fragments: fragments + 1,
+                clock: ReplyClock {
+                    speech_end,
+                    stt_started: done.recognition.started,
+                    stt_done: done.recognition.done,
+                    heard: now,
+                    understood: now,
+                    decided: now,
+                },
             });
             return;
         }
@@ -893,6 +852,7 @@ impl Call {
 
 mod ending;
 mod held;
+mod recognition;
 mod transfer;
 
 #[cfg(test)]

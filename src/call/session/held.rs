@@ -55,6 +55,10 @@ pub(super) struct HeldWords {
     pub(super) audio_16k: Vec<f32>,
     /// Pieces of the turn held so far, this one included.
     pub(super) fragments: usize,
+    /// When its speech ended and was recognised, so a reply to it alone
+    /// is timed like any other (the hold counts as waiting for the end
+    /// of the turn).
+    pub(super) clock: ReplyClock,
 }
 
 /// Smart Turn's probability that the turn is over, off the async runtime;
@@ -92,9 +96,28 @@ impl Call {
             && let Some(held) = self.held.take()
         {
             tracing::debug!("held words answered on their own");
+            let now = std::time::Instant::now();
+            self.pending_clock = Some(ReplyClock {
+                heard: now,
+                understood: now,
+                ..held.clock
+            });
             self.pending_event = Some(CallEvent::Utterance {
                 text: held.text,
                 understanding: held.understanding,
+            });
+        }
+    }
+
+    /// Times the reply to held words answered on their own, if one is
+    /// being spoken.
+    pub(super) fn time_held_reply(&mut self, clock: Option<ReplyClock>) {
+        if let Some(clock) = clock
+            && self.speaker.is_speaking()
+        {
+            self.reply_clock = Some(ReplyClock {
+                decided: std::time::Instant::now(),
+                ..clock
             });
         }
     }

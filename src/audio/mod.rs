@@ -2,7 +2,6 @@
 //! end of turn, call recording.
 
 pub mod end_of_turn;
-pub mod mel;
 pub mod mulaw;
 pub mod recording;
 pub mod resample;

@@ -12,6 +12,7 @@
 //! - `intent/`: the intent classifier, trained in-repo and committed
 
 pub mod fetch;
+pub mod mel;
 pub mod whisper_ggml;
 
 pub use fetch::{ModelsOptions, run_models_command};

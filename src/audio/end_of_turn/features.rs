@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::audio::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
+use crate::models::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
 
 /// Seconds of audio the model sees; older audio is cut, shorter is padded
 /// with silence in front.

@@ -13,7 +13,7 @@ use super::ctranslate2::{
     Ct2Dtype, Ct2Model, Ct2Variable, count_layers, dims2, element_f32, scalar, vocabulary_tokens,
 };
 use super::quantize::{FTYPE_Q8_0, Q8_0_BLOCK, Q8_0_BLOCK_BYTES, f32_to_f16, quantize_q8_0};
-use crate::audio::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
+use crate::models::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
 
 /// "ggml" as whisper.cpp reads it (a little-endian `u32`).
 pub const GGML_MAGIC: u32 = 0x6767_6d6c;

@@ -24,7 +24,7 @@ mod test_model;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::audio::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
+pub use crate::models::mel::{WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ, mel_filterbank};
 pub use checks::{GgmlInfo, GgmlTensorInfo, check_ggml_file, read_ggml_tensor_f32};
 pub use convert::{ConversionSummary, GGML_MAGIC, WeightFormat, WhisperHparams, convert_ct2};
 pub use ctranslate2::{

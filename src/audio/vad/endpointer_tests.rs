@@ -25,6 +25,8 @@ const SILENT: f32 = 0.05;
 /// A voice on the line, and one faded below `DEFAULT_QUIET_DBFS`.
 const LOUD_DBFS: f32 = -20.0;
 const FAINT_DBFS: f32 = -70.0;
+/// People talking behind the caller.
+const BABBLE_DBFS: f32 = -40.0;
 
 #[derive(Clone, Copy, Debug)]
 enum Step {
@@ -72,6 +74,15 @@ fn band(n: u64) -> Step {
         n,
         p: BAND,
         dbfs: LOUD_DBFS,
+    }
+}
+
+/// Voices behind the caller: Silero hears speech, 20 dB under `LOUD_DBFS`.
+fn babble(n: u64) -> Step {
+    Step::Windows {
+        n,
+        p: SPEECH,
+        dbfs: BABBLE_DBFS,
     }
 }
 
@@ -203,6 +214,7 @@ fn table_config() -> EndpointConfig {
         speculate_after_ms: 64,
         end_on_finished_sentence: true,
         quiet_dbfs: Some(DEFAULT_QUIET_DBFS),
+        background_margin_db: Some(DEFAULT_BACKGROUND_MARGIN_DB),
     }
 }
 
@@ -223,7 +235,12 @@ struct Row {
 fn rows() -> Vec<Row> {
     use EndReason::{Finished, MaxLength, Sentence, Silence};
     use Ev::{Paused, Resumed, Started};
-    let config = table_config;
+    // The rules on a quiet line without the background gate, so rows can
+    // start at the first sample; the gate's own rows use the defaults.
+    let config = || EndpointConfig {
+        background_margin_db: None,
+        ..table_config()
+    };
     vec![
         Row {
             rule: "speech starts at its first window once min_speech_ms confirms it, \
@@ -590,6 +607,52 @@ fn rows() -> Vec<Row> {
             expect: vec![
                 (w(5), Started { at: 0 }),
                 (w(7), ended(0, w(7), (0, w(6)), Finished)),
+            ],
+        },
+        Row {
+            rule: "on a line with voices behind the caller (Silero hears speech \
+                   throughout, 20 dB under the caller) the caller's words start an \
+                   utterance and the background after them ends it",
+            config: table_config(),
+            // The level is smoothed over six windows: the pause begins when
+            // the caller's last loud window has left it, at w(65).
+            script: vec![babble(40), speech(20), babble(20)],
+            expect: vec![
+                (w(45), Started { at: w(40) }),
+                (
+                    w(67),
+                    Paused {
+                        start: w(40) - PRE_ROLL,
+                        end: w(67),
+                    },
+                ),
+                (
+                    w(75),
+                    ended(w(40) - PRE_ROLL, w(67), (w(40), w(65)), Silence),
+                ),
+            ],
+        },
+        Row {
+            rule: "the background alone starts nothing",
+            config: table_config(),
+            script: vec![babble(400)],
+            expect: vec![],
+        },
+        Row {
+            rule: "nothing starts before the line's level is known (MIN_WINDOWS): \
+                   speech there starts when it is, with its pre-roll",
+            config: table_config(),
+            script: vec![silence(3), speech(12), silence(12)],
+            expect: vec![
+                (w(13), Started { at: w(8) }),
+                (
+                    w(17),
+                    Paused {
+                        start: w(8) - PRE_ROLL,
+                        end: w(17),
+                    },
+                ),
+                (w(25), ended(w(8) - PRE_ROLL, w(17), (w(8), w(15)), Silence)),
             ],
         },
         Row {

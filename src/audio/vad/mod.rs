@@ -8,7 +8,8 @@
 //!   probabilities and levels into [`VadEvent`]s: `SpeechStarted`
 //!   (barge-in), `Paused`/`Resumed` (speculative recognition) and
 //!   `UtteranceEnded` (send to speech-to-text). Pure, so they are
-//!   table-tested without a model.
+//!   table-tested without a model. `background` tracks the line's
+//!   background level, so voices behind the caller are not the caller.
 //!
 //! Each call gets its own [`Endpointer`]: a detector and the rules, fed
 //! audio of any length and cutting it into Silero's windows.
@@ -20,12 +21,16 @@
 //! worker threads, so the call loop drives an `Endpointer` from a dedicated
 //! thread (or `spawn_blocking`).
 
+mod background;
 mod endpointer;
 mod silero;
 
 use std::sync::Arc;
 
-pub use endpointer::{DEFAULT_QUIET_DBFS, EndReason, EndpointConfig, EndpointRules, VadEvent};
+pub use endpointer::{
+    DEFAULT_BACKGROUND_MARGIN_DB, DEFAULT_QUIET_DBFS, EndReason, EndpointConfig, EndpointRules,
+    VadEvent,
+};
 pub use silero::{SpeechDetector, VadError, VadModel};
 
 use crate::models::ModelPaths;

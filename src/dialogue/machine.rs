@@ -154,7 +154,15 @@ impl Dialogue {
         }
         if u.intent == Intent::Emergency {
             if self.phase == Phase::ConfirmEmergency {
-                self.emergency(env, text, None, out);
+                // The model alone again, and no yes: the question once
+                // more, as a plain yes or no (a lone "and", or voices
+                // behind the caller transcribed, came out over 90 %
+                // emergency). Heard a third time, it is taken as one.
+                if self.times_asked(Phase::ConfirmEmergency) >= 2 {
+                    self.emergency(env, text, None, out);
+                } else {
+                    self.ask_current(env, out);
+                }
                 return;
             }
             // Only the model heard it, with no support in the words the net

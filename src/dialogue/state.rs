@@ -362,4 +362,13 @@ impl Dialogue {
     pub fn is_ended(&self) -> bool {
         self.phase == Phase::Ended
     }
+
+    /// How many times in a row the question of `phase` has been asked (0
+    /// when the agent's last question was another).
+    pub fn times_asked(&self, phase: Phase) -> u32 {
+        match self.asking {
+            Some((p, n)) if p == phase => n,
+            _ => 0,
+        }
+    }
 }

@@ -18,10 +18,12 @@
 //! What must hold: no panic; no turn runs away (the runner stops at 64
 //! actions); once the call has ended nothing more is said, except to an
 //! emergency; an emergency the net reports, at any point, or the model
-//! reports as the answer to "is this a medical emergency?", gets the
+//! reports as the answer to "is this a medical emergency?" asked twice,
+//! gets the
 //! emergency answer (988 for a crisis, else 911), an urgent emergency task
 //! and the end of the call; one only the model reports, in any phase but a
-//! name, date of birth or number question, gets that question; an
+//! name, date of birth or number question, gets that question (asked again
+//! once when it answers the question, the emergency answer after); an
 //! emergency outcome is never replaced; no prompt key is ever said instead
 //! of its words.
 
@@ -376,7 +378,9 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
                 understanding: u, ..
             } => {
                 u.emergency.is_some()
-                    || (u.intent == Intent::Emergency && before == Phase::ConfirmEmergency)
+                    || (u.intent == Intent::Emergency
+                        && before == Phase::ConfirmEmergency
+                        && d.times_asked(Phase::ConfirmEmergency) >= 2)
             }
             _ => false,
         };
@@ -396,10 +400,11 @@ pub fn dialogue(data: &[u8], f: &mut Features) {
             } => {
                 u.emergency.is_none()
                     && u.intent == Intent::Emergency
+                    && (before != Phase::ConfirmEmergency
+                        || d.times_asked(Phase::ConfirmEmergency) < 2)
                     && !matches!(
                         before,
-                        Phase::ConfirmEmergency
-                            | Phase::AskName
+                        Phase::AskName
                             | Phase::AskDob
                             | Phase::AskPhone
                             | Phase::AskSecondFactor

@@ -108,6 +108,11 @@ impl Nlu {
                 return (Intent::OutOfScope, 0.0, None);
             }
         };
+        tracing::debug!(
+            crisis = prediction.crisis,
+            best = ?prediction.best(),
+            "intent model verdicts"
+        );
         decide(screen, &prediction)
     }
 }

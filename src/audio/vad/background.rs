@@ -28,8 +28,10 @@ const HISTORY_WINDOWS: usize = 375;
 const FLOOR_PERCENTILE: f32 = 0.10;
 /// Windows (32 ms) the level is averaged over, in power.
 pub const SMOOTH_WINDOWS: usize = 6;
-/// Levels before this many windows (256 ms) give no floor yet.
-pub const MIN_WINDOWS: usize = 8;
+/// Levels before this many windows (0.8 s) give no floor yet: a floor
+/// from fewer is the quietest moment of six people talking, well under
+/// their usual level. The agent is greeting the caller then.
+pub const MIN_WINDOWS: usize = 25;
 /// A floor below this is a quiet line (µ-law hiss, a mobile's comfort
 /// noise): no window there is mistaken for a caller, so no gate.
 pub const NOISY_LINE_DBFS: f32 = -55.0;

@@ -642,17 +642,20 @@ fn rows() -> Vec<Row> {
             rule: "nothing starts before the line's level is known (MIN_WINDOWS): \
                    speech there starts when it is, with its pre-roll",
             config: table_config(),
-            script: vec![silence(3), speech(12), silence(12)],
+            script: vec![silence(20), speech(12), silence(12)],
             expect: vec![
-                (w(13), Started { at: w(8) }),
+                (w(30), Started { at: w(25) }),
                 (
-                    w(17),
+                    w(34),
                     Paused {
-                        start: w(8) - PRE_ROLL,
-                        end: w(17),
+                        start: w(25) - PRE_ROLL,
+                        end: w(34),
                     },
                 ),
-                (w(25), ended(w(8) - PRE_ROLL, w(17), (w(8), w(15)), Silence)),
+                (
+                    w(42),
+                    ended(w(25) - PRE_ROLL, w(34), (w(25), w(32)), Silence),
+                ),
             ],
         },
         Row {

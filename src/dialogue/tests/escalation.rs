@@ -240,6 +240,33 @@ fn emergency_wins_in_any_state() {
             ),
         ],
     );
+    // The model alone, twice, with no yes: the question again as a yes
+    // or no; the third time it is taken as an emergency.
+    run(
+        "only the model heard it, three times: asked twice, then 911",
+        CLOSED_NOW,
+        None,
+        vec![
+            (Start, &[]),
+            (
+                Uc("and", Intent::Emergency, 0.98, ""),
+                &["say:is this a medical emergency?", "!say:dial 911"],
+            ),
+            (
+                Uc("and then the honor of", Intent::Emergency, 0.97, ""),
+                &[
+                    "say:is this a medical emergency, yes or no",
+                    "!say:dial 911",
+                    "!task:emergency",
+                    "phase:ConfirmEmergency",
+                ],
+            ),
+            (
+                Uc("all right", Intent::Emergency, 0.87, ""),
+                &["say:dial 911", "task:emergency", "outcome:Emergency"],
+            ),
+        ],
+    );
     // The model alone heard an emergency: 911, the safe default.
     run(
         "only the model heard it: asked, then 911 on a yes",

@@ -17,7 +17,7 @@
 //! On a line with voices behind the caller (`background_margin_db`), a
 //! window near the line's background level counts as silence whatever
 //! Silero says, so the background neither starts an utterance nor keeps
-//! one from ending. Nothing starts in the line's first [`MIN_WINDOWS`](super::background::MIN_WINDOWS),
+//! one from ending; starting one takes 4 dB more than going on. Nothing starts in the line's first [`MIN_WINDOWS`](super::background::MIN_WINDOWS),
 //! before that level is known.
 //!
 //! Time is counted in samples received, never wall-clock: a replayed call
@@ -88,6 +88,11 @@ const QUIET_PAUSE_EXTRA_MS: u32 = 32;
 /// under a caller, and 10 dB under, stayed below it in every window
 /// (`tests/vad_caller_speech.rs`), the caller's words mostly above it.
 pub const DEFAULT_BACKGROUND_MARGIN_DB: f32 = 8.0;
+/// Added to `background_margin_db` for a window to start an utterance: in
+/// whole calls with a waiting room behind the caller, babble still started
+/// utterances ("and", "and we'll be right.") at the line's quietest
+/// moments, while a caller's first syllables clear the floor by more.
+const BACKGROUND_START_EXTRA_DB: f32 = 4.0;
 
 impl Default for EndpointConfig {
     fn default() -> Self {
@@ -281,7 +286,8 @@ impl EndpointRules {
         self.processed_samples = window_end;
         let energy: f64 = window.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
         let level = self.background.smoothed_dbfs(energy, window.len());
-        let is_background = self.is_background(level);
+        // Starting takes a clearer voice than going on (`BACKGROUND_START_EXTRA_DB`).
+        let is_background = self.is_background(level, matches!(self.phase, Phase::Idle));
         let is_speech = probability >= self.config.speech_threshold && !is_background;
         let is_silence = probability < self.config.silence_threshold || is_background;
         let is_quiet = self.quiet_energy.is_some_and(|quiet| energy < quiet);
@@ -403,10 +409,16 @@ impl EndpointRules {
     /// Whether the line at `dbfs` (smoothed) is its background, not the
     /// caller (or comes before [`MIN_WINDOWS`](super::background::MIN_WINDOWS), when that cannot be
     /// told); the level joins the floor's history afterwards.
-    fn is_background(&mut self, dbfs: f32) -> bool {
+    fn is_background(&mut self, dbfs: f32, starting: bool) -> bool {
         let Some(margin) = self.config.background_margin_db else {
             return false;
         };
+        let margin = margin
+            + if starting {
+                BACKGROUND_START_EXTRA_DB
+            } else {
+                0.0
+            };
         // Until the line has been heard for a moment nothing starts: the
         // first windows of a noisy line would be taken for the caller.
         let background =

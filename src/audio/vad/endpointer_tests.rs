@@ -633,6 +633,21 @@ fn rows() -> Vec<Row> {
             ],
         },
         Row {
+            rule: "on a noisy line a voice only 10 dB over the background does not \
+                   start an utterance (12 dB does)",
+            config: table_config(),
+            script: vec![
+                babble(40),
+                Step::Windows {
+                    n: 20,
+                    p: SPEECH,
+                    dbfs: BABBLE_DBFS + 10.0,
+                },
+                babble(20),
+            ],
+            expect: vec![],
+        },
+        Row {
             rule: "the background alone starts nothing",
             config: table_config(),
             script: vec![babble(400)],

@@ -13,7 +13,7 @@
 //! The caller knows only the agent's words, never the dialogue's state.
 
 use super::script::{CallScript, ScriptTurn, TurnAction};
-use crate::vocabulary::Intent;
+use crate::vocabulary::{Intent, Outcome};
 
 /// Who places a scripted call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,6 +126,9 @@ pub struct Facts {
     /// Ten digits.
     pub phone: Option<String>,
     pub zip: Option<String>,
+    /// Whether the caller has an emergency (the script expects one): what
+    /// it answers to "is this a medical emergency?".
+    pub emergency: bool,
 }
 
 impl Facts {
@@ -150,6 +153,7 @@ impl Facts {
             }
         }
         facts.date_of_birth = dob;
+        facts.emergency = script.expect.outcome == Outcome::Emergency;
         if let Some(record) = script
             .seed
             .patients
@@ -215,6 +219,14 @@ impl AnsweringCaller {
             .filter_map(|t| t.caller.clone())
             .collect();
         lines.extend(["yes, that's right".to_string(), "yes".to_string()]);
+        lines.push(
+            if self.facts.emergency {
+                "yes, it is"
+            } else {
+                "no, it's not an emergency"
+            }
+            .into(),
+        );
         let f = &self.facts;
         lines.extend(
             f.date_of_birth_line
@@ -236,6 +248,19 @@ impl AnsweringCaller {
     /// The next move after the agent said `agent`.
     pub fn next(&mut self, agent: &str) -> Next {
         let q = asked(agent);
+        // "Is this a medical emergency?" is answered from the truth, never
+        // with the script's next yes or no, which was meant for another
+        // question.
+        if agent.to_lowercase().contains("is this a medical emergency")
+            && self.improvised < MAX_IMPROVISED
+        {
+            self.improvised += 1;
+            return Next::Improvised(if self.facts.emergency {
+                "yes, it is".into()
+            } else {
+                "no, it's not an emergency".into()
+            });
+        }
         let Some(pending) = self.used.iter().position(|u| !u) else {
             // Out of lines: a question the facts answer still gets its
             // answer; anything else, the caller is done.

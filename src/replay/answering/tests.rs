@@ -228,3 +228,23 @@ fn a_date_of_birth_read_back_wrong_is_corrected() {
         Next::Improvised("no, my date of birth is July 9th 1978".into())
     );
 }
+
+#[test]
+fn the_emergency_question_is_answered_from_the_truth() {
+    // A booking caller whose next line is a "yes" for another question
+    // says no; a caller in an emergency says yes, even out of lines.
+    let booking = script(NEW_PATIENT);
+    let mut caller = AnsweringCaller::new(&booking);
+    assert_eq!(
+        caller.next("Just to be safe: is this a medical emergency?"),
+        Next::Improvised("no, it's not an emergency".into())
+    );
+    let emergency =
+        script(&NEW_PATIENT.replace(r#"outcome = "booked""#, r#"outcome = "emergency""#));
+    let mut caller = AnsweringCaller::new(&emergency);
+    assert_eq!(
+        caller.next("Is this a medical emergency, yes or no?"),
+        Next::Improvised("yes, it is".into())
+    );
+    assert!(caller.lines().contains(&"yes, it is".to_string()));
+}

@@ -17,7 +17,8 @@
 //! On a line with voices behind the caller (`background_margin_db`), a
 //! window near the line's background level counts as silence whatever
 //! Silero says, so the background neither starts an utterance nor keeps
-//! one from ending; starting one takes 4 dB more than going on. Nothing starts in the line's first [`MIN_WINDOWS`](super::background::MIN_WINDOWS),
+//! one from ending; starting one takes 4 dB more than going on. Nothing
+//! starts in the line's first [`MIN_WINDOWS`](super::background::MIN_WINDOWS),
 //! before that level is known.
 //!
 //! Time is counted in samples received, never wall-clock: a replayed call
@@ -407,7 +408,7 @@ impl EndpointRules {
     }
 
     /// Whether the line at `dbfs` (smoothed) is its background, not the
-    /// caller (or comes before [`MIN_WINDOWS`](super::background::MIN_WINDOWS), when that cannot be
+    /// caller (or comes before the floor is known, when that cannot be
     /// told); the level joins the floor's history afterwards.
     fn is_background(&mut self, dbfs: f32, starting: bool) -> bool {
         let Some(margin) = self.config.background_margin_db else {
